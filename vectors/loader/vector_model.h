@@ -29,10 +29,11 @@ struct Provenance {
 
 // One algorithm of a SecAssoc element: the OFFLOAD_ALGO_INFO plus its key bytes.
 struct AlgorithmSpec {
-  std::string name;         // as written: "AES_CBC_128", "SHA_1", ...
+  std::string name;         // as written: "AES_CBC_128", "SHA_1", ...; "" for a literal identifier
   ULONG identifier = 0;     // OFFLOAD_ALGO_INFO.algoIdentifier
   Bytes key;
   std::optional<ULONG> key_length;  // algoKeylen when it must differ from key.size()
+  bool operator==(const AlgorithmSpec&) const = default;
 };
 
 struct SecAssocSpec {
@@ -42,6 +43,7 @@ struct SecAssocSpec {
   std::optional<AlgorithmSpec> conf;       // nullopt for AH
   std::optional<AlgorithmSpec> integrity;  // nullopt for none
   std::optional<ULONG> esn_high;           // IPSEC_OFFLOAD_V2_ESN_SA with these high bits
+  bool operator==(const SecAssocSpec&) const = default;
 };
 
 struct SaSpec {
@@ -49,18 +51,21 @@ struct SaSpec {
   USHORT flags = OFFLOAD_OUTBOUND_SA;  // OFFLOAD_INBOUND_SA / OFFLOAD_OUTBOUND_SA (or raw)
   IPAddr src_addr = 0, src_mask = 0, dest_addr = 0, dest_mask = 0;  // network byte order
   ULONG protocol = 0;
-  USHORT src_port = 0, dest_port = 0;
+  USHORT src_port = 0, dest_port = 0;  // port numbers; BuildAddSaRequest writes them in network order
   std::optional<IPAddr> src_tunnel_addr, dest_tunnel_addr;  // set for a tunnel SA
   KeyOrder key_order = KeyOrder::kConfFirst;
   std::optional<SHORT> num_sas_override;  // raw.num_sas for malformed requests
+  std::optional<ULONG> key_len_override;  // raw.key_len: a KeyLen that differs from the KeyMat sent
   std::vector<SecAssocSpec> bundle;       // 1..OFFLOAD_MAX_SAS elements, processing order
   std::string pointer;                    // JSON pointer of this SA, for messages
+  bool operator==(const SaSpec&) const = default;
 };
 
 // A HANDLE as a vector names it.
 struct HandleRef {
   enum class Kind { kZero, kSa, kNeverIssued } kind = Kind::kZero;
   std::string sa;  // for kSa
+  bool operator==(const HandleRef&) const = default;
 };
 
 struct SetStep {

@@ -1,0 +1,367 @@
+#include "vectors/loader/json_reader.h"
+
+#include "vectors/loader/vector_loader.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <utility>
+
+namespace sendpath::vectors {
+
+namespace {
+
+int HexDigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool IsHexSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+std::string Printable(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  if (u >= 0x20 && u < 0x7f) return std::string(1, c);
+  static constexpr char kDigits[] = "0123456789abcdef";
+  return std::string("\\x") + kDigits[u >> 4] + kDigits[u & 0xf];
+}
+
+}  // namespace
+
+std::variant<Bytes, HexError> ParseHex(std::string_view text) {
+  Bytes bytes;
+  bytes.reserve(text.size() / 2);
+  int high = -1;
+  std::size_t high_offset = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (IsHexSpace(c)) continue;
+    const int v = HexDigitValue(c);
+    if (v < 0) return HexError{i, "bad hex digit '" + Printable(c) + "' at offset " + std::to_string(i)};
+    if (high < 0) {
+      high = v;
+      high_offset = i;
+    } else {
+      bytes.push_back(static_cast<std::uint8_t>((high << 4) | v));
+      high = -1;
+    }
+  }
+  if (high >= 0) {
+    return HexError{high_offset, "odd number of hex digits: the digit at offset " + std::to_string(high_offset) +
+                                     " has no partner"};
+  }
+  return bytes;
+}
+
+std::string ToHex(std::span<const std::uint8_t> bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (const std::uint8_t b : bytes) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 0xf]);
+  }
+  return out;
+}
+
+std::string EscapePointerToken(std::string_view token) {
+  std::string out;
+  out.reserve(token.size());
+  for (const char c : token) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+namespace detail {
+
+void Fail(std::string pointer, std::string message) { throw LoadFailure{std::move(pointer), std::move(message)}; }
+
+std::string Child(const std::string& pointer, std::string_view token) {
+  return pointer + "/" + EscapePointerToken(token);
+}
+
+std::string Child(const std::string& pointer, std::size_t index) { return pointer + "/" + std::to_string(index); }
+
+const char* TypeName(const nlohmann::json& value) {
+  switch (value.type()) {
+    case nlohmann::json::value_t::object: return "object";
+    case nlohmann::json::value_t::array: return "array";
+    case nlohmann::json::value_t::string: return "string";
+    case nlohmann::json::value_t::number_integer:
+    case nlohmann::json::value_t::number_unsigned: return "integer";
+    case nlohmann::json::value_t::number_float: return "number";
+    case nlohmann::json::value_t::boolean: return "boolean";
+    case nlohmann::json::value_t::null: return "null";
+    default: return "binary";
+  }
+}
+
+namespace {
+
+[[noreturn]] void WrongType(const nlohmann::json& value, const std::string& pointer, std::string_view expected) {
+  Fail(pointer, "expected " + std::string(expected) + ", found " + TypeName(value));
+}
+
+}  // namespace
+
+ObjectReader::ObjectReader(const nlohmann::json& value, std::string pointer,
+                           std::initializer_list<std::string_view> known)
+    : value_(value), pointer_(std::move(pointer)) {
+  if (!value_.is_object()) WrongType(value_, pointer_, "object");
+  for (const auto& [key, member] : value_.items()) {
+    if (std::find(known.begin(), known.end(), std::string_view(key)) == known.end()) {
+      Fail(Child(pointer_, key), "unknown key '" + key + "'");
+    }
+  }
+}
+
+bool ObjectReader::Has(std::string_view key) const { return value_.find(key) != value_.end(); }
+
+const nlohmann::json& ObjectReader::Required(std::string_view key) const {
+  const auto it = value_.find(key);
+  if (it == value_.end()) Fail(pointer_, "missing required key '" + std::string(key) + "'");
+  return *it;
+}
+
+const nlohmann::json* ObjectReader::Optional(std::string_view key) const {
+  const auto it = value_.find(key);
+  return it == value_.end() ? nullptr : &*it;
+}
+
+const nlohmann::json::array_t& AsArray(const nlohmann::json& value, const std::string& pointer) {
+  if (!value.is_array()) WrongType(value, pointer, "array");
+  return value.get_ref<const nlohmann::json::array_t&>();
+}
+
+const std::string& AsString(const nlohmann::json& value, const std::string& pointer) {
+  if (!value.is_string()) WrongType(value, pointer, "string");
+  return value.get_ref<const std::string&>();
+}
+
+std::string AsNonEmptyString(const nlohmann::json& value, const std::string& pointer) {
+  const std::string& s = AsString(value, pointer);
+  if (s.empty()) Fail(pointer, "must not be empty");
+  return s;
+}
+
+std::uint64_t AsUnsigned(const nlohmann::json& value, const std::string& pointer, std::uint64_t max) {
+  if (value.is_number_unsigned()) {
+    const auto v = value.get<std::uint64_t>();
+    if (v > max) Fail(pointer, std::to_string(v) + " is above the maximum " + std::to_string(max));
+    return v;
+  }
+  if (value.is_number_integer()) {
+    Fail(pointer, std::to_string(value.get<std::int64_t>()) + " is negative; expected 0.." + std::to_string(max));
+  }
+  WrongType(value, pointer, "integer");
+}
+
+std::int64_t AsSigned(const nlohmann::json& value, const std::string& pointer, std::int64_t min, std::int64_t max) {
+  if (!value.is_number_integer()) WrongType(value, pointer, "integer");
+  if (value.is_number_unsigned() && value.get<std::uint64_t>() > static_cast<std::uint64_t>(max)) {
+    Fail(pointer, std::to_string(value.get<std::uint64_t>()) + " is outside " + std::to_string(min) + ".." +
+                      std::to_string(max));
+  }
+  const auto v = value.get<std::int64_t>();
+  if (v < min || v > max) {
+    Fail(pointer, std::to_string(v) + " is outside " + std::to_string(min) + ".." + std::to_string(max));
+  }
+  return v;
+}
+
+std::vector<std::string> AsStringArray(const nlohmann::json& value, const std::string& pointer) {
+  const auto& array = AsArray(value, pointer);
+  std::vector<std::string> out;
+  out.reserve(array.size());
+  for (std::size_t i = 0; i < array.size(); ++i) out.push_back(AsString(array[i], Child(pointer, i)));
+  return out;
+}
+
+namespace {
+
+void AppendHexString(const nlohmann::json& value, const std::string& pointer, Bytes& out) {
+  const std::string& text = AsString(value, pointer);
+  auto parsed = ParseHex(text);
+  if (auto* error = std::get_if<HexError>(&parsed)) Fail(pointer, error->message);
+  const Bytes& bytes = std::get<Bytes>(parsed);
+  out.insert(out.end(), bytes.begin(), bytes.end());
+}
+
+}  // namespace
+
+Bytes AsHex(const nlohmann::json& value, const std::string& pointer) {
+  Bytes out;
+  if (value.is_string()) {
+    AppendHexString(value, pointer, out);
+  } else if (value.is_array()) {
+    const auto& parts = value.get_ref<const nlohmann::json::array_t&>();
+    for (std::size_t i = 0; i < parts.size(); ++i) AppendHexString(parts[i], Child(pointer, i), out);
+  } else {
+    WrongType(value, pointer, "hex string or array of hex strings");
+  }
+  return out;
+}
+
+IPAddr AsIpv4Address(const nlohmann::json& value, const std::string& pointer) {
+  const std::string& text = AsString(value, pointer);
+  std::uint8_t octets[4] = {};
+  const char* p = text.data();
+  const char* const end = text.data() + text.size();
+  for (int i = 0; i < 4; ++i) {
+    if (i > 0) {
+      if (p == end || *p != '.') Fail(pointer, "'" + text + "' is not a dotted-quad IPv4 address");
+      ++p;
+    }
+    // Decimal octets without leading zeros (no octal ambiguity).
+    unsigned octet = 0;
+    const auto [next, ec] = std::from_chars(p, end, octet);
+    if (ec != std::errc() || octet > 255 || (next - p > 1 && *p == '0')) {
+      Fail(pointer, "'" + text + "' is not a dotted-quad IPv4 address");
+    }
+    octets[i] = static_cast<std::uint8_t>(octet);
+    p = next;
+  }
+  if (p != end) Fail(pointer, "'" + text + "' is not a dotted-quad IPv4 address");
+  IPAddr address = 0;
+  static_assert(sizeof(address) == sizeof(octets));
+  std::memcpy(&address, octets, sizeof(address));  // network byte order: a.b.c.d in memory order
+  return address;
+}
+
+Encapsulation AsEncapsulation(const nlohmann::json& value, const std::string& pointer) {
+  const std::string& text = AsString(value, pointer);
+  if (text == "null") return Encapsulation::kNull;
+  if (text == "ieee802.3") return Encapsulation::kIeee8023;
+  Fail(pointer, "unknown encapsulation '" + text + "' (expected \"null\" or \"ieee802.3\")");
+}
+
+NDIS_STATUS AsStatus(const nlohmann::json& value, const std::string& pointer) {
+  const std::string& text = AsString(value, pointer);
+  const auto status = StatusFromName(text);
+  if (!status) Fail(pointer, "unknown status name '" + text + "'");
+  return *status;
+}
+
+void AsCapabilities(const nlohmann::json& value, const std::string& pointer, std::vector<std::string>& names,
+                    NDIS_TASK_IPSEC& task, SENDPATH_TASK_IPSEC_EXTENSION& extension) {
+  names = AsStringArray(value, pointer);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (!SetCapability(task, extension, names[i])) {
+      Fail(Child(pointer, i), "unknown capability name '" + names[i] + "'");
+    }
+  }
+}
+
+bool IsValidSaName(std::string_view name) {
+  if (name.empty() || name == kNeverIssued) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+           c == '-';
+  });
+}
+
+namespace {
+
+// Sendpath files nest seven levels deep; anything far deeper is not a vector file and is refused
+// before it can cost memory.
+constexpr int kMaxDepth = 32;
+
+// Tracks where the parser is, to refuse duplicate keys (nlohmann keeps the last silently) with
+// the pointer of the repeated key.
+class DuplicateKeyGuard {
+ public:
+  bool operator()(int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
+    switch (event) {
+      case Event::object_start:
+      case Event::array_start:
+        if (depth >= kMaxDepth) Fail(PointerHere(), "nested deeper than " + std::to_string(kMaxDepth) + " levels");
+        frames_.push_back(Frame{event == Event::object_start, {}, {}, 0});
+        break;
+      case Event::key: {
+        Frame& top = frames_.back();
+        const std::string& key = parsed.get_ref<const std::string&>();
+        if (!top.keys.insert(key).second) {
+          top.key = key;
+          Fail(PointerHere(), "duplicate key '" + key + "'");
+        }
+        top.key = key;
+        break;
+      }
+      case Event::object_end:
+      case Event::array_end:
+        frames_.pop_back();
+        CountElement();
+        break;
+      case Event::value:
+        CountElement();
+        break;
+    }
+    return true;
+  }
+
+ private:
+  struct Frame {
+    bool is_object;
+    std::set<std::string> keys;
+    std::string key;
+    std::size_t index;
+  };
+
+  void CountElement() {
+    if (!frames_.empty() && !frames_.back().is_object) ++frames_.back().index;
+  }
+
+  std::string PointerHere() const {
+    std::string pointer;
+    for (const Frame& frame : frames_) {
+      pointer += frame.is_object ? Child("", frame.key) : Child("", frame.index);
+    }
+    return pointer;
+  }
+
+  std::vector<Frame> frames_;
+};
+
+}  // namespace
+
+nlohmann::json ParseJsonText(std::string_view text) {
+  DuplicateKeyGuard guard;
+  try {
+    return nlohmann::json::parse(text.begin(), text.end(), std::ref(guard));
+  } catch (const nlohmann::json::parse_error& e) {
+    Fail("", "not valid JSON (byte " + std::to_string(e.byte) + "): " + e.what());
+  }
+}
+
+std::variant<std::string, LoadError> ReadWholeFile(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return LoadError{path, "", "is a directory, not a file"};
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return LoadError{path, "", "cannot open the file"};
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  if (size < 0) return LoadError{path, "", "cannot read the file"};
+  if (static_cast<std::uint64_t>(size) > kMaxFileBytes) {
+    return LoadError{path, "", "file is " + std::to_string(size) + " bytes; the limit is " + std::to_string(kMaxFileBytes)};
+  }
+  in.seekg(0, std::ios::beg);
+  std::string text(static_cast<std::size_t>(size), '\0');
+  if (!in.read(text.data(), size)) return LoadError{path, "", "cannot read the file"};
+  return text;
+}
+
+}  // namespace detail
+}  // namespace sendpath::vectors

@@ -1,0 +1,379 @@
+// sendpath-vectors/1 files: vectors, steps, and loading whole suites.
+#include "vectors/loader/vector_loader.h"
+
+#include "vectors/loader/json_reader.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <limits>
+#include <set>
+#include <system_error>
+#include <utility>
+
+namespace sendpath::vectors {
+
+std::string LoadError::ToString() const {
+  if (pointer.empty()) return file + ": " + message;
+  return file + ":" + pointer + ": " + message;
+}
+
+std::string Sha256Hex(std::span<const std::uint8_t> bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1) return {};
+  return ToHex(std::span<const std::uint8_t>(digest, length));
+}
+
+namespace {
+
+using namespace detail;
+
+constexpr std::uint64_t kMaxUlong = std::numeric_limits<ULONG>::max();
+// fill_sa_table adds at most this many SAs: enough for any real SA table, bounded for the harness.
+constexpr std::uint64_t kMaxFillLimit = 1'000'000;
+
+// What a vector's steps may refer to.
+struct VectorScope {
+  const std::map<std::string, SaSpec>& sas;
+  std::string sas_pointer;  // "/vectors/N/sas"
+};
+
+std::string RequireSaName(const nlohmann::json& value, const std::string& pointer, const VectorScope& scope) {
+  const std::string& name = AsString(value, pointer);
+  if (scope.sas.find(name) == scope.sas.end()) {
+    Fail(pointer, "bad handle name '" + name + "': no SA of that name in " + scope.sas_pointer);
+  }
+  return name;
+}
+
+// HANDLE: an SA name (whatever its state), 0, or "never_issued".
+HandleRef ParseHandle(const nlohmann::json& value, const std::string& pointer, const VectorScope& scope) {
+  HandleRef handle;
+  if (value.is_number()) {
+    const bool zero = value.is_number_unsigned() ? value.get<std::uint64_t>() == 0
+                                                 : value.is_number_integer() && value.get<std::int64_t>() == 0;
+    if (!zero) Fail(pointer, "a literal handle must be 0 (or \"never_issued\", or an SA name)");
+    handle.kind = HandleRef::Kind::kZero;
+    return handle;
+  }
+  if (!value.is_string()) Fail(pointer, std::string("expected handle (0, SA name or \"never_issued\"), found ") + TypeName(value));
+  if (value.get_ref<const std::string&>() == kNeverIssued) {
+    handle.kind = HandleRef::Kind::kNeverIssued;
+    return handle;
+  }
+  handle.kind = HandleRef::Kind::kSa;
+  handle.sa = RequireSaName(value, pointer, scope);
+  return handle;
+}
+
+SetStep ParseSetStep(const ObjectReader& reader) {
+  SetStep step;
+  AsCapabilities(reader.Required("enable"), reader.At("enable"), step.enable, step.task, step.extension);
+  if (const auto* encapsulation = reader.Optional("encapsulation")) {
+    step.encapsulation = AsEncapsulation(*encapsulation, reader.At("encapsulation"));
+  }
+  step.expect = AsStatus(reader.Required("expect"), reader.At("expect"));
+  return step;
+}
+
+DeleteSaStep ParseDeleteSaStep(const ObjectReader& reader, const VectorScope& scope) {
+  DeleteSaStep step;
+  const auto* sa = reader.Optional("sa");
+  const auto* handle = reader.Optional("handle");
+  if ((sa == nullptr) == (handle == nullptr)) Fail(reader.pointer(), "needs exactly one of 'sa' and 'handle'");
+  if (sa != nullptr) {
+    step.handle.kind = HandleRef::Kind::kSa;
+    step.handle.sa = RequireSaName(*sa, reader.At("sa"), scope);
+  } else {
+    step.handle = ParseHandle(*handle, reader.At("handle"), scope);
+  }
+  step.expect = AsStatus(reader.Required("expect"), reader.At("expect"));
+  return step;
+}
+
+SendStep ParseSendStep(const ObjectReader& reader, const VectorScope& scope) {
+  SendStep step;
+  step.frame = AsHex(reader.Required("frame"), reader.At("frame"));
+
+  if (const auto* split = reader.Optional("split")) {
+    const std::string at = reader.At("split");
+    const auto& offsets = AsArray(*split, at);
+    for (std::size_t i = 0; i < offsets.size(); ++i) {
+      const std::string offset_at = Child(at, i);
+      const auto offset = static_cast<std::size_t>(AsUnsigned(offsets[i], offset_at, kMaxUlong));
+      // Each cut leaves a non-empty NDIS_BUFFER on both sides.
+      if (offset == 0 || offset >= step.frame.size()) {
+        Fail(offset_at, "split offset " + std::to_string(offset) + " is not inside the " +
+                            std::to_string(step.frame.size()) + "-byte frame (1.." +
+                            std::to_string(step.frame.size() == 0 ? 0 : step.frame.size() - 1) + ")");
+      }
+      if (!step.split.empty() && offset <= step.split.back()) {
+        Fail(offset_at, "split offsets must be ascending: " + std::to_string(offset) + " follows " +
+                            std::to_string(step.split.back()));
+      }
+      step.split.push_back(offset);
+    }
+  }
+
+  const nlohmann::json& info = reader.Required("info");
+  if (info.is_null()) {
+    step.has_info = false;
+  } else {
+    ObjectReader info_reader(info, reader.At("info"), {"OffloadHandle", "NextOffloadHandle"});
+    step.has_info = true;
+    step.offload_handle = ParseHandle(info_reader.Required("OffloadHandle"), info_reader.At("OffloadHandle"), scope);
+    step.next_offload_handle =
+        ParseHandle(info_reader.Required("NextOffloadHandle"), info_reader.At("NextOffloadHandle"), scope);
+  }
+
+  if (const auto* ivs = reader.Optional("ivs")) {
+    const std::string at = reader.At("ivs");
+    if (!ivs->is_object()) Fail(at, std::string("expected object, found ") + TypeName(*ivs));
+    for (const auto& [name, list] : ivs->items()) {
+      const std::string name_at = Child(at, name);
+      if (scope.sas.find(name) == scope.sas.end()) {
+        Fail(name_at, "bad handle name '" + name + "': no SA of that name in " + scope.sas_pointer);
+      }
+      const auto& entries = AsArray(list, name_at);
+      std::vector<Bytes>& out = step.ivs[name];
+      for (std::size_t i = 0; i < entries.size(); ++i) out.push_back(AsHex(entries[i], Child(name_at, i)));
+    }
+  }
+
+  ObjectReader expect(reader.Required("expect"), reader.At("expect"), {"status", "frame", "iv_bytes"});
+  step.expect_status = AsStatus(expect.Required("status"), expect.At("status"));
+  const nlohmann::json& frame = expect.Required("frame");
+  if (!frame.is_null()) step.expect_frame = AsHex(frame, expect.At("frame"));
+  if (const auto* iv_bytes = expect.Optional("iv_bytes")) {
+    const std::string at = expect.At("iv_bytes");
+    const auto& ranges = AsArray(*iv_bytes, at);
+    if (!ranges.empty() && !step.expect_frame) Fail(at, "IV ranges given but the expected frame is null");
+    for (std::size_t i = 0; i < ranges.size(); ++i) {
+      const std::string range_at = Child(at, i);
+      const auto& pair = AsArray(ranges[i], range_at);
+      if (pair.size() != 2) Fail(range_at, "expected [offset, length], found " + std::to_string(pair.size()) + " entries");
+      const auto offset = static_cast<std::size_t>(AsUnsigned(pair[0], Child(range_at, 0), kMaxUlong));
+      const auto length = static_cast<std::size_t>(AsUnsigned(pair[1], Child(range_at, 1), kMaxUlong));
+      if (length == 0) Fail(Child(range_at, 1), "IV length must not be 0");
+      if (offset + length > step.expect_frame->size()) {
+        Fail(range_at, "IV bytes " + std::to_string(offset) + ".." + std::to_string(offset + length) +
+                           " run past the " + std::to_string(step.expect_frame->size()) + "-byte expected frame");
+      }
+      step.iv_bytes.emplace_back(offset, length);
+    }
+  }
+  return step;
+}
+
+Step ParseStep(const nlohmann::json& value, const std::string& pointer, const VectorScope& scope) {
+  if (!value.is_object()) Fail(pointer, std::string("expected object, found ") + TypeName(value));
+  const auto op_it = value.find("op");
+  if (op_it == value.end()) Fail(pointer, "missing required key 'op'");
+  const std::string& op = AsString(*op_it, Child(pointer, "op"));
+  Step step;
+  step.pointer = pointer;
+  if (op == "set") {
+    step.op = ParseSetStep(ObjectReader(value, pointer, {"op", "enable", "encapsulation", "expect"}));
+  } else if (op == "add_sa") {
+    ObjectReader reader(value, pointer, {"op", "sa", "expect"});
+    AddSaStep add;
+    add.sa = RequireSaName(reader.Required("sa"), reader.At("sa"), scope);
+    add.expect = AsStatus(reader.Required("expect"), reader.At("expect"));
+    step.op = std::move(add);
+  } else if (op == "delete_sa") {
+    step.op = ParseDeleteSaStep(ObjectReader(value, pointer, {"op", "sa", "handle", "expect"}), scope);
+  } else if (op == "fill_sa_table") {
+    ObjectReader reader(value, pointer, {"op", "sa", "limit"});
+    FillSaTableStep fill;
+    fill.sa = RequireSaName(reader.Required("sa"), reader.At("sa"), scope);
+    fill.limit = static_cast<std::size_t>(AsUnsigned(reader.Required("limit"), reader.At("limit"), kMaxFillLimit));
+    if (fill.limit == 0) Fail(reader.At("limit"), "limit must be at least 1");
+    step.op = std::move(fill);
+  } else if (op == "send") {
+    step.op = ParseSendStep(ObjectReader(value, pointer, {"op", "frame", "split", "info", "ivs", "expect"}), scope);
+  } else {
+    Fail(Child(pointer, "op"), "unknown op '" + op + "' (expected set, add_sa, delete_sa, fill_sa_table or send)");
+  }
+  return step;
+}
+
+Provenance ParseProvenance(const nlohmann::json& value, const std::string& pointer) {
+  ObjectReader reader(value, pointer, {"source", "generator", "confirmed_by", "comment"});
+  Provenance provenance;
+  provenance.source = AsNonEmptyString(reader.Required("source"), reader.At("source"));
+  provenance.generator = AsNonEmptyString(reader.Required("generator"), reader.At("generator"));
+  provenance.confirmed_by = AsStringArray(reader.Required("confirmed_by"), reader.At("confirmed_by"));
+  if (const auto* comment = reader.Optional("comment")) provenance.comment = AsString(*comment, reader.At("comment"));
+  return provenance;
+}
+
+bool IsValidId(std::string_view id) {
+  return !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u > 0x20 && u < 0x7f;
+  });
+}
+
+Vector ParseVector(const nlohmann::json& value, const std::string& pointer, const VectorFile& file) {
+  ObjectReader reader(value, pointer,
+                      {"id", "title", "class", "flags", "provenance", "requires", "encapsulation", "sas", "steps"});
+  Vector vector;
+  vector.file = file.path;
+  vector.pointer = pointer;
+  vector.id = AsString(reader.Required("id"), reader.At("id"));
+  if (!IsValidId(vector.id)) Fail(reader.At("id"), "id must be non-empty printable ASCII without spaces");
+  vector.title = AsNonEmptyString(reader.Required("title"), reader.At("title"));
+
+  const std::string& vector_class = AsString(reader.Required("class"), reader.At("class"));
+  if (vector_class == "MUST") {
+    vector.vector_class = VectorClass::kMust;
+  } else if (vector_class == "SHOULD") {
+    vector.vector_class = VectorClass::kShould;
+  } else {
+    Fail(reader.At("class"), "unknown class '" + vector_class + "' (expected MUST or SHOULD)");
+  }
+
+  vector.flags = AsStringArray(reader.Required("flags"), reader.At("flags"));
+  for (std::size_t i = 0; i < vector.flags.size(); ++i) {
+    if (file.notes.find(vector.flags[i]) == file.notes.end()) {
+      Fail(Child(reader.At("flags"), i), "flag '" + vector.flags[i] + "' has no note in /notes");
+    }
+  }
+
+  vector.provenance = ParseProvenance(reader.Required("provenance"), reader.At("provenance"));
+  AsCapabilities(reader.Required("requires"), reader.At("requires"), vector.requires_caps, vector.requires_task,
+                 vector.requires_extension);
+  vector.encapsulation = AsEncapsulation(reader.Required("encapsulation"), reader.At("encapsulation"));
+
+  const std::string sas_at = reader.At("sas");
+  const nlohmann::json& sas = reader.Required("sas");
+  if (!sas.is_object()) Fail(sas_at, std::string("expected object, found ") + TypeName(sas));
+  for (const auto& [name, sa] : sas.items()) {
+    const std::string at = Child(sas_at, name);
+    if (!IsValidSaName(name)) Fail(at, "bad SA name '" + name + "' (expected [A-Za-z0-9_.-]+, not never_issued)");
+    vector.sas.emplace(name, ParseSa(sa, at, name));
+  }
+
+  const VectorScope scope{vector.sas, sas_at};
+  const std::string steps_at = reader.At("steps");
+  const auto& steps = AsArray(reader.Required("steps"), steps_at);
+  if (steps.empty()) Fail(steps_at, "a vector needs at least one step");
+  for (std::size_t i = 0; i < steps.size(); ++i) vector.steps.push_back(ParseStep(steps[i], Child(steps_at, i), scope));
+  return vector;
+}
+
+VectorFile ParseDocument(std::string_view json_text, const std::string& path) {
+  const nlohmann::json document = ParseJsonText(json_text);
+  ObjectReader reader(document, "", {"format", "group", "description", "notes", "vectors"});
+  VectorFile file;
+  file.path = path;
+  file.format = AsString(reader.Required("format"), reader.At("format"));
+  if (file.format != kVectorFormat) {
+    Fail(reader.At("format"), "format is '" + file.format + "'; expected '" + std::string(kVectorFormat) + "'");
+  }
+  file.group = AsNonEmptyString(reader.Required("group"), reader.At("group"));
+  file.description = AsString(reader.Required("description"), reader.At("description"));
+
+  const nlohmann::json& notes = reader.Required("notes");
+  if (!notes.is_object()) Fail(reader.At("notes"), std::string("expected object, found ") + TypeName(notes));
+  for (const auto& [flag, note] : notes.items()) {
+    file.notes.emplace(flag, AsNonEmptyString(note, Child(reader.At("notes"), flag)));
+  }
+
+  const std::string vectors_at = reader.At("vectors");
+  const auto& vectors = AsArray(reader.Required("vectors"), vectors_at);
+  if (vectors.empty()) Fail(vectors_at, "a file needs at least one vector");
+  std::map<std::string, std::string> seen;  // id -> pointer
+  for (std::size_t i = 0; i < vectors.size(); ++i) {
+    Vector vector = ParseVector(vectors[i], Child(vectors_at, i), file);
+    const auto [it, inserted] = seen.emplace(vector.id, vector.pointer);
+    if (!inserted) Fail(Child(vector.pointer, "id"), "duplicate id '" + vector.id + "' (first at " + it->second + ")");
+    file.vectors.push_back(std::move(vector));
+  }
+  const auto* data = reinterpret_cast<const std::uint8_t*>(json_text.data());
+  file.sha256 = Sha256Hex(std::span<const std::uint8_t>(data, json_text.size()));
+  return file;
+}
+
+}  // namespace
+
+std::variant<VectorFile, LoadError> ParseVectorFile(std::string_view json_text, std::string path) {
+  try {
+    return ParseDocument(json_text, path);
+  } catch (const LoadFailure& failure) {
+    return LoadError{std::move(path), failure.pointer, failure.message};
+  } catch (const std::exception& e) {
+    return LoadError{std::move(path), "", std::string("cannot load: ") + e.what()};
+  }
+}
+
+std::variant<VectorFile, LoadError> LoadVectorFile(const std::string& path) {
+  auto text = ReadWholeFile(path);
+  if (auto* error = std::get_if<LoadError>(&text)) return std::move(*error);
+  return ParseVectorFile(std::get<std::string>(text), path);
+}
+
+LoadResult LoadVectorPaths(const std::vector<std::string>& paths) {
+  namespace fs = std::filesystem;
+  LoadResult result;
+  std::vector<std::string> files;
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    const fs::file_status status = fs::status(path, ec);
+    if (ec || !fs::exists(status)) {
+      result.errors.push_back(LoadError{path, "", "no such file or directory"});
+      continue;
+    }
+    if (!fs::is_directory(status)) {
+      files.push_back(fs::path(path).lexically_normal().string());
+      continue;
+    }
+    fs::recursive_directory_iterator it(path, fs::directory_options::follow_directory_symlink, ec);
+    if (ec) {
+      result.errors.push_back(LoadError{path, "", "cannot list the directory: " + ec.message()});
+      continue;
+    }
+    for (const fs::recursive_directory_iterator end; it != end; it.increment(ec)) {
+      if (ec) {
+        result.errors.push_back(LoadError{path, "", "cannot list the directory: " + ec.message()});
+        break;
+      }
+      std::error_code type_ec;
+      if (it->path().extension() == ".json" && it->is_regular_file(type_ec)) {
+        files.push_back(it->path().lexically_normal().string());
+      }
+    }
+  }
+  std::sort(files.begin(), files.end());
+  files.erase(std::unique(files.begin(), files.end()), files.end());
+
+  std::map<std::string, std::string> ids;  // id -> "file:pointer" of its first definition
+  for (const std::string& path : files) {
+    auto loaded = LoadVectorFile(path);
+    if (auto* error = std::get_if<LoadError>(&loaded)) {
+      result.errors.push_back(std::move(*error));
+      continue;
+    }
+    VectorFile& file = std::get<VectorFile>(loaded);
+    // Ids name vectors in reports and regressions, so a file repeating one is left out whole.
+    const Vector* duplicate = nullptr;
+    for (const Vector& vector : file.vectors) {
+      if (ids.count(vector.id) != 0) {
+        duplicate = &vector;
+        break;
+      }
+    }
+    if (duplicate != nullptr) {
+      result.errors.push_back(LoadError{file.path, duplicate->pointer + "/id",
+                                        "duplicate id '" + duplicate->id + "' (first in " + ids[duplicate->id] + ")"});
+      continue;
+    }
+    for (const Vector& vector : file.vectors) ids.emplace(vector.id, file.path + ":" + vector.pointer);
+    result.files.push_back(std::move(file));
+  }
+  return result;
+}
+
+}  // namespace sendpath::vectors
