@@ -1,0 +1,548 @@
+#include "reports/receive_check.h"
+
+#include "reports/ipv4.h"
+
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+
+namespace sendpath::report {
+namespace {
+
+using ipv4::Be16;
+using ipv4::Be32;
+
+std::string Hex32(std::uint32_t value) {
+  char text[16];
+  std::snprintf(text, sizeof text, "0x%08x", value);
+  return text;
+}
+std::string Hex16(std::uint16_t value) {
+  char text[8];
+  std::snprintf(text, sizeof text, "0x%04x", value);
+  return text;
+}
+
+std::string HeaderName(IpsecProtocol protocol, unsigned level) {
+  std::string name = protocol == IpsecProtocol::kAh ? "AH" : "ESP";
+  if (level > 0) name += " (tunnel level " + std::to_string(level) + ")";
+  return name;
+}
+
+// Builds the RFC 4302 §3.3.3.1 view of an IPv4 header for the AH ICV: TOS, flags, fragment
+// offset, TTL and checksum zeroed; mutable options (Appendix A.1) zeroed entirely; with LSRR or
+// SSRR the destination replaced by the route's final address.
+bool ZeroMutableFields(std::span<const std::uint8_t> header, std::array<std::uint8_t, 60>& out, std::string* why) {
+  std::copy(header.begin(), header.end(), out.begin());
+  out[1] = 0;
+  out[6] = 0;
+  out[7] = 0;
+  out[8] = 0;
+  out[10] = 0;
+  out[11] = 0;
+  std::optional<std::uint32_t> final_destination;
+  const bool well_formed = ipv4::WalkOptions(header, [&](std::size_t offset, std::uint8_t type, std::size_t length) {
+    if (!ipv4::OptionIsImmutableForAh(type)) std::fill_n(out.begin() + static_cast<std::ptrdiff_t>(offset), length, 0);
+    if ((type == 131 || type == 137) && length >= 7) {
+      const std::size_t addresses = (length - 3) / 4;
+      final_destination = Be32(header, offset + 3 + (addresses - 1) * 4);
+    }
+  });
+  if (!well_formed) {
+    if (why != nullptr) *why = "malformed IPv4 option";
+    return false;
+  }
+  if (final_destination) ipv4::PutBe32(out, 16, *final_destination);
+  return true;
+}
+
+}  // namespace
+
+std::string ToHex(std::span<const std::uint8_t> bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string text;
+  text.reserve(bytes.size() * 2);
+  for (std::uint8_t byte : bytes) {
+    text.push_back(kDigits[byte >> 4]);
+    text.push_back(kDigits[byte & 15]);
+  }
+  return text;
+}
+
+const char* FrameStatusName(FrameStatus status) {
+  switch (status) {
+    case FrameStatus::kVerified: return "verified";
+    case FrameStatus::kFailed: return "failed";
+    case FrameStatus::kUnknownSa: return "unknown SA";
+    case FrameStatus::kNoIpsec: return "no IPsec";
+    case FrameStatus::kNotIpv4: return "not IPv4";
+  }
+  return "?";
+}
+
+void CheckResult::Reset() {
+  status = FrameStatus::kNoIpsec;
+  ip_offset = 0;
+  headers.clear();
+  ip_packets.clear();
+  plaintext.clear();
+  plaintext_ranges.clear();
+  reason.clear();
+  offset = 0;
+  unknown_spi_count = 0;
+}
+
+bool ComputeAhIcv(SaCrypto& crypto, const SaKeys& keys, std::span<const std::uint8_t> packet, std::size_t ip_offset,
+                  std::size_t ah_offset, std::size_t end, std::span<std::uint8_t> icv, std::string* why) {
+  const std::size_t header_length = std::size_t{packet[ip_offset] & 0x0fu} * 4;
+  if (header_length < 20 || ip_offset + header_length > ah_offset || end > packet.size()) {
+    if (why != nullptr) *why = "bad IPv4 header length";
+    return false;
+  }
+  std::array<std::uint8_t, 60> zeroed{};
+  if (!ZeroMutableFields(packet.subspan(ip_offset, header_length), zeroed, why)) return false;
+  const std::size_t iv_offset = ah_offset + 12;
+  const std::size_t icv_offset = iv_offset + keys.IvLength();
+  const std::size_t ah_length = (std::size_t{packet[ah_offset + 1]} + 2) * 4;
+  if (icv_offset + icv.size() > ah_offset + ah_length || ah_offset + ah_length > end) {
+    if (why != nullptr) *why = "AH too short for its IV and ICV";
+    return false;
+  }
+  static constexpr std::array<std::uint8_t, 64> kZeros{};
+  std::uint8_t esn[4] = {};
+  if (keys.esn_high) ipv4::PutBe32(esn, 0, *keys.esn_high);
+  // ICV input: zeroed IP header (options included), bytes between it and AH (none in IPv4), the AH
+  // header with the IV but a zero ICV field (padding included), the rest of the packet, and
+  // the ESN high bits when used. RFC 4543 §5 keeps the GMAC IV in the AAD as well.
+  const bool ok = crypto.MacBegin(packet.subspan(iv_offset, keys.IvLength())) &&
+                  crypto.MacUpdate(std::span<const std::uint8_t>(zeroed.data(), header_length)) &&
+                  crypto.MacUpdate(packet.subspan(ip_offset + header_length, icv_offset - (ip_offset + header_length))) &&
+                  crypto.MacUpdate(std::span<const std::uint8_t>(kZeros.data(), ah_offset + ah_length - icv_offset)) &&
+                  crypto.MacUpdate(packet.subspan(ah_offset + ah_length, end - (ah_offset + ah_length))) &&
+                  (!keys.esn_high || crypto.MacUpdate(esn)) && crypto.MacFinish(icv);
+  if (!ok && why != nullptr) *why = "OpenSSL failed computing the ICV";
+  return ok;
+}
+
+bool ComputeEspIcv(SaCrypto& crypto, const SaKeys& keys, std::span<const std::uint8_t> packet, std::size_t esp_offset,
+                   std::size_t icv_offset, std::span<std::uint8_t> icv) {
+  std::uint8_t esn[4] = {};
+  if (keys.esn_high) ipv4::PutBe32(esn, 0, *keys.esn_high);
+  if (keys.integrity == IntegrityAlgorithm::kAesGmac) {
+    // RFC 4543 §3.3: AAD = SPI || [ESN high] || sequence || IV || payload .. next header.
+    return crypto.MacBegin(packet.subspan(esp_offset + 8, 8)) && crypto.MacUpdate(packet.subspan(esp_offset, 4)) &&
+           (!keys.esn_high || crypto.MacUpdate(esn)) &&
+           crypto.MacUpdate(packet.subspan(esp_offset + 4, icv_offset - (esp_offset + 4))) && crypto.MacFinish(icv);
+  }
+  // RFC 4303 §2.8 / §3.3.2.2: HMAC over ESP header, IV and ciphertext, then the ESN high bits.
+  return crypto.MacBegin({}) && crypto.MacUpdate(packet.subspan(esp_offset, icv_offset - esp_offset)) &&
+         (!keys.esn_high || crypto.MacUpdate(esn)) && crypto.MacFinish(icv);
+}
+
+struct ReceiveChecker::Walk {
+  std::span<const std::uint8_t> frame;
+  CheckResult& result;
+  bool failed = false;
+  bool saw_ipsec = false;
+  bool unauthenticated = false;  // inside ESP without ICV and without a verified AH around it
+
+  std::span<std::uint8_t> plain() { return result.plaintext; }
+  void Fail(std::size_t offset, std::string reason) {
+    if (failed) return;
+    failed = true;
+    result.offset = offset;
+    result.reason = std::move(reason);
+  }
+};
+
+ReceiveChecker::ReceiveChecker(SaTable& sas, CheckOptions options) : sas_(sas), options_(options) {}
+
+void ReceiveChecker::Check(std::span<const std::uint8_t> frame, LinkType link, CheckResult& result) {
+  result.Reset();
+  result.plaintext.assign(frame.begin(), frame.end());
+  std::string why;
+  const auto ip_offset = Ipv4Offset(frame, link, &why);
+  if (!ip_offset) {
+    result.status = FrameStatus::kNotIpv4;
+    result.reason = why;
+    return;
+  }
+  result.ip_offset = *ip_offset;
+  Walk walk{frame, result};
+  CheckIp(walk, *ip_offset, frame.size(), 0, false);
+  if (walk.failed) {
+    result.status = FrameStatus::kFailed;
+  } else if (result.unknown_spi_count > 0) {
+    result.status = FrameStatus::kUnknownSa;
+  } else {
+    result.status = walk.saw_ipsec ? FrameStatus::kVerified : FrameStatus::kNoIpsec;
+  }
+}
+
+void ReceiveChecker::CheckIp(Walk& walk, std::size_t ip_offset, std::size_t limit, unsigned level, bool in_plaintext) {
+  auto packet = walk.plain().subspan(0, limit);
+  const auto header = ipv4::ParseHeader(packet.subspan(ip_offset));
+  const std::string where = level == 0 ? "IPv4" : "inner IPv4 (level " + std::to_string(level) + ")";
+  if (!header) {
+    walk.Fail(ip_offset, where + " header at byte " + std::to_string(ip_offset) +
+                             " is malformed (version, IHL or length beyond the data)");
+    return;
+  }
+  if (header->total_length < header->header_length || ip_offset + header->total_length > limit) {
+    walk.Fail(ip_offset + 2, where + " total length " + std::to_string(header->total_length) + " does not fit the " +
+                                 std::to_string(limit - ip_offset) + " bytes " +
+                                 (level == 0 ? "captured" : "of the enclosing payload"));
+    return;
+  }
+  const std::size_t end = ip_offset + header->total_length;
+  walk.result.ip_packets.push_back({level, ip_offset, end, in_plaintext});
+  if (options_.check_ipv4_checksums && ipv4::InternetChecksum(packet.subspan(ip_offset, header->header_length)) != 0) {
+    walk.Fail(ip_offset + 10, where + " header checksum " + Hex16(Be16(packet, ip_offset + 10)) + " is wrong");
+    return;
+  }
+  if (!ipv4::WalkOptions(packet.subspan(ip_offset, header->header_length), [](std::size_t, std::uint8_t, std::size_t) {})) {
+    walk.Fail(ip_offset + 20, where + " options are malformed");
+    return;
+  }
+
+  std::uint8_t protocol = header->protocol;
+  std::size_t offset = ip_offset + header->header_length;
+  std::size_t payload_end = end;
+  const bool outer_unauthenticated = walk.unauthenticated;
+  while (!walk.failed) {
+    if (protocol == ipv4::kProtoAh) {
+      HeaderCheck check;
+      if (!CheckAh(walk, ip_offset, offset, payload_end, level, check)) return;
+      if (check.sa == kNoSa) {
+        // The AH payload is plaintext, so the walk goes on even without the SA.
+      } else {
+        walk.unauthenticated = false;
+      }
+      protocol = check.next_header;
+      offset = check.offset + check.header_length;
+    } else if (protocol == ipv4::kProtoEsp) {
+      HeaderCheck check;
+      if (!CheckEsp(walk, offset, payload_end, level, check)) return;
+      if (check.sa == kNoSa) return;  // unknown SA: nothing beyond can be read
+      if (check.icv_length == 0) walk.unauthenticated = true;
+      protocol = check.next_header;
+      offset = check.data_offset;
+      payload_end = check.padding_offset;
+    } else if (protocol == ipv4::kProtoIpInIp) {
+      CheckIp(walk, offset, payload_end, level + 1, in_plaintext || !walk.result.plaintext_ranges.empty());
+      break;
+    } else {
+      CheckUpperLayer(walk, protocol, ip_offset, offset, payload_end);
+      break;
+    }
+  }
+  walk.unauthenticated = outer_unauthenticated;
+}
+
+bool ReceiveChecker::CheckAh(Walk& walk, std::size_t ip_offset, std::size_t offset, std::size_t end, unsigned level,
+                             HeaderCheck& check) {
+  auto packet = walk.plain();
+  const std::string name = HeaderName(IpsecProtocol::kAh, level);
+  if (offset + 12 > end) {
+    walk.Fail(offset, name + " at byte " + std::to_string(offset) + " is truncated (" + std::to_string(end - offset) +
+                          " bytes left, the fixed header needs 12)");
+    return false;
+  }
+  walk.saw_ipsec = true;
+  check.protocol = IpsecProtocol::kAh;
+  check.level = level;
+  check.offset = offset;
+  check.next_header = packet[offset];
+  check.header_length = (std::size_t{packet[offset + 1]} + 2) * 4;
+  check.spi = Be32(packet, offset + 4);
+  check.sequence = Be32(packet, offset + 8);
+  check.coverage_begin = ip_offset;
+  check.coverage_end = end;
+  if (offset + check.header_length > end) {
+    walk.Fail(offset + 1, name + " SPI " + Hex32(check.spi) + ": Payload Len " + std::to_string(packet[offset + 1]) +
+                              " runs past the packet");
+    return false;
+  }
+  auto [first, last] = sas_.Find(IpsecProtocol::kAh, check.spi);
+  if (first == last) {
+    ++walk.result.unknown_spi_count;
+    if (walk.result.reason.empty()) {
+      walk.result.reason = name + " SPI " + Hex32(check.spi) + " at byte " + std::to_string(offset) + ": no SA has this SPI";
+      walk.result.offset = offset + 4;
+    }
+    walk.result.headers.push_back(check);
+    return true;
+  }
+  std::string first_failure;
+  std::size_t first_failure_offset = offset;
+  HeaderCheck first_failed = check;
+  for (auto it = first; it != last; ++it) {
+    const std::size_t index = it->second;
+    const SaKeys& keys = sas_.keys(index);
+    HeaderCheck attempt = check;
+    attempt.sa = index;
+    attempt.iv_offset = offset + 12;
+    attempt.iv_length = keys.IvLength();
+    attempt.icv_offset = attempt.iv_offset + attempt.iv_length;
+    attempt.icv_length = keys.IcvLength();
+    const std::size_t needed = 12 + attempt.iv_length + attempt.icv_length;
+    std::string failure;
+    std::size_t failure_offset = offset;
+    if (check.header_length != ((needed + 3) / 4) * 4) {
+      failure = "Payload Len " + std::to_string(packet[offset + 1]) + " gives " + std::to_string(check.header_length) +
+                " bytes, " + keys.Description() + " needs " + std::to_string(((needed + 3) / 4) * 4);
+      failure_offset = offset + 1;
+    } else {
+      std::string error;
+      SaCrypto* crypto = sas_.crypto(index, error);
+      std::array<std::uint8_t, 16> computed{};
+      auto icv = std::span<std::uint8_t>(computed.data(), attempt.icv_length);
+      std::string why;
+      if (crypto == nullptr) {
+        failure = error;
+      } else if (!ComputeAhIcv(*crypto, keys, packet, ip_offset, offset, end, icv, &why)) {
+        failure = why;
+      } else {
+        attempt.icv_checked = true;
+        attempt.icv_ok = CRYPTO_memcmp(computed.data(), packet.data() + attempt.icv_offset, attempt.icv_length) == 0;
+        if (!attempt.icv_ok) {
+          failure = "ICV does not verify (" + keys.name + ", " + keys.Description() + "): found " +
+                    ToHex(packet.subspan(attempt.icv_offset, attempt.icv_length)) + ", computed " + ToHex(icv);
+          failure_offset = attempt.icv_offset;
+        }
+      }
+    }
+    if (failure.empty()) {
+      walk.result.headers.push_back(attempt);
+      check = attempt;
+      return true;
+    }
+    if (first_failure.empty()) {
+      first_failure = failure;
+      first_failure_offset = failure_offset;
+      first_failed = attempt;
+    }
+  }
+  const auto candidates = static_cast<std::size_t>(std::distance(first, last));
+  walk.result.headers.push_back(first_failed);
+  walk.Fail(first_failure_offset, name + " SPI " + Hex32(check.spi) + " at byte " + std::to_string(offset) + ": " +
+                                      first_failure +
+                                      (candidates > 1 ? " (and " + std::to_string(candidates - 1) + " other SAs with this SPI do not verify either)" : ""));
+  return false;
+}
+
+bool ReceiveChecker::CheckEsp(Walk& walk, std::size_t offset, std::size_t end, unsigned level, HeaderCheck& check) {
+  auto packet = walk.plain();
+  const std::string name = HeaderName(IpsecProtocol::kEsp, level);
+  if (offset + 8 > end) {
+    walk.Fail(offset, name + " at byte " + std::to_string(offset) + " is truncated (" + std::to_string(end - offset) +
+                          " bytes left, SPI and sequence number need 8)");
+    return false;
+  }
+  walk.saw_ipsec = true;
+  check.protocol = IpsecProtocol::kEsp;
+  check.level = level;
+  check.offset = offset;
+  check.spi = Be32(packet, offset);
+  check.sequence = Be32(packet, offset + 4);
+  check.header_length = 8;
+  auto [first, last] = sas_.Find(IpsecProtocol::kEsp, check.spi);
+  if (first == last) {
+    ++walk.result.unknown_spi_count;
+    if (walk.result.reason.empty()) {
+      walk.result.reason = name + " SPI " + Hex32(check.spi) + " at byte " + std::to_string(offset) + ": no SA has this SPI";
+      walk.result.offset = offset;
+    }
+    walk.result.headers.push_back(check);
+    return true;
+  }
+  const auto candidates = static_cast<std::size_t>(std::distance(first, last));
+  if (candidates > 1) backup_.assign(packet.begin() + static_cast<std::ptrdiff_t>(offset), packet.begin() + static_cast<std::ptrdiff_t>(end));
+
+  std::string first_failure;
+  std::size_t first_failure_offset = offset;
+  HeaderCheck first_failed = check;
+  for (auto it = first; it != last; ++it) {
+    if (it != first) std::copy(backup_.begin(), backup_.end(), packet.begin() + static_cast<std::ptrdiff_t>(offset));
+    const std::size_t index = it->second;
+    const SaKeys& keys = sas_.keys(index);
+    HeaderCheck attempt = check;
+    attempt.sa = index;
+    attempt.iv_offset = offset + 8;
+    attempt.iv_length = keys.IvLength();
+    attempt.header_length = 8 + attempt.iv_length;
+    attempt.icv_length = keys.IcvLength();
+    attempt.coverage_begin = offset;
+    std::string failure;
+    std::size_t failure_offset = offset;
+    auto fail = [&](std::size_t at, std::string text) {
+      failure_offset = at;
+      failure = std::move(text);
+    };
+    const std::size_t data_offset = attempt.iv_offset + attempt.iv_length;
+    if (data_offset + 2 + attempt.icv_length > end) {
+      fail(offset, "too short for " + keys.Description() + ": " + std::to_string(end - offset) +
+                       " bytes cannot hold header, IV, pad length, next header and ICV");
+    } else {
+      attempt.icv_offset = end - attempt.icv_length;
+      attempt.coverage_end = attempt.icv_offset;
+      attempt.data_offset = data_offset;
+      attempt.data_length = attempt.icv_offset - data_offset;
+      std::string error;
+      SaCrypto* crypto = sas_.crypto(index, error);
+      auto data = packet.subspan(attempt.data_offset, attempt.data_length);
+      const auto iv = std::span<const std::uint8_t>(packet.data() + attempt.iv_offset, attempt.iv_length);
+      if (crypto == nullptr) {
+        fail(offset, error);
+      } else if ((keys.cipher == CipherAlgorithm::kDesCbc || keys.cipher == CipherAlgorithm::kTripleDesCbc ||
+                  keys.cipher == CipherAlgorithm::kAesCbc) &&
+                 attempt.data_length % keys.Alignment() != 0) {
+        fail(attempt.data_offset, "ciphertext length " + std::to_string(attempt.data_length) +
+                                      " is not a multiple of the " + std::to_string(keys.Alignment()) + "-byte block (" +
+                                      keys.Description() + ")");
+      } else if ((attempt.iv_length + attempt.data_length) % 4 != 0) {
+        fail(attempt.data_offset, "IV + ciphertext (" + std::to_string(attempt.iv_length + attempt.data_length) +
+                                      " bytes) do not end on a 4-byte boundary (RFC 4303 §2.4)");
+      } else if (keys.cipher == CipherAlgorithm::kAesGcm) {
+        // RFC 4106 §5: AAD = SPI || [ESN high] || sequence number.
+        std::uint8_t aad[12];
+        std::size_t aad_length = 0;
+        ipv4::PutBe32(aad, 0, check.spi);
+        if (keys.esn_high) {
+          ipv4::PutBe32(aad, 4, *keys.esn_high);
+          ipv4::PutBe32(aad, 8, check.sequence);
+          aad_length = 12;
+        } else {
+          ipv4::PutBe32(aad, 4, check.sequence);
+          aad_length = 8;
+        }
+        std::array<std::uint8_t, 16> tag{};
+        std::copy_n(packet.begin() + static_cast<std::ptrdiff_t>(attempt.icv_offset), 16, tag.begin());
+        attempt.icv_checked = true;
+        attempt.icv_ok = crypto->GcmCrypt(false, iv, std::span<const std::uint8_t>(aad, aad_length), data, tag);
+        attempt.decrypted = true;
+        if (!attempt.icv_ok) {
+          fail(attempt.icv_offset, "ICV (GCM tag) does not verify (" + keys.name + ", " + keys.Description() + ")");
+        }
+      } else {
+        if (attempt.icv_length > 0) {
+          std::array<std::uint8_t, 16> computed{};
+          auto icv = std::span<std::uint8_t>(computed.data(), attempt.icv_length);
+          if (!ComputeEspIcv(*crypto, keys, packet, offset, attempt.icv_offset, icv)) {
+            fail(offset, "OpenSSL failed computing the ICV");
+          } else {
+            attempt.icv_checked = true;
+            attempt.icv_ok = CRYPTO_memcmp(computed.data(), packet.data() + attempt.icv_offset, attempt.icv_length) == 0;
+            if (!attempt.icv_ok) {
+              fail(attempt.icv_offset, "ICV does not verify (" + keys.name + ", " + keys.Description() + "): found " +
+                                           ToHex(packet.subspan(attempt.icv_offset, attempt.icv_length)) + ", computed " +
+                                           ToHex(icv));
+            }
+          }
+        }
+        if (failure.empty() && keys.cipher != CipherAlgorithm::kNull) {
+          if (!crypto->CbcCrypt(false, iv, data)) {
+            fail(attempt.data_offset, "OpenSSL failed decrypting (" + keys.Description() + ")");
+          } else {
+            attempt.decrypted = true;
+          }
+        }
+      }
+      if (failure.empty()) {
+        // RFC 4303 §2.4-2.6: ... padding, Pad Length, Next Header end the (decrypted) payload.
+        attempt.pad_length = packet[attempt.icv_offset - 2];
+        attempt.next_header = packet[attempt.icv_offset - 1];
+        if (std::size_t{attempt.pad_length} + 2 > attempt.data_length) {
+          fail(attempt.icv_offset - 2, "decrypted Pad Length " + std::to_string(attempt.pad_length) +
+                                           " runs past the start of the payload (" + std::to_string(attempt.data_length) +
+                                           " bytes) — wrong key, IV or ciphertext?");
+        } else {
+          attempt.padding_offset = attempt.icv_offset - 2 - attempt.pad_length;
+          attempt.trailer_ok = true;
+          if (options_.check_padding) {
+            for (std::size_t i = 0; i < attempt.pad_length; ++i) {
+              if (packet[attempt.padding_offset + i] != static_cast<std::uint8_t>(i + 1)) {
+                attempt.trailer_ok = false;
+                fail(attempt.padding_offset + i,
+                     "decrypted padding byte " + std::to_string(i + 1) + " is " +
+                         std::to_string(packet[attempt.padding_offset + i]) + ", RFC 4303 §2.4 default padding has " +
+                         std::to_string(i + 1) + " — wrong key, IV or ciphertext?");
+                break;
+              }
+            }
+          }
+        }
+      }
+    }
+    if (failure.empty()) {
+      if (attempt.decrypted) walk.result.plaintext_ranges.emplace_back(attempt.data_offset, attempt.data_length);
+      walk.result.headers.push_back(attempt);
+      check = attempt;
+      return true;
+    }
+    if (first_failure.empty()) {
+      first_failure = failure;
+      first_failure_offset = failure_offset;
+      first_failed = attempt;
+    }
+  }
+  if (candidates > 1) {
+    // Leave the bytes as the first candidate decrypted them, so a report shows that attempt.
+    std::copy(backup_.begin(), backup_.end(), packet.begin() + static_cast<std::ptrdiff_t>(offset));
+  }
+  if (first_failed.decrypted && candidates == 1) {
+    walk.result.plaintext_ranges.emplace_back(first_failed.data_offset, first_failed.data_length);
+  }
+  walk.result.headers.push_back(first_failed);
+  walk.Fail(first_failure_offset, name + " SPI " + Hex32(check.spi) + " at byte " + std::to_string(offset) + ": " +
+                                      first_failure +
+                                      (candidates > 1 ? " (and " + std::to_string(candidates - 1) + " other SAs with this SPI do not verify either)" : ""));
+  return false;
+}
+
+void ReceiveChecker::CheckUpperLayer(Walk& walk, std::uint8_t protocol, std::size_t ip_offset, std::size_t offset,
+                                     std::size_t end) {
+  if (!walk.unauthenticated || !options_.check_plaintext_checksums || offset > end) return;
+  // Encryption-only ESP: no ICV vouches for the plaintext, so the transport's checksums (which the
+  // NIC must not touch) are the check that decryption produced the original bytes.
+  auto packet = std::span<const std::uint8_t>(walk.result.plaintext);
+  const auto segment = packet.subspan(offset, end - offset);
+  const char* name = nullptr;
+  std::uint32_t sum = 0;
+  std::size_t checksum_offset = 0;
+  if (protocol == ipv4::kProtoTcp || protocol == ipv4::kProtoUdp) {
+    name = protocol == ipv4::kProtoTcp ? "TCP" : "UDP";
+    checksum_offset = protocol == ipv4::kProtoTcp ? 16 : 6;
+    if (segment.size() < checksum_offset + 2) {
+      walk.Fail(offset, std::string("decrypted ") + name + " header is truncated — wrong key, IV or ciphertext?");
+      return;
+    }
+    if (protocol == ipv4::kProtoUdp && Be16(segment, 6) == 0) return;  // no checksum sent (RFC 768)
+    const auto ip_header = packet.subspan(ip_offset, std::size_t{packet[ip_offset] & 0x0fu} * 4);
+    std::uint8_t pseudo[12];
+    std::copy_n(ip_header.begin() + 12, 8, pseudo);
+    if (auto final_destination = ipv4::SourceRouteFinalDestination(ip_header)) ipv4::PutBe32(pseudo, 4, *final_destination);
+    pseudo[8] = 0;
+    pseudo[9] = protocol;
+    ipv4::PutBe16(pseudo, 10, static_cast<std::uint16_t>(segment.size()));
+    sum = ipv4::ChecksumAdd(0, pseudo);
+  } else if (protocol == ipv4::kProtoIcmp) {
+    name = "ICMP";
+    checksum_offset = 2;
+    if (segment.size() < 4) {
+      walk.Fail(offset, "decrypted ICMP header is truncated — wrong key, IV or ciphertext?");
+      return;
+    }
+  } else {
+    return;
+  }
+  if (ipv4::ChecksumFinish(ipv4::ChecksumAdd(sum, segment)) != 0) {
+    walk.Fail(offset + checksum_offset, std::string("decrypted ") + name + " checksum " +
+                                            Hex16(Be16(segment, checksum_offset)) +
+                                            " does not match the plaintext (encryption-only ESP: no ICV) — wrong key, IV or ciphertext?");
+  }
+}
+
+}  // namespace sendpath::report

@@ -1,0 +1,114 @@
+// The receive side's check of one frame, independent of the reference NIC: every AH and ESP
+// header of a known SA has its ICV verified and its payload decrypted, outermost first, through
+// tunnels and bundles (RFC 4301 §5.2 inbound order). AH ICVs are computed with the RFC 4302
+// §3.3.3.1 mutable fields zeroed (Appendix A options, LSRR/SSRR final destination); with an ESN
+// SA the high 32 bits of the sequence number join the ICV input (RFC 4302 §2.5.1, RFC 4303
+// §2.2.1, RFC 4106 §5, RFC 4543 §3.3).
+//
+// Beyond the ICVs it checks what a receiver checks: IPv4 header checksums and lengths, ESP
+// padding (RFC 4303 §2.4 default 1, 2, 3, ...), pad length, and — for encryption-only ESP, where
+// nothing else protects the plaintext — the decrypted TCP/UDP/ICMP/IPv4 checksums.
+#pragma once
+
+#include "reports/ipsec_crypto.h"
+#include "reports/pcap_io.h"
+#include "reports/sa_keys.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sendpath::report {
+
+struct CheckOptions {
+  bool check_ipv4_checksums = true;
+  bool check_padding = true;
+  bool check_plaintext_checksums = true;  // only inside ESP without an ICV
+};
+
+enum class FrameStatus {
+  kVerified,   // at least one AH/ESP header, every one of a known SA, all verified
+  kFailed,     // something did not verify; `reason` and `offset` say what and where
+  kUnknownSa,  // an AH/ESP header whose SPI no SA has (nothing failed before it)
+  kNoIpsec,    // IPv4 without AH or ESP
+  kNotIpv4,    // the link layer does not carry IPv4
+};
+const char* FrameStatusName(FrameStatus status);
+
+inline constexpr std::size_t kNoSa = static_cast<std::size_t>(-1);
+
+struct HeaderCheck {
+  IpsecProtocol protocol = IpsecProtocol::kEsp;
+  unsigned level = 0;  // 0: in the outermost IPv4 packet, 1: in the first tunnelled one, ...
+  std::size_t offset = 0;         // header start
+  std::size_t header_length = 0;  // AH: the whole AH; ESP: SPI + sequence number + IV
+  std::uint32_t spi = 0;
+  std::uint32_t sequence = 0;
+  std::size_t sa = kNoSa;  // index into the SaTable
+  std::size_t iv_offset = 0, iv_length = 0;
+  std::size_t data_offset = 0, data_length = 0;  // ESP: encrypted (or authenticated-only) range
+  std::size_t icv_offset = 0, icv_length = 0;
+  std::size_t coverage_begin = 0, coverage_end = 0;  // the bytes the ICV covers
+  std::size_t padding_offset = 0;  // ESP: first padding byte (plaintext)
+  std::uint8_t pad_length = 0, next_header = 0;
+  bool icv_checked = false, icv_ok = false;
+  bool decrypted = false, trailer_ok = false;
+};
+
+struct IpPacket {
+  unsigned level = 0;
+  std::size_t offset = 0;  // IPv4 header start
+  std::size_t end = 0;     // offset + total length
+  bool in_plaintext = false;  // found inside decrypted bytes
+};
+
+struct CheckResult {
+  FrameStatus status = FrameStatus::kNoIpsec;
+  std::size_t ip_offset = 0;  // where the outer IPv4 header starts (after the link header)
+  std::vector<HeaderCheck> headers;
+  std::vector<IpPacket> ip_packets;
+  std::vector<std::uint8_t> plaintext;  // the frame with every decrypted range in place
+  std::vector<std::pair<std::size_t, std::size_t>> plaintext_ranges;  // (offset, length)
+  std::string reason;     // for kFailed (and kUnknownSa / kNotIpv4): one line
+  std::size_t offset = 0; // byte offset in the frame the reason points at
+  std::size_t unknown_spi_count = 0;
+
+  bool ok() const { return status != FrameStatus::kFailed; }
+  void Reset();
+};
+
+class ReceiveChecker {
+ public:
+  explicit ReceiveChecker(SaTable& sas, CheckOptions options = {});
+
+  // Checks `frame`; `result` is reset and filled (its buffers are reused, so a caller that keeps
+  // one CheckResult across frames allocates nothing per frame once warm).
+  void Check(std::span<const std::uint8_t> frame, LinkType link, CheckResult& result);
+
+ private:
+  struct Walk;
+  void CheckIp(Walk& walk, std::size_t ip_offset, std::size_t limit, unsigned level, bool in_plaintext);
+  bool CheckAh(Walk& walk, std::size_t ip_offset, std::size_t offset, std::size_t end, unsigned level, HeaderCheck& header);
+  bool CheckEsp(Walk& walk, std::size_t offset, std::size_t end, unsigned level, HeaderCheck& header);
+  void CheckUpperLayer(Walk& walk, std::uint8_t protocol, std::size_t ip_offset, std::size_t offset, std::size_t end);
+
+  SaTable& sas_;
+  CheckOptions options_;
+  std::vector<std::uint8_t> backup_;
+};
+
+// Computes the AH ICV of the AH header at `ah_offset` inside the IPv4 packet at `ip_offset`
+// (ending at `end`) into `icv`. Exposed for building test packets; false on malformed input.
+bool ComputeAhIcv(SaCrypto& crypto, const SaKeys& keys, std::span<const std::uint8_t> packet, std::size_t ip_offset,
+                  std::size_t ah_offset, std::size_t end, std::span<std::uint8_t> icv, std::string* why = nullptr);
+// Computes the ESP ICV (HMAC or GMAC; not GCM) of the ESP header at `esp_offset` whose ICV starts
+// at `icv_offset`.
+bool ComputeEspIcv(SaCrypto& crypto, const SaKeys& keys, std::span<const std::uint8_t> packet, std::size_t esp_offset,
+                   std::size_t icv_offset, std::span<std::uint8_t> icv);
+
+std::string ToHex(std::span<const std::uint8_t> bytes);
+
+}  // namespace sendpath::report
