@@ -381,6 +381,7 @@ bool ReceiveChecker::CheckEsp(Walk& walk, std::size_t offset, std::size_t end, u
       failure_offset = at;
       failure = std::move(text);
     };
+    std::string icv_failure;
     const std::size_t data_offset = attempt.iv_offset + attempt.iv_length;
     if (data_offset + 2 + attempt.icv_length > end) {
       fail(offset, "too short for " + keys.Description() + ": " + std::to_string(end - offset) +
@@ -436,9 +437,9 @@ bool ReceiveChecker::CheckEsp(Walk& walk, std::size_t offset, std::size_t end, u
             attempt.icv_checked = true;
             attempt.icv_ok = CRYPTO_memcmp(computed.data(), packet.data() + attempt.icv_offset, attempt.icv_length) == 0;
             if (!attempt.icv_ok) {
-              fail(attempt.icv_offset, "ICV does not verify (" + keys.name + ", " + keys.Description() + "): found " +
-                                           ToHex(packet.subspan(attempt.icv_offset, attempt.icv_length)) + ", computed " +
-                                           ToHex(icv));
+              // Decryption still goes ahead so a report can show what the payload holds.
+              icv_failure = "ICV does not verify (" + keys.name + ", " + keys.Description() + "): found " +
+                            ToHex(packet.subspan(attempt.icv_offset, attempt.icv_length)) + ", computed " + ToHex(icv);
             }
           }
         }
@@ -475,6 +476,10 @@ bool ReceiveChecker::CheckEsp(Walk& walk, std::size_t offset, std::size_t end, u
           }
         }
       }
+    }
+    if (!icv_failure.empty()) {
+      failure_offset = attempt.icv_offset;
+      failure = icv_failure;
     }
     if (failure.empty()) {
       if (attempt.decrypted) walk.result.plaintext_ranges.emplace_back(attempt.data_offset, attempt.data_length);

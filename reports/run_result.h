@@ -29,6 +29,9 @@ struct FieldDifference {
   std::size_t length = 0;
   std::string expected;  // rendered value
   std::string actual;
+  // True when another difference explains this one (a ciphertext that differs because the
+  // plaintext or IV does, an ICV over bytes that differ): the diagnosis names the cause instead.
+  bool consequence = false;
 };
 
 struct StepResult {

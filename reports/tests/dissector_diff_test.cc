@@ -1,0 +1,262 @@
+#include "reports/diff.h"
+#include "reports/dissector.h"
+#include "reports/ipv4.h"
+#include "reports/testing/ipsec_builder.h"
+#include "reports/tests/test_support.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <stdexcept>
+
+namespace sendpath::report {
+namespace {
+
+using testing::FromHex;
+
+struct Sample {
+  std::vector<std::uint8_t> expected;
+  SaTable sas;
+};
+
+Sample SampleWithLayout(const std::string& layout) {
+  for (const auto& sample : testing::LoadIndependentCases()) {
+    if (sample.at("layout").get<std::string>() != layout) continue;
+    auto table = SaTable::FromSaSpecs(testing::SaSpecsOfCase(sample), "sample");
+    if (!table.ok()) throw std::runtime_error(table.error().message);
+    return {FromHex(sample.at("expected_ip").get<std::string>()), std::move(table).value()};
+  }
+  throw std::runtime_error("no sample with layout " + layout);
+}
+
+const Field* FindField(const Dissection& dissection, const std::string& name) {
+  for (const Field& field : dissection.fields) {
+    if (dissection.Name(field) == name) return &field;
+  }
+  return nullptr;
+}
+
+// Decrypts `frame`, lets `edit` change its plaintext, and seals it again with the same IVs.
+std::vector<std::uint8_t> EditPlaintext(const std::vector<std::uint8_t>& frame, SaTable& sas,
+                                        const std::function<void(std::vector<std::uint8_t>&, const CheckResult&)>& edit) {
+  ReceiveChecker checker(sas);
+  CheckResult check;
+  checker.Check(frame, LinkType::kRawIp, check);
+  EXPECT_EQ(check.status, FrameStatus::kVerified) << check.reason;
+  auto plaintext = check.plaintext;
+  edit(plaintext, check);
+  auto status = testing::Reseal(plaintext, check.headers, sas);
+  EXPECT_TRUE(status.ok()) << status.error().message;
+  return plaintext;
+}
+
+TEST(DissectorTest, NamesIpv4OptionsAhAndUpperLayerFields) {
+  auto sample = SampleWithLayout("IPv4[LSRR route of 3 addresses (IP dst = 1st hop, final dst = last; option mutable)] / AH(hmac-md5-96) / UDP 28205->123, 777 data bytes");
+  Dissection dissection;
+  Dissect(sample.expected, LinkType::kRawIp, nullptr, dissection);
+  EXPECT_TRUE(dissection.error.empty()) << dissection.error;
+  const Field* route = FindField(dissection, "ipv4.option.lsrr.route");
+  ASSERT_NE(route, nullptr);
+  EXPECT_EQ(route->length, 8u);  // the first hop is the IP destination; the route holds the other two
+  EXPECT_TRUE(route->ip_mutable);
+  const std::string route_text = dissection.Value(*route);
+  EXPECT_EQ(std::count(route_text.begin(), route_text.end(), '.'), 6) << route_text;
+  const Field* ttl = FindField(dissection, "ipv4.ttl");
+  ASSERT_NE(ttl, nullptr);
+  EXPECT_EQ(ttl->offset, 8u);
+  EXPECT_EQ(dissection.Value(*ttl), std::to_string(sample.expected[8]));
+  const Field* icv = FindField(dissection, "ah.icv");
+  ASSERT_NE(icv, nullptr);
+  EXPECT_EQ(icv->length, 12u);
+  EXPECT_EQ(icv->region, Region::kIcv);
+  const Field* port = FindField(dissection, "udp.src_port");
+  ASSERT_NE(port, nullptr);
+  EXPECT_EQ(dissection.Value(*port), "28205");
+  const Field* protocol = FindField(dissection, "ipv4.protocol");
+  ASSERT_NE(protocol, nullptr);
+  EXPECT_EQ(dissection.Value(*protocol), "51 (AH)");
+}
+
+TEST(DissectorTest, NamesEveryKnownOptionKind) {
+  std::map<std::string, int> found;
+  Dissection dissection;
+  for (const auto& sample : testing::LoadIndependentCases()) {
+    const auto frame = FromHex(sample.at("expected_ip").get<std::string>());
+    Dissect(frame, LinkType::kRawIp, nullptr, dissection);
+    EXPECT_TRUE(dissection.error.empty()) << sample.at("id") << ": " << dissection.error;
+    for (const Field& field : dissection.fields) {
+      const std::string name = dissection.Name(field);
+      if (name.rfind("ipv4.option.", 0) == 0) ++found[name.substr(12, name.find('.', 12) - 12)];
+    }
+  }
+  for (const char* option : {"nop", "security", "lsrr", "ssrr", "rr", "timestamp", "router_alert", "cipso"}) {
+    EXPECT_GT(found[option], 0) << option;
+  }
+}
+
+TEST(DissectorTest, DecryptsEspTunnelWithKeys) {
+  auto sample = SampleWithLayout("IPv4 / ESP(aes-128-cbc,hmac-sha1-96) / IPv4 / UDP 23520->2049, 560 data bytes");
+  ReceiveChecker checker(sample.sas);
+  CheckResult check;
+  checker.Check(sample.expected, LinkType::kRawIp, check);
+  ASSERT_EQ(check.status, FrameStatus::kVerified) << check.reason;
+  Dissection dissection;
+  Dissect(sample.expected, LinkType::kRawIp, &check, dissection);
+  const Field* iv = FindField(dissection, "esp[outer].iv");
+  ASSERT_NE(iv, nullptr);
+  EXPECT_EQ(iv->length, 16u);
+  EXPECT_EQ(iv->region, Region::kIv);
+  const Field* inner_ttl = FindField(dissection, "ipv4[inner].ttl");
+  ASSERT_NE(inner_ttl, nullptr);
+  EXPECT_TRUE(inner_ttl->decrypted);
+  const Field* port = FindField(dissection, "udp[inner].dst_port");
+  ASSERT_NE(port, nullptr);
+  EXPECT_EQ(dissection.Value(*port), "2049");
+  ASSERT_NE(FindField(dissection, "esp[outer].pad_length"), nullptr);
+  ASSERT_NE(FindField(dissection, "esp[outer].icv"), nullptr);
+  std::vector<Region> regions;
+  dissection.ByteRegions(regions);
+  EXPECT_EQ(regions[iv->offset], Region::kIv);
+  EXPECT_EQ(regions[check.headers[0].data_offset], Region::kCiphertext);
+  EXPECT_EQ(regions[check.headers[0].icv_offset - 1], Region::kTrailer);
+  // Without keys the payload stays opaque.
+  Dissect(sample.expected, LinkType::kRawIp, nullptr, dissection);
+  EXPECT_NE(FindField(dissection, "esp.data"), nullptr);
+  EXPECT_EQ(FindField(dissection, "ipv4[inner].ttl"), nullptr);
+}
+
+TEST(DissectorTest, TruncatedAndGarbageFramesDoNotCrash) {
+  auto sample = SampleWithLayout("IPv4 / ESP(aes-128-cbc,hmac-sha1-96) / IPv4 / UDP 23520->2049, 560 data bytes");
+  ReceiveChecker checker(sample.sas);
+  CheckResult check;
+  Dissection dissection;
+  for (std::size_t length = 0; length < sample.expected.size(); length += 7) {
+    std::vector<std::uint8_t> cut(sample.expected.begin(), sample.expected.begin() + static_cast<std::ptrdiff_t>(length));
+    checker.Check(cut, LinkType::kRawIp, check);
+    Dissect(cut, LinkType::kRawIp, &check, dissection);
+    for (const Field& field : dissection.fields) EXPECT_LE(std::size_t{field.offset} + field.length, cut.size());
+  }
+  std::vector<std::uint8_t> garbage(300);
+  for (std::size_t i = 0; i < garbage.size(); ++i) garbage[i] = static_cast<std::uint8_t>(i * 37 + 11);
+  garbage[0] = 0x4f;
+  checker.Check(garbage, LinkType::kRawIp, check);
+  Dissect(garbage, LinkType::kRawIp, &check, dissection);
+  EXPECT_FALSE(dissection.error.empty());
+}
+
+TEST(DiffTest, NamesTheAhIcvWhenOneIcvByteDiffers) {
+  auto sample = SampleWithLayout("IPv4 / AH(hmac-sha1-96) / UDP 49597->53, 100 data bytes");
+  Dissection dissection;
+  Dissect(sample.expected, LinkType::kRawIp, nullptr, dissection);
+  const Field* icv = FindField(dissection, "ah.icv");
+  ASSERT_NE(icv, nullptr);
+  auto actual = sample.expected;
+  actual[icv->offset + 5] ^= 0x10;
+  for (SaTable* sas : {static_cast<SaTable*>(nullptr), &sample.sas}) {
+    FrameDiffer differ(sas, {});
+    const auto& comparison = differ.Compare(sample.expected, actual, LinkType::kRawIp);
+    ASSERT_FALSE(comparison.equivalent);
+    ASSERT_EQ(comparison.differences.size(), 1u);
+    EXPECT_EQ(comparison.FirstCause()->field, "ah.icv");
+    EXPECT_EQ(comparison.FirstCause()->offset, icv->offset);
+    EXPECT_NE(comparison.FirstCause()->expected, comparison.FirstCause()->actual);
+    EXPECT_NE(comparison.Summary().find("ah.icv differs"), std::string::npos);
+  }
+  FrameDiffer ignoring(nullptr, DiffOptions{{"ah.ic?"}, {}, false});
+  EXPECT_TRUE(ignoring.Compare(sample.expected, actual, LinkType::kRawIp).equivalent);
+  FrameDiffer same(nullptr, {});
+  EXPECT_TRUE(same.Compare(sample.expected, sample.expected, LinkType::kRawIp).equivalent);
+}
+
+TEST(DiffTest, NamesTheInnerTtlOfAnAhTunnel) {
+  auto sample = SampleWithLayout("IPv4 / AH(hmac-md5-96) / IPv4 / ICMP type 8, 48 data bytes");
+  auto actual = EditPlaintext(sample.expected, sample.sas, [](std::vector<std::uint8_t>& plain, const CheckResult& check) {
+    ASSERT_EQ(check.ip_packets.size(), 2u);
+    const std::size_t inner = check.ip_packets[1].offset;
+    plain[inner + 8] = static_cast<std::uint8_t>(plain[inner + 8] - 1);
+    testing::RecomputeIpv4Checksum(plain, inner);
+  });
+  for (SaTable* sas : {static_cast<SaTable*>(nullptr), &sample.sas}) {
+    FrameDiffer differ(sas, {});
+    const auto& comparison = differ.Compare(sample.expected, actual, LinkType::kRawIp);
+    ASSERT_FALSE(comparison.equivalent);
+    EXPECT_EQ(comparison.FirstCause()->field, "ipv4[inner].ttl");
+    bool icv_consequence = false;
+    for (const auto& difference : comparison.differences) {
+      if (difference.field == "ah[outer].icv") icv_consequence = difference.consequence;
+    }
+    EXPECT_TRUE(icv_consequence);
+  }
+}
+
+TEST(DiffTest, NamesTheInnerTtlOfAnEspTunnelWithKeys) {
+  auto sample = SampleWithLayout("IPv4 / ESP(aes-128-cbc,hmac-sha1-96) / IPv4 / UDP 23520->2049, 560 data bytes");
+  auto actual = EditPlaintext(sample.expected, sample.sas, [](std::vector<std::uint8_t>& plain, const CheckResult& check) {
+    ASSERT_EQ(check.ip_packets.size(), 2u);
+    const std::size_t inner = check.ip_packets[1].offset;
+    plain[inner + 8] = static_cast<std::uint8_t>(plain[inner + 8] + 3);
+    testing::RecomputeIpv4Checksum(plain, inner);
+  });
+  FrameDiffer differ(&sample.sas, {});
+  const auto& comparison = differ.Compare(sample.expected, actual, LinkType::kRawIp);
+  ASSERT_FALSE(comparison.equivalent);
+  EXPECT_EQ(comparison.FirstCause()->field, "ipv4[inner].ttl");
+  std::map<std::string, bool> consequence;
+  for (const auto& difference : comparison.differences) consequence[difference.field] = difference.consequence;
+  EXPECT_TRUE(consequence.at("esp[outer].ciphertext"));
+  EXPECT_TRUE(consequence.at("esp[outer].icv"));
+  EXPECT_FALSE(consequence.at("ipv4[inner].checksum"));
+  // Without keys only the opaque ESP bytes can be named.
+  FrameDiffer keyless(nullptr, {});
+  EXPECT_EQ(keyless.Compare(sample.expected, actual, LinkType::kRawIp).FirstCause()->field, "esp.data");
+}
+
+TEST(DiffTest, CandidateChosenIvsAreJudgedByDecryptionAndVerification) {
+  auto sample = SampleWithLayout("IPv4 / ESP(aes-256-cbc,hmac-sha256-128) / ICMP type 8, 1315 data bytes");
+  std::size_t iv_offset = 0, iv_length = 0;
+  auto actual = EditPlaintext(sample.expected, sample.sas, [&](std::vector<std::uint8_t>& plain, const CheckResult& check) {
+    iv_offset = check.headers[0].iv_offset;
+    iv_length = check.headers[0].iv_length;
+    for (std::size_t i = 0; i < iv_length; ++i) plain[iv_offset + i] = static_cast<std::uint8_t>(0xa5 ^ i);
+  });
+  FrameDiffer strict(&sample.sas, {});
+  const auto& byte_exact = strict.Compare(sample.expected, actual, LinkType::kRawIp);
+  ASSERT_FALSE(byte_exact.equivalent);
+  EXPECT_EQ(byte_exact.FirstCause()->field, "esp.iv");
+
+  FrameDiffer masked(&sample.sas, DiffOptions{{}, {{iv_offset, iv_length}}, false});
+  const auto& judged = masked.Compare(sample.expected, actual, LinkType::kRawIp);
+  EXPECT_TRUE(judged.equivalent) << judged.Summary();
+  EXPECT_FALSE(judged.notes.empty());
+
+  auto bad_icv = actual;
+  bad_icv[bad_icv.size() - 1] ^= 1;
+  const auto& broken = masked.Compare(sample.expected, bad_icv, LinkType::kRawIp);
+  ASSERT_FALSE(broken.equivalent);
+  EXPECT_EQ(broken.FirstCause()->field, "esp.icv");
+  EXPECT_NE(broken.FirstCause()->actual.find("does not verify"), std::string::npos);
+}
+
+TEST(DiffTest, DifferentLengthsAndStructuresAreReported) {
+  auto sample = SampleWithLayout("IPv4 / AH(hmac-sha1-96) / UDP 49597->53, 100 data bytes");
+  auto shorter = sample.expected;
+  shorter.resize(shorter.size() - 10);
+  FrameDiffer differ(nullptr, {});
+  const auto& comparison = differ.Compare(sample.expected, shorter, LinkType::kRawIp);
+  ASSERT_FALSE(comparison.equivalent);
+  EXPECT_EQ(comparison.FirstCause()->field, "frame.length");
+}
+
+TEST(GlobTest, StarsQuestionMarksAndLiteralBrackets) {
+  EXPECT_TRUE(GlobMatch("*.iv", "esp[outer].iv"));
+  EXPECT_TRUE(GlobMatch("ipv4[inner].*", "ipv4[inner].ttl"));
+  EXPECT_FALSE(GlobMatch("ipv4[inner].*", "ipv4[outer].ttl"));
+  EXPECT_TRUE(GlobMatch("ah.ic?", "ah.icv"));
+  EXPECT_FALSE(GlobMatch("ah.icv", "ah.icv2"));
+  EXPECT_TRUE(GlobMatch("*", ""));
+}
+
+}  // namespace
+}  // namespace sendpath::report
