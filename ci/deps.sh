@@ -10,7 +10,7 @@ PACKAGES=(
   # libraries
   libssl-dev nlohmann-json3-dev libpcap-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   # cross-check and report tests
-  python3 python3-cryptography python3-scapy python3-jsonschema tshark chromium
+  python3 python3-cryptography python3-scapy python3-jsonschema tshark openssl chromium
   # measurement
   time
 )

@@ -101,6 +101,7 @@ def esp_algorithms() -> List[VectorGroup]:
             flags = alg_flags(bundle) + ["send.no_info/neg", "send.offload_not_enabled/neg",
                                          "send.capability.algorithm/neg",
                                          "send.capability.mode/neg", "send.frame.protocol_mismatch/neg",
+                                         "send.frame.version/neg",
                                          "send.frame.spi_mismatch/neg", "oid.set.second/neg",
                                          "oid.delete_sa.unknown/neg"]
             if conf in GCMS and integ:
@@ -1041,7 +1042,7 @@ def oid_group() -> VectorGroup:
         e.integrity_key = key_for(vid, INTEGRITY_ALGORITHMS[integ].key_bytes)
         sa = make_sa("t", [e], HOST_A, HOST_B, 17)
         add_only(vid, f"AES-GCM-128 with integrity {integ}: INVALID_DATA",
-                 ["oid.add_sa.gcm_integrity"], sa, INVALID_DATA)
+                 ["oid.add_sa.gcm_integrity", "send.esp.gcm/neg"], sa, INVALID_DATA)
     for conf, integ, which, stated in (("AES_CBC_128", "SHA_1", "conf", 8),
                                        ("3_DES", "MD5", "integrity", 20),
                                        ("NONE", "AES_GMAC_128", "integrity", 16),
@@ -1049,7 +1050,8 @@ def oid_group() -> VectorGroup:
         vid = f"contract/add-sa/key-length-{slug(conf)}-{which}-{stated}"
         sa = make_sa("t", [esp_elem(vid, conf, integ)], HOST_A, HOST_B, 17)
         add_only(vid, f"{conf}/{integ}: {which} algoKeylen {stated}: INVALID_DATA",
-                 ["oid.add_sa.key_length"], sa, INVALID_DATA, key_lengths={(0, which): stated})
+                 ["oid.add_sa.key_length"] + (["send.esp.gmac/neg"] if integ in GMACS else []),
+                 sa, INVALID_DATA, key_lengths={(0, which): stated})
     vid = "contract/add-sa/key-length-short-key"
     e = esp_elem(vid, "AES_CBC_256", "SHA_256")
     e.conf_key = e.conf_key[:31]
