@@ -89,8 +89,11 @@ void ParseRaw(const nlohmann::json& value, const std::string& pointer, SaSpec& s
     if (values.size() != sa.bundle.size()) {
       Fail(at, "has " + std::to_string(values.size()) + " entries; the bundle has " + std::to_string(sa.bundle.size()));
     }
+    // Literal Operation values (any ULONG, to reach the NIC's check), or the names.
     for (std::size_t i = 0; i < values.size(); ++i) {
-      sa.bundle[i].raw_operation = static_cast<ULONG>(AsUnsigned(values[i], Child(at, i), kMaxUlong));
+      sa.bundle[i].raw_operation =
+          values[i].is_string() ? static_cast<ULONG>(ParseOperation(values[i], Child(at, i)))
+                                : static_cast<ULONG>(AsUnsigned(values[i], Child(at, i), kMaxUlong));
     }
   }
   if (const auto* key_len = reader.Optional("key_len")) {
