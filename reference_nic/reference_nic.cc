@@ -286,7 +286,8 @@ OidResult ReferenceNic::AddSa(MutableByteSpan buffer, const SENDPATH_ADD_SA_EXTE
     if (cipher != nullptr && cipher->algorithm == CipherAlgorithm::kNull && integrity->algorithm == IntegrityAlgorithm::kNone) {
       return Refuse(Reason::kNothingToDo, where);
     }
-    if (cipher != nullptr && detail::IsGmac(integrity->algorithm) && cipher->algorithm != CipherAlgorithm::kNull) {
+    if (cipher != nullptr && detail::IsGmac(integrity->algorithm) && cipher->algorithm != CipherAlgorithm::kNull &&
+        !detail::IsGcm(cipher->algorithm)) {
       // RFC 4543 3: ENCR_NULL_AUTH_AES_GMAC is an ESP transform without encryption.
       return Refuse(Reason::kGcmIntegrityMismatch, where + ": AES-GMAC needs ConfAlgo NONE");
     }

@@ -574,6 +574,43 @@ TEST(AddSa, RequestChecks) {
   EXPECT_EQ(nic.LiveSaCount(), 0u);
 }
 
+// IPsec offload v2 style: AES-GCM named in both slots, the key only in ConfAlgo (S21).
+TEST(AddSa, GcmWithItsOwnGmacAsIntegrityEqualsGcmAlone) {
+  Bytes outputs[2];
+  for (const bool named_twice : {false, true}) {
+    ReferenceNic nic;
+    EnableAll(nic);
+    FixedIvs ivs;
+    nic.SetIvSource(&ivs);
+    OFFLOAD_IPSEC_ADD_SA request{};
+    request.Flags = OFFLOAD_OUTBOUND_SA;
+    request.NumSAs = 1;
+    request.SecAssoc[0].Operation = ENCRYPT;
+    request.SecAssoc[0].SPI = kSpi;
+    request.SecAssoc[0].ConfAlgo = {IPSEC_OFFLOAD_V2_ENCRYPTION_AES_GCM_256, 36, 0};
+    if (named_twice) request.SecAssoc[0].IntegrityAlgo = {IPSEC_OFFLOAD_V2_AUTHENTICATION_AES_GCM_256, 0, 0};
+    const OidResult added = nic.AddSa(request, Key(36, 4));
+    ASSERT_TRUE(added.ok()) << ReasonName(added.reason) << " " << added.detail;
+    const NDIS_IPSEC_PACKET_INFO info = Info(request.OffloadHandle);
+    Ip ip;
+    ip.protocol = detail::kProtocolEsp;
+    ASSERT_TRUE(SendFrame(nic, Ipv4(ip, EspFramed(kSpi, 2, 8, Udp(33), 17, 1, 16)), &info, outputs[named_twice]).ok());
+  }
+  EXPECT_EQ(outputs[0], outputs[1]);
+  // A GMAC of another size, or a GMAC key beside the GCM key, is refused.
+  ReferenceNic nic;
+  EnableAll(nic);
+  OFFLOAD_IPSEC_ADD_SA request{};
+  request.Flags = OFFLOAD_OUTBOUND_SA;
+  request.NumSAs = 1;
+  request.SecAssoc[0].Operation = ENCRYPT;
+  request.SecAssoc[0].ConfAlgo = {IPSEC_OFFLOAD_V2_ENCRYPTION_AES_GCM_256, 36, 0};
+  request.SecAssoc[0].IntegrityAlgo = {IPSEC_OFFLOAD_V2_AUTHENTICATION_AES_GCM_128, 0, 0};
+  EXPECT_EQ(nic.AddSa(request, Key(36, 4)).reason, Reason::kGcmIntegrityMismatch);
+  request.SecAssoc[0].IntegrityAlgo = {IPSEC_OFFLOAD_V2_AUTHENTICATION_AES_GCM_256, 36, 0};
+  EXPECT_EQ(nic.AddSa(request, Key(72, 4)).reason, Reason::kKeyLengthMismatch);
+}
+
 TEST(AddSa, ReportedProfileLimitsWhatCanBeAdded) {
   NicOptions options;
   Capabilities reported = FullCapabilities();
