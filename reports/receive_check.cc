@@ -211,7 +211,7 @@ void ReceiveChecker::CheckIp(Walk& walk, std::size_t ip_offset, std::size_t limi
   std::size_t offset = ip_offset + header->header_length;
   std::size_t payload_end = end;
   const bool outer_unauthenticated = walk.unauthenticated;
-  while (!walk.failed) {
+  for (;;) {
     if (protocol == ipv4::kProtoAh) {
       HeaderCheck check;
       if (!CheckAh(walk, ip_offset, offset, payload_end, level, check)) return;
@@ -330,7 +330,9 @@ bool ReceiveChecker::CheckAh(Walk& walk, std::size_t ip_offset, std::size_t offs
   walk.Fail(first_failure_offset, name + " SPI " + Hex32(check.spi) + " at byte " + std::to_string(offset) + ": " +
                                       first_failure +
                                       (candidates > 1 ? " (and " + std::to_string(candidates - 1) + " other SAs with this SPI do not verify either)" : ""));
-  return false;
+  // A wrong ICV leaves the structure readable: the walk goes on so reports can show the rest.
+  check = first_failed;
+  return first_failed.icv_checked;
 }
 
 bool ReceiveChecker::CheckEsp(Walk& walk, std::size_t offset, std::size_t end, unsigned level, HeaderCheck& check) {
@@ -504,7 +506,9 @@ bool ReceiveChecker::CheckEsp(Walk& walk, std::size_t offset, std::size_t end, u
   walk.Fail(first_failure_offset, name + " SPI " + Hex32(check.spi) + " at byte " + std::to_string(offset) + ": " +
                                       first_failure +
                                       (candidates > 1 ? " (and " + std::to_string(candidates - 1) + " other SAs with this SPI do not verify either)" : ""));
-  return false;
+  // Only an ICV failure over a payload that decrypted to a sound trailer leaves it readable.
+  check = first_failed;
+  return candidates == 1 && first_failed.icv_checked && !first_failed.icv_ok && first_failed.trailer_ok;
 }
 
 void ReceiveChecker::CheckUpperLayer(Walk& walk, std::uint8_t protocol, std::size_t ip_offset, std::size_t offset,

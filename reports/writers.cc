@@ -1,0 +1,406 @@
+#include "reports/writers.h"
+
+#include "reports/atomic_file.h"
+#include "reports/diff.h"
+#include "reports/dissector.h"
+#include "vectors/loader/vector_loader.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <set>
+#include <system_error>
+
+namespace sendpath::report {
+namespace {
+
+// Documentation-range locally administered MACs for raw-IP frames in an Ethernet pcap.
+constexpr std::uint8_t kSyntheticEthernet[14] = {0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x08, 0x00};
+
+std::size_t VerdictIndex(Verdict verdict) { return static_cast<std::size_t>(verdict); }
+
+nlohmann::json HexOrNull(const std::optional<Bytes>& bytes) {
+  if (!bytes) return nullptr;
+  return ToHex(*bytes);
+}
+
+nlohmann::json StatusOrNull(const std::optional<std::int32_t>& status) {
+  if (!status) return nullptr;
+  return StatusText(*status);
+}
+
+std::string XmlEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default:
+        // XML 1.0 allows no control characters but tab, newline and carriage return.
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+          out += '?';
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out;
+}
+
+std::string Seconds(double seconds) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6f", seconds < 0 ? 0.0 : seconds);
+  return text;
+}
+
+}  // namespace
+
+std::string StatusText(std::int32_t status) {
+  const std::string_view name = vectors::StatusName(status);
+  if (!name.empty()) return std::string(name);
+  char text[16];
+  std::snprintf(text, sizeof text, "0x%08x", static_cast<std::uint32_t>(status));
+  return text;
+}
+
+RunSummary Summarize(const RunResult& run) {
+  RunSummary summary;
+  for (const VectorResult& vector : run.vectors) {
+    ++summary.total;
+    const std::size_t index = VerdictIndex(vector.verdict);
+    if (index >= 6) continue;
+    ++summary.by_verdict[index];
+    (vector.must ? summary.must : summary.should)[index]++;
+    if (vector.must && (vector.verdict == Verdict::kFail || vector.verdict == Verdict::kCandidateError)) ++summary.must_failures;
+  }
+  return summary;
+}
+
+void AssignFrameNumbers(RunResult& run) {
+  std::size_t input = 0, expected = 0, actual = 0;
+  for (VectorResult& vector : run.vectors) {
+    for (StepResult& step : vector.steps) {
+      step.input_frame_number = step.input_frame ? ++input : 0;
+      step.expected_frame_number = step.expected_frame ? ++expected : 0;
+      step.actual_frame_number = step.actual_frame ? ++actual : 0;
+    }
+  }
+}
+
+LinkType PcapLinkType(const RunResult& run) {
+  for (const VectorResult& vector : run.vectors) {
+    if (vector.ethernet) return LinkType::kEthernet;
+  }
+  return LinkType::kRawIp;
+}
+
+Status WritePcaps(const RunResult& run, const std::string& directory) {
+  const LinkType link = PcapLinkType(run);
+  auto input = PcapWriter::Create(directory + "/input.pcap", link);
+  if (!input) return input.error();
+  auto expected = PcapWriter::Create(directory + "/expected.pcap", link);
+  if (!expected) return expected.error();
+  auto actual = PcapWriter::Create(directory + "/actual.pcap", link);
+  if (!actual) return actual.error();
+
+  nlohmann::json frames = nlohmann::json::array();
+  std::vector<std::uint8_t> wrapped;
+  std::int64_t ordinal = 0;
+  auto write = [&](PcapWriter& writer, const std::optional<Bytes>& frame, bool synthetic) {
+    if (!frame) return;
+    if (synthetic) {
+      wrapped.assign(std::begin(kSyntheticEthernet), std::end(kSyntheticEthernet));
+      wrapped.insert(wrapped.end(), frame->begin(), frame->end());
+      writer.Write(wrapped, ordinal);
+    } else {
+      writer.Write(*frame, ordinal);
+    }
+  };
+  for (const VectorResult& vector : run.vectors) {
+    const bool synthetic = link == LinkType::kEthernet && !vector.ethernet;
+    for (const StepResult& step : vector.steps) {
+      if (!step.input_frame && !step.expected_frame && !step.actual_frame) continue;
+      ++ordinal;  // the three files share timestamps, so a step's frames line up in time
+      write(input.value(), step.input_frame, synthetic);
+      write(expected.value(), step.expected_frame, synthetic);
+      write(actual.value(), step.actual_frame, synthetic);
+      frames.push_back({{"vector", vector.id},
+                        {"step", step.index},
+                        {"input", step.input_frame_number},
+                        {"expected", step.expected_frame_number},
+                        {"actual", step.actual_frame_number},
+                        {"synthetic_ethernet", synthetic},
+                        {"timestamp", ordinal}});
+    }
+  }
+  for (PcapWriter* writer : {&input.value(), &expected.value(), &actual.value()}) {
+    if (auto status = writer->Commit(); !status) return status;
+  }
+  nlohmann::json index = {{"format", kPcapIndexFormat},
+                          {"link_type", LinkTypeName(link)},
+                          {"files", {{"input", "input.pcap"}, {"expected", "expected.pcap"}, {"actual", "actual.pcap"}}},
+                          {"complete", run.complete},
+                          {"frames", std::move(frames)}};
+  return WriteFileAtomically(directory + "/index.json", index.dump(1) + "\n");
+}
+
+nlohmann::json DecodeStep(const VectorResult& vector, const StepResult& step, SaTable* sas) {
+  nlohmann::json decoded = nlohmann::json::object();
+  const LinkType link = vector.ethernet ? LinkType::kEthernet : LinkType::kRawIp;
+  const std::optional<Bytes>& reference = step.expected_frame ? step.expected_frame : step.actual_frame;
+  if (!reference) return decoded;
+  DiffOptions options;
+  options.masked = step.iv_bytes;
+  FrameDiffer differ(sas, options);
+  const Bytes& expected = step.expected_frame ? *step.expected_frame : *step.actual_frame;
+  const Bytes& actual = step.actual_frame ? *step.actual_frame : expected;
+  const FrameComparison& comparison = differ.Compare(expected, actual, link);
+  const Dissection& e = differ.expected_dissection();
+  const Dissection& a = differ.actual_dissection();
+  auto regions = [](const Dissection& dissection) {
+    std::vector<Region> per_byte;
+    dissection.ByteRegions(per_byte);
+    nlohmann::json runs = nlohmann::json::array();
+    for (std::size_t i = 0; i < per_byte.size();) {
+      std::size_t j = i;
+      while (j < per_byte.size() && per_byte[j] == per_byte[i]) ++j;
+      runs.push_back({i, j - i, RegionName(per_byte[i])});
+      i = j;
+    }
+    return runs;
+  };
+  decoded["regions"] = regions(e);
+  if (step.actual_frame && step.expected_frame) decoded["actual_regions"] = regions(a);
+  std::set<std::string> differing;
+  for (const auto& difference : comparison.differences) differing.insert(difference.field);
+  nlohmann::json fields = nlohmann::json::array();
+  std::vector<bool> used(a.fields.size(), false);
+  for (const Field& field : e.fields) {
+    const std::string name = e.Name(field);
+    nlohmann::json row = {{"name", name}, {"offset", field.offset}, {"length", field.length}, {"region", RegionName(field.region)},
+                          {"expected", step.expected_frame ? nlohmann::json(e.Value(field)) : nlohmann::json(nullptr)}};
+    if (field.decrypted) row["decrypted"] = true;
+    if (step.actual_frame && step.expected_frame) {
+      for (std::size_t j = 0; j < a.fields.size(); ++j) {
+        if (!used[j] && a.Name(a.fields[j]) == name) {
+          used[j] = true;
+          row["actual"] = a.Value(a.fields[j]);
+          break;
+        }
+      }
+      if (!row.contains("actual")) row["actual"] = "(absent)";
+    } else if (step.actual_frame) {
+      row["actual"] = row["expected"];
+      row["expected"] = nullptr;
+    }
+    if (differing.count(name) > 0) row["differs"] = true;
+    fields.push_back(std::move(row));
+  }
+  decoded["fields"] = std::move(fields);
+  if (!comparison.notes.empty()) decoded["notes"] = comparison.notes;
+  if (!e.error.empty()) decoded["expected_error"] = e.error;
+  if (step.actual_frame && !a.error.empty()) decoded["actual_error"] = a.error;
+  if (sas != nullptr && step.actual_frame) {
+    const CheckResult& check = differ.actual_check();
+    decoded["receive_check"] = {{"status", FrameStatusName(check.status)}, {"reason", check.reason}};
+  }
+  return decoded;
+}
+
+Status WriteResultsJson(const RunResult& run, const std::string& path, const ReportOptions& options) {
+  const RunSummary summary = Summarize(run);
+  nlohmann::json by_verdict = nlohmann::json::object(), must = nlohmann::json::object(), should = nlohmann::json::object();
+  for (std::size_t i = 0; i < 6; ++i) {
+    const char* name = VerdictName(static_cast<Verdict>(i));
+    by_verdict[name] = summary.by_verdict[i];
+    must[name] = summary.must[i];
+    should[name] = summary.should[i];
+  }
+  nlohmann::json files = nlohmann::json::array();
+  for (const auto& file : run.vector_files) files.push_back({{"path", file.path}, {"sha256", file.sha256}});
+  nlohmann::json vectors = nlohmann::json::array();
+  for (const VectorResult& vector : run.vectors) {
+    SaTable* sas = options.sas_for_vector ? options.sas_for_vector(vector) : nullptr;
+    nlohmann::json steps = nlohmann::json::array();
+    for (const StepResult& step : vector.steps) {
+      nlohmann::json differences = nlohmann::json::array();
+      for (const auto& d : step.differences) {
+        differences.push_back({{"field", d.field}, {"offset", d.offset}, {"length", d.length}, {"expected", d.expected},
+                               {"actual", d.actual}, {"consequence", d.consequence}});
+      }
+      nlohmann::json iv_bytes = nlohmann::json::array();
+      for (const auto& [offset, length] : step.iv_bytes) iv_bytes.push_back({offset, length});
+      nlohmann::json entry = {{"index", step.index},
+                              {"op", step.op},
+                              {"verdict", VerdictName(step.verdict)},
+                              {"diagnosis", step.diagnosis},
+                              {"notes", step.notes},
+                              {"expected_status", StatusOrNull(step.expected_status)},
+                              {"actual_status", StatusOrNull(step.actual_status)},
+                              {"input_frame", HexOrNull(step.input_frame)},
+                              {"expected_frame", HexOrNull(step.expected_frame)},
+                              {"actual_frame", HexOrNull(step.actual_frame)},
+                              {"iv_bytes", std::move(iv_bytes)},
+                              {"differences", std::move(differences)},
+                              {"leaked", step.leaked},
+                              {"leaked_plaintext", step.leaked_plaintext},
+                              {"frames", {{"input", step.input_frame_number}, {"expected", step.expected_frame_number}, {"actual", step.actual_frame_number}}},
+                              {"seconds", step.seconds}};
+      if (step.verdict != Verdict::kPass && (step.expected_frame || step.actual_frame)) {
+        entry["decoded"] = DecodeStep(vector, step, sas);
+      }
+      steps.push_back(std::move(entry));
+    }
+    vectors.push_back({{"id", vector.id},
+                       {"title", vector.title},
+                       {"file", vector.file},
+                       {"class", vector.must ? "MUST" : "SHOULD"},
+                       {"flags", vector.flags},
+                       {"notes", vector.notes},
+                       {"requires", vector.requires_caps},
+                       {"missing_caps", vector.missing_caps},
+                       {"encapsulation", vector.ethernet ? "ieee802.3" : "null"},
+                       {"verdict", VerdictName(vector.verdict)},
+                       {"diagnosis", vector.diagnosis},
+                       {"seconds", vector.seconds},
+                       {"steps", std::move(steps)}});
+  }
+  nlohmann::json document = {
+      {"format", kResultsFormat},
+      {"sendpath_version", run.sendpath_version},
+      {"command_line", run.command_line},
+      {"started_utc", run.started_utc},
+      {"finished_utc", run.finished_utc},
+      {"complete", run.complete},
+      {"candidate", {{"spec", run.candidate.spec}, {"identity", run.candidate.identity}, {"claimed_caps", run.candidate.claimed_caps}, {"picks_own_ivs", run.candidate.picks_own_ivs}}},
+      {"vector_files", std::move(files)},
+      {"load_errors", run.load_errors},
+      {"run_notes", run.run_notes},
+      {"summary", {{"vectors", summary.total}, {"by_verdict", std::move(by_verdict)}, {"must", std::move(must)}, {"should", std::move(should)}, {"must_failures", summary.must_failures}}},
+      {"pcaps", {{"input", "input.pcap"}, {"expected", "expected.pcap"}, {"actual", "actual.pcap"}, {"index", "index.json"}, {"link_type", LinkTypeName(PcapLinkType(run))}}},
+      {"vectors", std::move(vectors)}};
+  return WriteFileAtomically(path, document.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+}
+
+Status WriteJunitXml(const RunResult& run, const std::string& path) {
+  // One <testsuite> per vector file, one <testcase> per vector step (a vector that ran no step
+  // gets one testcase for itself).
+  struct Suite {
+    std::string body;
+    std::size_t tests = 0, failures = 0, errors = 0, skipped = 0;
+    double seconds = 0;
+  };
+  std::vector<std::pair<std::string, Suite>> suites;
+  auto suite_for = [&](const std::string& name) -> Suite& {
+    for (auto& [suite_name, suite] : suites) {
+      if (suite_name == name) return suite;
+    }
+    suites.emplace_back(name, Suite{});
+    return suites.back().second;
+  };
+  auto testcase = [](Suite& suite, const std::string& classname, const std::string& name, double seconds, Verdict verdict,
+                     bool must, const std::string& diagnosis, const std::string& details) {
+    ++suite.tests;
+    suite.seconds += seconds;
+    suite.body += "    <testcase classname=\"" + XmlEscape(classname) + "\" name=\"" + XmlEscape(name) + "\" time=\"" + Seconds(seconds) + "\"";
+    const std::string message = XmlEscape(diagnosis.empty() ? std::string(VerdictName(verdict)) : diagnosis);
+    switch (verdict) {
+      case Verdict::kPass:
+        suite.body += "/>\n";
+        return;
+      case Verdict::kFail:
+        if (!must) {
+          // SHOULD failures do not fail the run (exit code 0): shown, not counted as failures.
+          ++suite.skipped;
+          suite.body += ">\n      <skipped message=\"SHOULD not met: " + message + "\"/>\n      <system-out>" + XmlEscape(details) + "</system-out>\n    </testcase>\n";
+          return;
+        }
+        ++suite.failures;
+        suite.body += ">\n      <failure message=\"" + message + "\" type=\"MUST\">" + XmlEscape(details) + "</failure>\n    </testcase>\n";
+        return;
+      case Verdict::kCandidateError:
+      case Verdict::kInvalidVector:
+        ++suite.errors;
+        suite.body += ">\n      <error message=\"" + message + "\" type=\"" + VerdictName(verdict) + "\">" + XmlEscape(details) + "</error>\n    </testcase>\n";
+        return;
+      case Verdict::kNotClaimed:
+      case Verdict::kSkipped:
+        ++suite.skipped;
+        suite.body += ">\n      <skipped message=\"" + std::string(VerdictName(verdict)) + (diagnosis.empty() ? "" : ": " + message) + "\"/>\n    </testcase>\n";
+        return;
+    }
+  };
+  for (const VectorResult& vector : run.vectors) {
+    Suite& suite = suite_for(vector.file.empty() ? "vectors" : vector.file);
+    if (vector.steps.empty()) {
+      std::string diagnosis = vector.diagnosis;
+      if (vector.verdict == Verdict::kNotClaimed && diagnosis.empty()) {
+        for (const auto& cap : vector.missing_caps) diagnosis += (diagnosis.empty() ? "missing " : ", ") + cap;
+      }
+      testcase(suite, vector.id, "vector", vector.seconds, vector.verdict, vector.must, diagnosis, vector.title);
+      continue;
+    }
+    for (const StepResult& step : vector.steps) {
+      std::string details = vector.title;
+      for (const auto& note : step.notes) details += "\n" + note;
+      for (const auto& d : step.differences) {
+        details += "\n" + d.field + " at byte " + std::to_string(d.offset) + ": expected " + d.expected + ", actual " + d.actual +
+                   (d.consequence ? " (consequence)" : "");
+      }
+      if (step.actual_frame_number > 0 || step.expected_frame_number > 0) {
+        details += "\nframes: input.pcap #" + std::to_string(step.input_frame_number) + ", expected.pcap #" +
+                   std::to_string(step.expected_frame_number) + ", actual.pcap #" + std::to_string(step.actual_frame_number);
+      }
+      testcase(suite, vector.id, "step " + std::to_string(step.index) + " (" + step.op + ")", step.seconds, step.verdict,
+               vector.must, step.diagnosis, details);
+    }
+  }
+  if (!run.load_errors.empty() || !run.complete) {
+    Suite& suite = suite_for("sendpath");
+    for (const auto& error : run.load_errors) testcase(suite, "load", "vector file", 0, Verdict::kInvalidVector, true, error, error);
+    if (!run.complete) {
+      testcase(suite, "run", "complete", 0, Verdict::kCandidateError, true, "the run was interrupted: results are incomplete", "");
+    }
+  }
+  std::size_t tests = 0, failures = 0, errors = 0, skipped = 0;
+  double seconds = 0;
+  for (const auto& [name, suite] : suites) {
+    tests += suite.tests;
+    failures += suite.failures;
+    errors += suite.errors;
+    skipped += suite.skipped;
+    seconds += suite.seconds;
+  }
+  std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  xml += "<testsuites name=\"sendpath\" tests=\"" + std::to_string(tests) + "\" failures=\"" + std::to_string(failures) + "\" errors=\"" +
+         std::to_string(errors) + "\" skipped=\"" + std::to_string(skipped) + "\" time=\"" + Seconds(seconds) + "\">\n";
+  std::size_t id = 0;
+  for (const auto& [name, suite] : suites) {
+    xml += "  <testsuite name=\"" + XmlEscape(name) + "\" id=\"" + std::to_string(id++) + "\" tests=\"" + std::to_string(suite.tests) +
+           "\" failures=\"" + std::to_string(suite.failures) + "\" errors=\"" + std::to_string(suite.errors) + "\" skipped=\"" +
+           std::to_string(suite.skipped) + "\" time=\"" + Seconds(suite.seconds) + "\" timestamp=\"" + XmlEscape(run.started_utc) + "\">\n";
+    xml += "    <properties>\n      <property name=\"candidate\" value=\"" + XmlEscape(run.candidate.spec) + "\"/>\n      <property name=\"identity\" value=\"" +
+           XmlEscape(run.candidate.identity) + "\"/>\n      <property name=\"sendpath_version\" value=\"" + XmlEscape(run.sendpath_version) +
+           "\"/>\n      <property name=\"complete\" value=\"" + (run.complete ? "true" : "false") + "\"/>\n    </properties>\n";
+    xml += suite.body;
+    xml += "  </testsuite>\n";
+  }
+  xml += "</testsuites>\n";
+  return WriteFileAtomically(path, xml);
+}
+
+Status WriteReportFolder(RunResult& run, const std::string& directory, const ReportOptions& options) {
+  std::error_code error;
+  std::filesystem::create_directories(directory, error);
+  if (error) return Error{directory + ": cannot create the report folder: " + error.message()};
+  AssignFrameNumbers(run);
+  if (auto status = WritePcaps(run, directory); !status) return status;
+  if (auto status = WriteResultsJson(run, directory + "/results.json", options); !status) return status;
+  if (auto status = WriteJunitXml(run, directory + "/junit.xml"); !status) return status;
+  return WriteHtmlReport(run, directory + "/report.html", options);
+}
+
+}  // namespace sendpath::report
