@@ -334,7 +334,9 @@ TEST_F(LoaderErrors, MissingRequiredKeys) {
       {"/vectors/0/steps/4/limit", "/vectors/0/steps/4"},
       {"/vectors/0/steps/0/op", "/vectors/0/steps/0"},
   };
-  for (const auto& [removed, object] : cases) {
+  for (const auto& removal : cases) {
+    const std::string removed = removal.first;
+    const std::string object = removal.second;
     SCOPED_TRACE(removed);
     const std::string key = json::json_pointer(removed).back();
     ExpectError([&](json& d) { Erase(d, removed); }, object, "missing required key '" + key + "'");
@@ -522,7 +524,7 @@ TEST(VectorLoader, MutatedInputsNeverThrow) {
   ASSERT_FALSE(text.empty());
   std::mt19937 random(20240601);
   std::size_t loaded = 0, refused = 0;
-  for (int round = 0; round < 3000; ++round) {
+  for (int round = 0; round < 1000; ++round) {
     std::string mutated = text;
     const int edits = 1 + static_cast<int>(random() % 4);
     for (int e = 0; e < edits; ++e) {
@@ -543,7 +545,7 @@ TEST(VectorLoader, MutatedInputsNeverThrow) {
     }
   }
   EXPECT_GT(refused, 0u);
-  EXPECT_EQ(loaded + refused, 3000u);
+  EXPECT_EQ(loaded + refused, 1000u);
 }
 
 // ---- Several files ----------------------------------------------------------------------------
