@@ -1,0 +1,423 @@
+#include "harness/judge.h"
+
+#include <reports/diff.h>
+#include <vectors/loader/vector_loader.h>
+
+#include <algorithm>
+#include <array>
+#include <cinttypes>
+#include <cstdio>
+
+namespace sendpath::harness {
+namespace {
+
+using report::CheckResult;
+using report::HeaderCheck;
+using report::IpsecProtocol;
+
+bool InRange(std::size_t offset, std::size_t begin, std::size_t length) {
+  return offset >= begin && offset - begin < length;
+}
+
+// First offset at which `a` and `b` differ among the offsets `consider` accepts.
+template <class Predicate>
+std::optional<std::size_t> FirstDifference(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b,
+                                           Predicate consider) {
+  const std::size_t n = std::min(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i] && consider(i)) return i;
+  }
+  return std::nullopt;
+}
+
+std::string Hex(std::span<const std::uint8_t> bytes) { return vectors::ToHex(bytes); }
+
+// The plaintext is "left" when the bytes a conforming NIC would have encrypted (after the
+// outermost ESP header, skipping up to 16 IV bytes and 16 ICV bytes) went out unchanged; in a
+// packet without ESP, when its IPv4 payload went out unchanged.
+bool PlaintextLeft(std::span<const std::uint8_t> input, std::span<const std::uint8_t> emitted, std::size_t ip) {
+  const std::size_t n = std::min(input.size(), emitted.size());
+  if (n < ip + 20) return std::equal(input.begin(), input.end(), emitted.begin(), emitted.end());
+  std::size_t position = ip + std::size_t{input[ip] & 0x0fu} * 4;
+  std::uint8_t protocol = input[ip + 9];
+  if (protocol == 51 && position + 2 <= n) {  // AH: look behind it for ESP
+    protocol = input[position];
+    position += (std::size_t{input[position + 1]} + 2) * 4;
+  }
+  std::size_t begin = position;
+  std::size_t end = n;
+  if (protocol == 50) {
+    begin = position + 8 + 16;
+    end = n >= 16 ? n - 16 : 0;
+  }
+  if (begin >= end) return std::equal(input.begin(), input.end(), emitted.begin(), emitted.end());
+  return std::equal(input.begin() + static_cast<std::ptrdiff_t>(begin), input.begin() + static_cast<std::ptrdiff_t>(end),
+                    emitted.begin() + static_cast<std::ptrdiff_t>(begin));
+}
+
+std::string Ipv4Field(std::size_t at) {
+  switch (at) {
+    case 0: return "version/IHL";
+    case 1: return "TOS";
+    case 2: case 3: return "total length";
+    case 4: case 5: return "identification";
+    case 6: case 7: return "flags/fragment offset";
+    case 8: return "TTL";
+    case 9: return "protocol";
+    case 10: case 11: return "header checksum";
+    default: break;
+  }
+  if (at < 16) return "source address";
+  if (at < 20) return "destination address";
+  return "options";
+}
+
+}  // namespace
+
+std::string StatusText(NDIS_STATUS status) {
+  const std::string_view name = vectors::StatusName(status);
+  if (!name.empty()) return std::string(name);
+  char text[16];
+  std::snprintf(text, sizeof text, "0x%08" PRIX32, static_cast<std::uint32_t>(status));
+  return text;
+}
+
+SendJudge::SendJudge(const vectors::Vector& vector)
+    : vector_(vector),
+      link_(vector.encapsulation == vectors::Encapsulation::kIeee8023 ? report::LinkType::kEthernet
+                                                                     : report::LinkType::kRawIp),
+      sas_(std::make_unique<report::SaTable>()) {
+  // SA by SA, element by element: a negative vector's malformed SA must not hide the others.
+  for (const auto& [name, sa] : vector.sas) {
+    for (std::size_t element = 0; element < sa.bundle.size(); ++element) {
+      auto keys = report::MakeSaKeys(name, sa, element);
+      if (keys) {
+        sas_->Add(std::move(keys.value()));
+      } else if (sa_error_.empty()) {
+        sa_error_ = keys.error().message;
+      }
+    }
+  }
+}
+
+SendJudge::~SendJudge() = default;
+
+SendJudgement SendJudge::Judge(const vectors::SendStep& step, const SendReply& reply) {
+  SendJudgement out;
+  const bool emitted = reply.frame.has_value() && !reply.frame->empty();
+  if (reply.status != step.expect_status) {
+    out.verdict = report::Verdict::kFail;
+    out.diagnosis = "status " + StatusText(reply.status) + ", expected " + StatusText(step.expect_status);
+  }
+  if (!step.expect_frame) {
+    if (emitted) {
+      out.verdict = report::Verdict::kFail;
+      out.leaked = true;
+      const std::size_t ip = link_ == report::LinkType::kEthernet ? 14 : 0;
+      out.leaked_plaintext = PlaintextLeft(step.frame, *reply.frame, ip);
+      const std::string leak = "leaked: emitted a " + std::to_string(reply.frame->size()) +
+                               "-byte frame on a refused send" +
+                               (out.leaked_plaintext ? " (the plaintext left the NIC)" : " (its payload was changed)");
+      out.diagnosis = out.diagnosis.empty() ? leak : leak + "; " + out.diagnosis;
+    }
+    return out;
+  }
+  if (out.verdict == report::Verdict::kFail) return out;
+  if (!emitted) {
+    out.verdict = report::Verdict::kFail;
+    out.diagnosis = "nothing emitted; expected a " + std::to_string(step.expect_frame->size()) + "-byte frame";
+    return out;
+  }
+  JudgeFrame(step, *reply.frame, out);
+  return out;
+}
+
+void SendJudge::JudgeFrame(const vectors::SendStep& step, const Bytes& actual, SendJudgement& out) {
+  const Bytes& expected = *step.expect_frame;
+  report::ReceiveChecker checker(*sas_);
+  checker.Check(expected, link_, expected_layout_);
+  const bool layout_known = expected_layout_.status == report::FrameStatus::kVerified ||
+                            expected_layout_.status == report::FrameStatus::kNoIpsec;
+
+  bool own_ivs = false;
+  const auto fail = [&](std::size_t offset, std::string diagnosis) {
+    out.verdict = report::Verdict::kFail;
+    out.diagnosis = std::move(diagnosis);
+    // The field-level list for the report, from the reports diff engine (consequences marked),
+    // with the IVs don't-care when the candidate picked its own.
+    report::DiffOptions options;
+    if (own_ivs) {
+      options.masked = step.iv_bytes;
+      options.ivs_dont_care = true;
+    }
+    report::FrameDiffer differ(sas_.get(), options);
+    const report::FrameComparison& comparison = differ.Compare(expected, actual, link_);
+    out.differences = comparison.differences;
+    for (const std::string& note : comparison.notes) out.notes.push_back(note);
+    if (out.differences.empty()) {
+      report::FieldDifference difference;
+      difference.field = FieldAt(expected_layout_, expected, offset);
+      difference.offset = offset;
+      difference.length = 1;
+      if (offset < expected.size()) difference.expected = Hex(std::span(expected).subspan(offset, 1));
+      if (offset < actual.size()) difference.actual = Hex(std::span(actual).subspan(offset, 1));
+      out.differences.push_back(std::move(difference));
+    }
+  };
+
+  if (actual.size() != expected.size()) {
+    const auto first = FirstDifference(actual, expected, [](std::size_t) { return true; });
+    std::string diagnosis = "frame is " + std::to_string(actual.size()) + " bytes, expected " +
+                            std::to_string(expected.size());
+    if (first) diagnosis += "; first difference: " + FieldAt(expected_layout_, expected, *first) + " at offset " +
+                            std::to_string(*first);
+    fail(first.value_or(std::min(actual.size(), expected.size())), diagnosis);
+    return;
+  }
+
+  bool took_injected = true;
+  for (const auto& [offset, length] : step.iv_bytes) {
+    if (offset > expected.size() || length > expected.size() - offset ||
+        !std::equal(actual.begin() + static_cast<std::ptrdiff_t>(offset),
+                    actual.begin() + static_cast<std::ptrdiff_t>(offset + length),
+                    expected.begin() + static_cast<std::ptrdiff_t>(offset))) {
+      took_injected = false;
+    }
+  }
+
+  // The diagnosis of the first wrong byte, with a checked hypothesis for ICVs.
+  const auto describe = [&](std::size_t offset) {
+    std::string text = FieldAt(expected_layout_, expected, offset) + " differs (offset " + std::to_string(offset) +
+                       ", expected " + Hex(std::span(expected).subspan(offset, 1)) + ", got " +
+                       Hex(std::span(actual).subspan(offset, 1)) + ")";
+    for (const HeaderCheck& header : expected_layout_.headers) {
+      if (header.icv_length > 0 && InRange(offset, header.icv_offset, header.icv_length)) {
+        text += header.protocol == IpsecProtocol::kAh ? AhHypothesis(expected_layout_, header, actual)
+                                                      : EspHypothesis(expected_layout_, header, actual);
+      }
+    }
+    return text;
+  };
+
+  if (took_injected) {
+    if (const auto first = FirstDifference(actual, expected, [](std::size_t) { return true; })) {
+      fail(*first, describe(*first));
+    }
+    if (layout_known) CollectIvs(expected_layout_, actual, /*chosen=*/false, out);
+    return;
+  }
+
+  // Decrypt-and-compare with the candidate's own IVs.
+  out.picked_own_ivs = true;
+  own_ivs = true;
+  if (expected_layout_.status != report::FrameStatus::kVerified) {
+    out.verdict = report::Verdict::kFail;
+    out.diagnosis = "cannot verify a frame with the candidate's own IVs: the expected frame does not check (" +
+                    std::string(report::FrameStatusName(expected_layout_.status)) + ": " +
+                    (expected_layout_.reason.empty() ? sa_error_ : expected_layout_.reason) + ")";
+    return;
+  }
+  std::vector<bool> protected_byte(expected.size(), false);
+  const auto mark = [&](std::size_t begin, std::size_t length) {
+    for (std::size_t i = begin; i < begin + length && i < protected_byte.size(); ++i) protected_byte[i] = true;
+  };
+  for (const HeaderCheck& header : expected_layout_.headers) {
+    mark(header.iv_offset, header.iv_length);
+    mark(header.data_offset, header.data_length);
+    mark(header.icv_offset, header.icv_length);
+  }
+  for (const auto& [offset, length] : step.iv_bytes) mark(offset, length);
+  // 1. Every byte outside IV, ciphertext and ICV as expected.
+  if (const auto first = FirstDifference(actual, expected, [&](std::size_t i) { return !protected_byte[i]; })) {
+    fail(*first, describe(*first));
+    return;
+  }
+  // 2. Its ICVs verify and its ciphertext decrypts (receive side, the candidate's IVs).
+  checker.Check(actual, link_, actual_layout_);
+  if (actual_layout_.status != report::FrameStatus::kVerified) {
+    std::string diagnosis = FieldAt(expected_layout_, expected, actual_layout_.offset) + " does not verify with the candidate's IV (" +
+                            (actual_layout_.reason.empty() ? report::FrameStatusName(actual_layout_.status)
+                                                           : actual_layout_.reason) + ")";
+    for (const HeaderCheck& header : expected_layout_.headers) {
+      if (header.icv_length > 0 && InRange(actual_layout_.offset, header.icv_offset, header.icv_length)) {
+        diagnosis += header.protocol == IpsecProtocol::kAh ? AhHypothesis(expected_layout_, header, actual)
+                                                           : EspHypothesis(expected_layout_, header, actual);
+      }
+    }
+    fail(actual_layout_.offset, diagnosis);
+    return;
+  }
+  // 3. The decrypted plaintext equals the expected plaintext.
+  if (actual_layout_.plaintext.size() == expected_layout_.plaintext.size()) {
+    if (const auto first = FirstDifference(actual_layout_.plaintext, expected_layout_.plaintext,
+                                           [](std::size_t) { return true; })) {
+      fail(*first, FieldAt(expected_layout_, expected, *first) +
+                       " decrypts to a different plaintext with the candidate's IV (offset " +
+                       std::to_string(*first) + ")");
+      return;
+    }
+  }
+  CollectIvs(actual_layout_, actual, /*chosen=*/true, out);
+}
+
+std::string SendJudge::FieldAt(const CheckResult& layout, std::span<const std::uint8_t> frame, std::size_t offset) const {
+  if (offset >= frame.size()) return "frame end";
+  if (link_ == report::LinkType::kEthernet && offset < 14) {
+    return offset < 6 ? "Ethernet destination" : offset < 12 ? "Ethernet source" : "EtherType";
+  }
+  unsigned deepest = 0;
+  for (const auto& packet : layout.ip_packets) deepest = std::max(deepest, packet.level);
+  std::vector<const HeaderCheck*> headers;
+  for (const HeaderCheck& header : layout.headers) headers.push_back(&header);
+  std::sort(headers.begin(), headers.end(), [](const HeaderCheck* a, const HeaderCheck* b) {
+    return a->level != b->level ? a->level < b->level : a->offset < b->offset;
+  });
+  for (const HeaderCheck* header : headers) {
+    std::string name = header->protocol == IpsecProtocol::kAh ? "AH" : "ESP";
+    if (header->sa != report::kNoSa && header->sa < sas_->size()) {
+      name = std::string(sas_->keys(header->sa).tunnel ? "tunnel " : "transport ") + name;
+    }
+    const std::size_t base = header->offset;
+    if (header->protocol == IpsecProtocol::kAh) {
+      if (offset == base) return name + " next header";
+      if (offset == base + 1) return name + " payload length";
+      if (InRange(offset, base + 2, 2)) return name + " reserved";
+    }
+    if (InRange(offset, base + (header->protocol == IpsecProtocol::kAh ? 4 : 0), 4)) return name + " SPI";
+    if (InRange(offset, base + (header->protocol == IpsecProtocol::kAh ? 8 : 4), 4)) return name + " sequence number";
+    if (InRange(offset, header->iv_offset, header->iv_length)) return name + " IV";
+    if (InRange(offset, header->icv_offset, header->icv_length)) return name + " ICV";
+    if (header->protocol == IpsecProtocol::kEsp && InRange(offset, header->data_offset, header->data_length)) {
+      if (offset >= header->padding_offset && header->padding_offset != 0) return name + " trailer (padding, pad length, next header)";
+      return name + " ciphertext";
+    }
+  }
+  // Plaintext IPv4 headers, innermost first.
+  for (auto packet = layout.ip_packets.rbegin(); packet != layout.ip_packets.rend(); ++packet) {
+    if (packet->offset >= frame.size()) continue;
+    const std::size_t length = std::size_t{frame[packet->offset] & 0x0fu} * 4;
+    if (InRange(offset, packet->offset, std::max<std::size_t>(length, 20))) {
+      const std::string which = deepest == 0 ? "IPv4" : packet->level == 0 ? "outer IPv4" : "inner IPv4";
+      return which + " " + Ipv4Field(offset - packet->offset);
+    }
+  }
+  if (layout.ip_packets.empty() && offset >= layout.ip_offset && offset - layout.ip_offset < 20) {
+    return "IPv4 " + Ipv4Field(offset - layout.ip_offset);
+  }
+  return "payload byte " + std::to_string(offset - std::min(offset, layout.ip_offset));
+}
+
+// AH ICV hypotheses (RFC 4302 3.3.3.1: TOS, flags, fragment offset, TTL and checksum are zeroed
+// for the ICV): recompute the HMAC with one of them kept and see whether it is the candidate's.
+std::string SendJudge::AhHypothesis(const CheckResult& layout, const HeaderCheck& header,
+                                    std::span<const std::uint8_t> actual) {
+  if (header.sa == report::kNoSa || header.sa >= sas_->size()) return "";
+  const report::SaKeys& keys = sas_->keys(header.sa);
+  if (keys.integrity == report::IntegrityAlgorithm::kAesGmac || keys.integrity == report::IntegrityAlgorithm::kNone) {
+    return "";
+  }
+  const report::IpPacket* packet = nullptr;
+  for (const auto& candidate : layout.ip_packets) {
+    if (candidate.offset < header.offset && candidate.end > header.offset &&
+        (packet == nullptr || candidate.offset > packet->offset)) {
+      packet = &candidate;
+    }
+  }
+  if (packet == nullptr || packet->end > actual.size() || (actual[packet->offset] & 0x0fu) != 5) return "";
+  std::string error;
+  report::SaCrypto* crypto = sas_->crypto(header.sa, error);
+  if (crypto == nullptr) return "";
+  struct Variant {
+    const char* cause;
+    std::vector<std::size_t> kept;  // header bytes left as they are
+  };
+  const std::array<Variant, 5> variants = {{
+      {"TTL was not zeroed?", {8}},
+      {"header checksum was not zeroed?", {10, 11}},
+      {"TOS was not zeroed?", {1}},
+      {"flags/fragment offset were not zeroed?", {6, 7}},
+      {"mutable fields were not zeroed?", {1, 6, 7, 8, 10, 11}},
+  }};
+  const std::size_t ip = packet->offset;
+  const std::size_t ah_length = (std::size_t{actual[header.offset + 1]} + 2) * 4;
+  if (header.offset + ah_length > packet->end || header.icv_length > 64) return "";
+  std::array<std::uint8_t, 64> icv{};
+  const auto icv_span = std::span(icv).first(header.icv_length);
+  for (const Variant& variant : variants) {
+    std::array<std::uint8_t, 20> ip_header;
+    std::copy_n(actual.begin() + static_cast<std::ptrdiff_t>(ip), 20, ip_header.begin());
+    bool differs_from_rule = false;  // a kept field that is zero anyway tests nothing
+    for (std::size_t at : {1u, 6u, 7u, 8u, 10u, 11u}) {
+      if (std::find(variant.kept.begin(), variant.kept.end(), at) == variant.kept.end()) {
+        ip_header[at] = 0;
+      } else if (ip_header[at] != 0) {
+        differs_from_rule = true;
+      }
+    }
+    if (!differs_from_rule) continue;
+    std::vector<std::uint8_t> ah(actual.begin() + static_cast<std::ptrdiff_t>(header.offset),
+                                 actual.begin() + static_cast<std::ptrdiff_t>(header.offset + ah_length));
+    std::fill_n(ah.begin() + static_cast<std::ptrdiff_t>(header.icv_offset - header.offset), header.icv_length, 0);
+    std::uint8_t esn[4] = {};
+    if (keys.esn_high) {
+      for (int i = 0; i < 4; ++i) esn[i] = static_cast<std::uint8_t>(*keys.esn_high >> (24 - 8 * i));
+    }
+    const bool ok = crypto->MacBegin({}) && crypto->MacUpdate(ip_header) && crypto->MacUpdate(ah) &&
+                    crypto->MacUpdate(actual.subspan(header.offset + ah_length, packet->end - (header.offset + ah_length))) &&
+                    (!keys.esn_high || crypto->MacUpdate(esn)) && crypto->MacFinish(icv_span);
+    if (ok && std::equal(icv_span.begin(), icv_span.end(),
+                         actual.begin() + static_cast<std::ptrdiff_t>(header.icv_offset))) {
+      return std::string(" — ") + variant.cause + " (checked: the candidate's ICV is the HMAC computed that way)";
+    }
+  }
+  return "";
+}
+
+// ESP ICV hypothesis (RFC 4303 2.8: the ICV covers ESP header, IV and ciphertext): the candidate
+// MACed the plaintext.
+std::string SendJudge::EspHypothesis(const CheckResult& expected_layout, const HeaderCheck& header,
+                                     std::span<const std::uint8_t> actual) {
+  if (header.sa == report::kNoSa || header.sa >= sas_->size()) return "";
+  const report::SaKeys& keys = sas_->keys(header.sa);
+  if (keys.integrity == report::IntegrityAlgorithm::kNone || keys.integrity == report::IntegrityAlgorithm::kAesGmac ||
+      keys.cipher == report::CipherAlgorithm::kNull || keys.cipher == report::CipherAlgorithm::kAesGcm ||
+      expected_layout.plaintext.size() != actual.size() || header.icv_length > 64) {
+    return "";
+  }
+  std::string error;
+  report::SaCrypto* crypto = sas_->crypto(header.sa, error);
+  if (crypto == nullptr) return "";
+  Bytes with_plaintext(actual.begin(), actual.end());
+  std::copy_n(expected_layout.plaintext.begin() + static_cast<std::ptrdiff_t>(header.data_offset), header.data_length,
+              with_plaintext.begin() + static_cast<std::ptrdiff_t>(header.data_offset));
+  std::array<std::uint8_t, 64> icv{};
+  const auto icv_span = std::span(icv).first(header.icv_length);
+  if (report::ComputeEspIcv(*crypto, keys, with_plaintext, header.offset, header.icv_offset, icv_span) &&
+      std::equal(icv_span.begin(), icv_span.end(), actual.begin() + static_cast<std::ptrdiff_t>(header.icv_offset))) {
+    return " — computed over the plaintext instead of the ciphertext? (checked: the candidate's ICV is the HMAC of "
+           "the plaintext)";
+  }
+  return "";
+}
+
+void SendJudge::CollectIvs(const CheckResult& layout, std::span<const std::uint8_t> frame, bool chosen,
+                           SendJudgement& out) const {
+  for (const HeaderCheck& header : layout.headers) {
+    if (header.iv_length == 0 || header.sa == report::kNoSa || header.sa >= sas_->size() ||
+        header.iv_offset + header.iv_length > frame.size()) {
+      continue;
+    }
+    const report::SaKeys& keys = sas_->keys(header.sa);
+    IvUse use;
+    use.sa = keys.name;
+    use.aead = keys.cipher == report::CipherAlgorithm::kAesGcm || keys.integrity == report::IntegrityAlgorithm::kAesGmac;
+    use.cbc = keys.cipher == report::CipherAlgorithm::kDesCbc || keys.cipher == report::CipherAlgorithm::kTripleDesCbc ||
+              keys.cipher == report::CipherAlgorithm::kAesCbc;
+    use.chosen_by_candidate = chosen;
+    use.iv.assign(frame.begin() + static_cast<std::ptrdiff_t>(header.iv_offset),
+                  frame.begin() + static_cast<std::ptrdiff_t>(header.iv_offset + header.iv_length));
+    out.ivs.push_back(std::move(use));
+  }
+}
+
+}  // namespace sendpath::harness

@@ -1,0 +1,75 @@
+// Judges one send of one vector: the candidate's status and frame against the vector's
+// expectation, exactly as the contract says.
+//
+//  - The candidate took the injected IVs (its IV bytes equal the vector's): byte-exact.
+//  - It picked its own IVs: decrypt-and-compare. Every byte outside IV, ciphertext and ICV equals
+//    the expected frame; its ICVs verify and its ciphertext, decrypted with its own IV, equals
+//    the expected plaintext (reports/receive_check, independent of the reference NIC).
+//  - A refused send must emit nothing; a frame emitted anyway is a leak, and whether it carried
+//    the plaintext is stated.
+// Every failure gets one line naming the first wrong field; a cause is suggested only after the
+// judge has recomputed the ICV under that hypothesis and matched the candidate's.
+#pragma once
+
+#include "harness/candidate.h"
+
+#include <reports/receive_check.h>
+#include <reports/run_result.h>
+#include <reports/sa_keys.h>
+#include <vectors/loader/vector_model.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace sendpath::harness {
+
+// An IV the candidate wrote, for the run-wide checks (reuse, predictability).
+struct IvUse {
+  std::string sa;        // "<sa name>/esp" or "<sa name>/ah"
+  bool aead = false;     // AES-GCM or AES-GMAC: a repeated IV is a MUST failure
+  bool cbc = false;      // DES/3DES/AES-CBC: repeats and predictable IVs are flagged
+  bool chosen_by_candidate = false;  // false when it used the injected IV
+  Bytes iv;
+};
+
+struct SendJudgement {
+  report::Verdict verdict = report::Verdict::kPass;
+  std::string diagnosis;
+  std::vector<std::string> notes;
+  std::vector<report::FieldDifference> differences;
+  bool leaked = false;
+  bool leaked_plaintext = false;
+  bool picked_own_ivs = false;
+  std::vector<IvUse> ivs;
+};
+
+class SendJudge {
+ public:
+  // Builds the receive-side SA table from the vector's SAs.
+  explicit SendJudge(const vectors::Vector& vector);
+  ~SendJudge();
+
+  SendJudgement Judge(const vectors::SendStep& step, const SendReply& reply);
+
+ private:
+  void JudgeFrame(const vectors::SendStep& step, const Bytes& actual, SendJudgement& out);
+  std::string FieldAt(const report::CheckResult& layout, std::span<const std::uint8_t> frame, std::size_t offset) const;
+  std::string AhHypothesis(const report::CheckResult& layout, const report::HeaderCheck& header,
+                           std::span<const std::uint8_t> actual);
+  std::string EspHypothesis(const report::CheckResult& expected_layout, const report::HeaderCheck& header,
+                            std::span<const std::uint8_t> actual);
+  void CollectIvs(const report::CheckResult& layout, std::span<const std::uint8_t> frame, bool chosen,
+                  SendJudgement& out) const;
+
+  const vectors::Vector& vector_;
+  report::LinkType link_;
+  std::unique_ptr<report::SaTable> sas_;
+  std::string sa_error_;  // why the SA table could not be built ("" when it was)
+  report::CheckResult expected_layout_, actual_layout_;
+};
+
+// One line for a status: the NDIS_STATUS_* name or 0x%08X.
+std::string StatusText(NDIS_STATUS status);
+
+}  // namespace sendpath::harness

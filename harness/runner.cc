@@ -1,0 +1,555 @@
+#include "harness/runner.h"
+
+#include "harness/judge.h"
+
+#include <vectors/loader/vector_loader.h>
+
+#include <fnmatch.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <type_traits>
+
+namespace sendpath::harness {
+namespace {
+
+using report::Verdict;
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+NDIS_ENCAPSULATION_FORMAT FormatOf(vectors::Encapsulation encapsulation) {
+  NDIS_ENCAPSULATION_FORMAT format{};
+  const bool ethernet = encapsulation == vectors::Encapsulation::kIeee8023;
+  format.Encapsulation = ethernet ? IEEE_802_3_Encapsulation : NULL_Encapsulation;
+  format.Flags.FixedHeaderSize = 1;
+  format.EncapsulationHeaderSize = ethernet ? 14u : 0u;
+  return format;
+}
+
+// What one job learnt about its candidate.
+struct JobState {
+  std::unique_ptr<Candidate> candidate;
+  bool started = false;
+  std::size_t start_failures = 0;
+  std::string last_start_error;
+  CandidateIdentity identity;
+  Capabilities capabilities;
+};
+
+// Everything the workers share.
+struct Shared {
+  std::mutex mutex;
+  bool any_started = false;
+  std::string first_start_error;
+  std::optional<CandidateIdentity> identity;
+  std::optional<Capabilities> capabilities;
+  std::size_t done = 0;
+};
+
+class VectorExecution {
+ public:
+  VectorExecution(JobState& job, const SelectedVector& selected, report::VectorResult& result,
+                  std::vector<IvUse>& ivs, bool& picked_own_ivs)
+      : job_(job), vector_(*selected.vector), result_(result), ivs_(ivs), picked_own_ivs_(picked_own_ivs),
+        judge_(*selected.vector) {}
+
+  // Runs every step; returns false when the candidate failed (and must be restarted).
+  bool Run() {
+    bool failed = false;
+    for (std::size_t index = 0; index < vector_.steps.size(); ++index) {
+      const vectors::Step& step = vector_.steps[index];
+      report::StepResult& out = result_.steps.emplace_back();
+      out.index = index;
+      out.op = std::visit([](const auto& op) { return OpName(op); }, step.op);
+      if (failed) {
+        out.verdict = Verdict::kSkipped;
+        continue;
+      }
+      const auto start = Clock::now();
+      const bool candidate_ok = std::visit([&](const auto& op) { return Execute(op, out); }, step.op);
+      out.seconds = SecondsSince(start);
+      if (!candidate_ok) {
+        out.verdict = Verdict::kCandidateError;
+        result_.verdict = Verdict::kCandidateError;
+        result_.diagnosis = "step " + std::to_string(index) + " (" + out.op + "): candidate error: " + out.diagnosis;
+        for (std::size_t rest = index + 1; rest < vector_.steps.size(); ++rest) {
+          report::StepResult& skipped = result_.steps.emplace_back();
+          skipped.index = rest;
+          skipped.op = std::visit([](const auto& op) { return OpName(op); }, vector_.steps[rest].op);
+          skipped.verdict = Verdict::kSkipped;
+        }
+        return false;
+      }
+      if (out.verdict == Verdict::kFail) {
+        failed = true;
+        result_.verdict = Verdict::kFail;
+        result_.diagnosis = "step " + std::to_string(index) + " (" + out.op + "): " + out.diagnosis;
+      }
+    }
+    return true;
+  }
+
+ private:
+  static std::string OpName(const vectors::SetStep&) { return "set"; }
+  static std::string OpName(const vectors::AddSaStep&) { return "add_sa"; }
+  static std::string OpName(const vectors::DeleteSaStep&) { return "delete_sa"; }
+  static std::string OpName(const vectors::FillSaTableStep&) { return "fill_sa_table"; }
+  static std::string OpName(const vectors::SendStep&) { return "send"; }
+
+  bool observed() const { return job_.identity.oid_results_observed; }
+
+  // A HANDLE the candidate never returned (vectors/README.md: "never_issued").
+  NDIS_HANDLE NeverIssued() const {
+    auto value = static_cast<std::uintptr_t>(UINTPTR_MAX == 0xFFFFFFFFu ? 0x5E9D0001u : 0x5E9D5E9D00000001ull);
+    while (issued_.count(reinterpret_cast<NDIS_HANDLE>(value)) != 0) ++value;
+    return reinterpret_cast<NDIS_HANDLE>(value);
+  }
+
+  NDIS_HANDLE Resolve(const vectors::HandleRef& ref) const {
+    switch (ref.kind) {
+      case vectors::HandleRef::Kind::kZero: return nullptr;
+      case vectors::HandleRef::Kind::kNeverIssued: return NeverIssued();
+      case vectors::HandleRef::Kind::kSa: {
+        const auto found = handles_.find(ref.sa);
+        return found != handles_.end() ? found->second : NeverIssued();  // an SA that was never added
+      }
+    }
+    return nullptr;
+  }
+
+  bool CheckStatus(report::StepResult& out, const char* what, NDIS_STATUS actual, NDIS_STATUS expected) {
+    out.expected_status = expected;
+    if (!observed()) {
+      out.notes.push_back("status not observed (captured candidate)");
+      return true;
+    }
+    out.actual_status = actual;
+    if (actual != expected) {
+      out.verdict = Verdict::kFail;
+      out.diagnosis = std::string(what) + ": status " + StatusText(actual) + ", expected " + StatusText(expected);
+      return false;
+    }
+    return true;
+  }
+
+  bool Execute(const vectors::SetStep& step, report::StepResult& out) {
+    Capabilities enable;
+    enable.task = step.task;
+    enable.extension = step.extension;
+    auto status = job_.candidate->Set(FormatOf(step.encapsulation.value_or(vector_.encapsulation)), enable);
+    if (!status) return Error(out, status.error());
+    CheckStatus(out, "OID_TCP_TASK_OFFLOAD set", *status, step.expect);
+    return true;
+  }
+
+  bool Execute(const vectors::AddSaStep& step, report::StepResult& out) {
+    const auto sa = vector_.sas.find(step.sa);
+    if (sa == vector_.sas.end()) return Invalid(out, "add_sa names an SA the vector does not define: " + step.sa);
+    auto reply = AddSa(sa->second);
+    if (!reply) return Error(out, reply.error());
+    if (CheckStatus(out, "OID_TCP_TASK_IPSEC_ADD_SA", reply->status, step.expect) &&
+        reply->status == NDIS_STATUS_SUCCESS) {
+      Remember(step.sa, reply->handle, out);
+    }
+    return true;
+  }
+
+  bool Execute(const vectors::DeleteSaStep& step, report::StepResult& out) {
+    auto status = job_.candidate->DeleteSa(Resolve(step.handle));
+    if (!status) return Error(out, status.error());
+    CheckStatus(out, "OID_TCP_TASK_IPSEC_DELETE_SA", *status, step.expect);
+    return true;
+  }
+
+  bool Execute(const vectors::FillSaTableStep& step, report::StepResult& out) {
+    const auto sa = vector_.sas.find(step.sa);
+    if (sa == vector_.sas.end()) return Invalid(out, "fill_sa_table names an SA the vector does not define: " + step.sa);
+    out.expected_status = NDIS_STATUS_RESOURCES;
+    for (std::size_t added = 0; added <= step.limit; ++added) {
+      auto reply = AddSa(sa->second);
+      if (!reply) return Error(out, reply.error());
+      if (!observed()) {
+        out.notes.push_back("SA table capacity not observed (captured candidate)");
+        if (reply->status == NDIS_STATUS_SUCCESS) Remember(step.sa, reply->handle, out);
+        return true;
+      }
+      if (reply->status == NDIS_STATUS_RESOURCES) {
+        out.actual_status = reply->status;
+        out.notes.push_back("NDIS_STATUS_RESOURCES after " + std::to_string(added) + " copies");
+        return true;
+      }
+      if (reply->status != NDIS_STATUS_SUCCESS) {
+        out.actual_status = reply->status;
+        out.verdict = Verdict::kFail;
+        out.diagnosis = "OID_TCP_TASK_IPSEC_ADD_SA copy " + std::to_string(added + 1) + ": status " +
+                        StatusText(reply->status) + ", expected NDIS_STATUS_SUCCESS or NDIS_STATUS_RESOURCES";
+        return true;
+      }
+      if (!Remember(step.sa, reply->handle, out)) return true;
+    }
+    out.actual_status = NDIS_STATUS_SUCCESS;
+    out.verdict = Verdict::kFail;
+    out.diagnosis = "never answered NDIS_STATUS_RESOURCES within " + std::to_string(step.limit) + " copies of SA " + step.sa;
+    return true;
+  }
+
+  bool Execute(const vectors::SendStep& step, report::StepResult& out) {
+    SendRequest request;
+    request.frame = step.frame;
+    request.split = step.split;
+    if (step.has_info) {
+      NDIS_IPSEC_PACKET_INFO info{};
+      info.Transmit.OffloadHandle = Resolve(step.offload_handle);
+      info.Transmit.NextOffloadHandle = Resolve(step.next_offload_handle);
+      request.info = info;
+    }
+    for (const auto& [name, ivs] : step.ivs) {
+      const auto handle = handles_.find(name);
+      if (handle != handles_.end()) request.ivs.push_back(IvInjection{handle->second, ivs});
+    }
+    request.context.vector_id = vector_.id;
+    request.context.step_index = out.index;
+    out.input_frame = step.frame;
+    out.expected_frame = step.expect_frame;
+    out.expected_status = step.expect_status;
+    out.iv_bytes = step.iv_bytes;
+
+    auto reply = job_.candidate->Send(request);
+    if (!reply) return Error(out, reply.error());
+    out.actual_status = reply->status;
+    if (reply->frame && !reply->frame->empty()) out.actual_frame = reply->frame;
+    SendJudgement judgement = judge_.Judge(step, *reply);
+    out.verdict = judgement.verdict;
+    out.diagnosis = std::move(judgement.diagnosis);
+    out.notes = std::move(judgement.notes);
+    out.differences = std::move(judgement.differences);
+    out.leaked = judgement.leaked;
+    out.leaked_plaintext = judgement.leaked_plaintext;
+    if (judgement.picked_own_ivs) {
+      picked_own_ivs_ = true;
+      out.notes.push_back("the candidate used its own IVs: judged by decrypt-and-compare");
+    }
+    // IV reuse under one SA (the NIC is fresh per vector, so an SA lives within this vector).
+    for (IvUse& use : judgement.ivs) {
+      if (!use.chosen_by_candidate) continue;
+      auto& seen = ivs_seen_[use.sa];
+      if (seen.count(use.iv) != 0) {
+        const std::string what = "IV " + vectors::ToHex(use.iv) + " repeated under SA " + use.sa;
+        if (use.aead) {
+          if (out.verdict == Verdict::kPass) {
+            out.verdict = Verdict::kFail;
+            out.diagnosis = what + " (AES-GCM/GMAC: a repeated nonce breaks confidentiality and integrity, RFC 4106 "
+                                   "section 3.1)";
+          } else {
+            out.notes.push_back(what + " (AES-GCM/GMAC)");
+          }
+        } else {
+          out.notes.push_back(what + " (CBC: flagged)");
+        }
+      }
+      seen.insert(use.iv);
+      ivs_.push_back(std::move(use));
+    }
+    return true;
+  }
+
+  Outcome<AddSaReply> AddSa(const vectors::SaSpec& sa) {
+    vectors::AddSaRequest built = vectors::BuildAddSaRequest(sa);
+    AddSaRequest request;
+    request.spec = &sa;
+    request.buffer = std::move(built.buffer);
+    request.extension = built.extension;
+    return job_.candidate->AddSa(request);
+  }
+
+  bool Remember(const std::string& name, NDIS_HANDLE handle, report::StepResult& out) {
+    if (handle == nullptr && observed()) {
+      out.verdict = Verdict::kFail;
+      out.diagnosis = "OID_TCP_TASK_IPSEC_ADD_SA succeeded but left OffloadHandle 0 (0 means \"no offload\" on a send)";
+      return false;
+    }
+    handles_[name] = handle;
+    issued_.insert(handle);
+    return true;
+  }
+
+  bool Error(report::StepResult& out, const CandidateError& error) {
+    out.diagnosis = error.reason;
+    return false;
+  }
+
+  bool Invalid(report::StepResult& out, std::string why) {
+    out.verdict = Verdict::kFail;
+    out.diagnosis = std::move(why);
+    result_.verdict = Verdict::kInvalidVector;
+    return true;
+  }
+
+  JobState& job_;
+  const vectors::Vector& vector_;
+  report::VectorResult& result_;
+  std::vector<IvUse>& ivs_;
+  bool& picked_own_ivs_;
+  SendJudge judge_;
+  std::map<std::string, NDIS_HANDLE> handles_;
+  std::set<NDIS_HANDLE> issued_;
+  std::map<std::string, std::set<Bytes>> ivs_seen_;
+};
+
+report::VectorResult Describe(const SelectedVector& selected) {
+  const vectors::Vector& vector = *selected.vector;
+  report::VectorResult result;
+  result.id = vector.id;
+  result.title = vector.title;
+  result.file = vector.file;
+  result.must = vector.vector_class == vectors::VectorClass::kMust;
+  result.flags = vector.flags;
+  for (const std::string& flag : vector.flags) {
+    const auto note = selected.file->notes.find(flag);
+    if (note != selected.file->notes.end()) result.notes.push_back(note->second);
+  }
+  result.requires_caps = vector.requires_caps;
+  result.ethernet = vector.encapsulation == vectors::Encapsulation::kIeee8023;
+  return result;
+}
+
+// Starts (or restarts) the job's candidate and learns its profile.
+bool EnsureStarted(JobState& job, Shared& shared) {
+  if (job.started) return true;
+  auto identity = job.candidate->Start();
+  std::optional<CandidateError> error;
+  if (!identity) {
+    error = identity.error();
+  } else {
+    job.identity = *identity;
+    auto capabilities = job.candidate->QueryCapabilities();
+    if (!capabilities) {
+      error = CandidateError{"OID_TCP_TASK_OFFLOAD query: " + capabilities.error().reason};
+    } else {
+      job.capabilities = *capabilities;
+    }
+  }
+  std::lock_guard lock(shared.mutex);
+  if (error) {
+    job.candidate->Stop();
+    ++job.start_failures;
+    job.last_start_error = error->reason;
+    if (shared.first_start_error.empty()) shared.first_start_error = error->reason;
+    return false;
+  }
+  job.started = true;
+  job.start_failures = 0;
+  shared.any_started = true;
+  if (!shared.identity) {
+    shared.identity = job.identity;
+    shared.capabilities = job.capabilities;
+  }
+  return true;
+}
+
+void RunOne(JobState& job, Shared& shared, const SelectedVector& selected, report::VectorResult& result,
+            std::vector<IvUse>& ivs, bool& picked_own_ivs, std::size_t max_start_failures) {
+  const auto start = Clock::now();
+  result = Describe(selected);
+  if (job.start_failures >= max_start_failures) {
+    result.verdict = Verdict::kCandidateError;
+    result.diagnosis = "candidate could not be started (" + std::to_string(job.start_failures) +
+                       " attempts): " + job.last_start_error;
+    return;
+  }
+  if (!EnsureStarted(job, shared)) {
+    result.verdict = Verdict::kCandidateError;
+    result.diagnosis = "candidate could not be started: " + job.last_start_error;
+    result.seconds = SecondsSince(start);
+    return;
+  }
+  result.missing_caps = vectors::MissingCapabilities(selected.vector->requires_caps, job.capabilities.task,
+                                                     job.capabilities.extension);
+  if (!result.missing_caps.empty()) {
+    result.verdict = Verdict::kNotClaimed;
+    std::string missing;
+    for (const std::string& name : result.missing_caps) missing += (missing.empty() ? "" : ", ") + name;
+    result.diagnosis = "not claimed: the candidate does not report " + missing;
+    return;
+  }
+  if (auto reset = job.candidate->Reset(); !reset) {
+    result.verdict = Verdict::kCandidateError;
+    result.diagnosis = "reset: " + reset.error().reason;
+    job.candidate->Stop();
+    job.started = false;
+    result.seconds = SecondsSince(start);
+    return;
+  }
+  VectorExecution execution(job, selected, result, ivs, picked_own_ivs);
+  if (!execution.Run()) {
+    job.candidate->Stop();  // restarted for the next vector
+    job.started = false;
+  }
+  result.seconds = SecondsSince(start);
+}
+
+// Big-endian difference b - a modulo 2^(8n), as bytes.
+Bytes Difference(const Bytes& a, const Bytes& b) {
+  Bytes out(a.size());
+  int borrow = 0;
+  for (std::size_t i = a.size(); i-- > 0;) {
+    int value = int{b[i]} - int{a[i]} - borrow;
+    borrow = value < 0 ? 1 : 0;
+    out[i] = static_cast<std::uint8_t>(value + (borrow != 0 ? 256 : 0));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> CbcIvFindingsOfOneLength(const std::vector<Bytes>& ivs);
+
+std::vector<SelectedVector> SelectVectors(const std::vector<vectors::VectorFile>& files,
+                                          const std::vector<std::string>& filters) {
+  std::vector<SelectedVector> selected;
+  for (const vectors::VectorFile& file : files) {
+    for (const vectors::Vector& vector : file.vectors) {
+      bool match = filters.empty();
+      for (const std::string& filter : filters) {
+        if (fnmatch(filter.c_str(), vector.id.c_str(), 0) == 0) match = true;
+      }
+      if (match) selected.push_back(SelectedVector{&file, &vector});
+    }
+  }
+  return selected;
+}
+
+std::vector<std::string> CbcIvFindings(const std::vector<Bytes>& ivs_in_run_order) {
+  // DES/3DES (8-byte) and AES (16-byte) IVs are examined separately.
+  std::map<std::size_t, std::vector<Bytes>> by_length;
+  for (const Bytes& iv : ivs_in_run_order) by_length[iv.size()].push_back(iv);
+  std::vector<std::string> findings;
+  for (const auto& [length, ivs] : by_length) {
+    (void)length;
+    for (std::string& finding : CbcIvFindingsOfOneLength(ivs)) findings.push_back(std::move(finding));
+  }
+  return findings;
+}
+
+std::vector<std::string> CbcIvFindingsOfOneLength(const std::vector<Bytes>& ivs) {
+  std::vector<std::string> findings;
+  if (ivs.size() < 2) return findings;
+  if (std::all_of(ivs.begin(), ivs.end(), [&](const Bytes& iv) { return iv == ivs.front(); })) {
+    findings.push_back("predictable CBC IVs: the candidate wrote the same IV " + vectors::ToHex(ivs.front()) +
+                       " in all " + std::to_string(ivs.size()) + " CBC sends (RFC 3602 section 2.3 requires "
+                       "unpredictable IVs)");
+    return findings;
+  }
+  if (ivs.size() >= 3) {
+    const Bytes step = Difference(ivs[0], ivs[1]);
+    bool counter = true;
+    for (std::size_t i = 2; i < ivs.size() && counter; ++i) counter = Difference(ivs[i - 1], ivs[i]) == step;
+    if (counter) {
+      findings.push_back("predictable CBC IVs: the candidate's " + std::to_string(ivs.size()) +
+                         " CBC IVs form a counter (step " + vectors::ToHex(step) + "; RFC 3602 section 2.3)");
+      return findings;
+    }
+  }
+  std::set<Bytes> distinct(ivs.begin(), ivs.end());
+  if (distinct.size() < ivs.size()) {
+    findings.push_back("repeated CBC IVs: " + std::to_string(ivs.size() - distinct.size()) + " of the candidate's " +
+                       std::to_string(ivs.size()) + " CBC IVs repeat an earlier one");
+  }
+  return findings;
+}
+
+RunOutcome RunVectors(const std::vector<SelectedVector>& selected, const CandidateFactory& factory,
+                      const RunOptions& options) {
+  RunOutcome outcome;
+  outcome.result.candidate.spec = factory.spec;
+  outcome.result.vectors.resize(selected.size());
+  std::vector<std::vector<IvUse>> ivs(selected.size());
+  std::vector<char> picked_own(selected.size(), 0);
+  std::vector<char> ran(selected.size(), 0);
+  Shared shared;
+  std::atomic<std::size_t> next{0};
+  const std::size_t jobs = std::max<std::size_t>(1, std::min(options.jobs, std::max<std::size_t>(1, selected.size())));
+
+  const auto worker = [&] {
+    JobState job;
+    job.candidate = factory.Make();
+    for (std::size_t index = next++; index < selected.size(); index = next++) {
+      if (options.stop != nullptr && options.stop->load()) break;
+      bool picked = false;
+      RunOne(job, shared, selected[index], outcome.result.vectors[index], ivs[index], picked, options.max_start_failures);
+      picked_own[index] = picked ? 1 : 0;
+      ran[index] = 1;
+      std::lock_guard lock(shared.mutex);
+      ++shared.done;
+      if (options.progress) options.progress(shared.done, selected.size());
+    }
+    if (job.started) job.candidate->Stop();
+  };
+  if (jobs == 1) {
+    worker();
+  } else {
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < jobs; ++i) threads.emplace_back(worker);
+    for (std::thread& thread : threads) thread.join();
+  }
+
+  for (std::size_t index = 0; index < selected.size(); ++index) {
+    if (ran[index] != 0) continue;
+    outcome.interrupted = true;
+    outcome.result.vectors[index] = Describe(selected[index]);
+    outcome.result.vectors[index].verdict = Verdict::kSkipped;
+    outcome.result.vectors[index].diagnosis = "not run: the run was interrupted";
+  }
+  outcome.result.complete = !outcome.interrupted;
+  outcome.candidate_never_ran = !shared.any_started && !selected.empty() && !outcome.interrupted;
+  outcome.candidate_error = shared.first_start_error;
+  if (shared.identity) {
+    outcome.result.candidate.identity = shared.identity->Describe();
+    outcome.result.candidate.claimed_caps =
+        vectors::CapabilityNames(shared.capabilities->task, shared.capabilities->extension);
+  }
+  outcome.result.candidate.picks_own_ivs = std::any_of(picked_own.begin(), picked_own.end(), [](char c) { return c != 0; });
+
+  // Run-wide IV findings, in vector order (the same for any --jobs).
+  std::vector<Bytes> cbc_ivs;
+  for (std::size_t index = 0; index < selected.size(); ++index) {
+    for (const IvUse& use : ivs[index]) {
+      if (use.chosen_by_candidate && use.cbc) cbc_ivs.push_back(use.iv);
+    }
+    for (const report::StepResult& step : outcome.result.vectors[index].steps) {
+      for (const std::string& note : step.notes) {
+        if (note.find(" repeated under SA ") != std::string::npos) {
+          outcome.result.run_notes.push_back(outcome.result.vectors[index].id + ": " + note);
+        }
+      }
+    }
+  }
+  for (std::string& finding : CbcIvFindings(cbc_ivs)) outcome.result.run_notes.push_back(std::move(finding));
+  return outcome;
+}
+
+int ExitCodeOf(const report::RunResult& result) {
+  for (const report::VectorResult& vector : result.vectors) {
+    if (vector.must && (vector.verdict == Verdict::kFail || vector.verdict == Verdict::kCandidateError ||
+                        vector.verdict == Verdict::kInvalidVector)) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+std::string CandidateIdentity::Describe() const {
+  std::string text = name.empty() ? std::string("(unnamed)") : name;
+  if (!version.empty()) text += " " + version;
+  text += " (" + protocol + (iv_injection ? ", IV injection" : ", own IVs") + ")";
+  return text;
+}
+
+}  // namespace sendpath::harness
