@@ -157,9 +157,10 @@ SendStep ParseSendStep(const ObjectReader& reader, const VectorScope& scope) {
       const auto offset = static_cast<std::size_t>(AsUnsigned(pair[0], Child(range_at, 0), kMaxUlong));
       const auto length = static_cast<std::size_t>(AsUnsigned(pair[1], Child(range_at, 1), kMaxUlong));
       if (length == 0) Fail(Child(range_at, 1), "IV length must not be 0");
-      if (offset + length > step.expect_frame->size()) {
+      const std::size_t frame_size = step.expect_frame->size();
+      if (offset > frame_size || length > frame_size - offset) {  // no size_t wrap-around
         Fail(range_at, "IV bytes " + std::to_string(offset) + ".." + std::to_string(offset + length) +
-                           " run past the " + std::to_string(step.expect_frame->size()) + "-byte expected frame");
+                           " run past the " + std::to_string(frame_size) + "-byte expected frame");
       }
       step.iv_bytes.emplace_back(offset, length);
     }
@@ -330,7 +331,7 @@ LoadResult LoadVectorPaths(const std::vector<std::string>& paths) {
       files.push_back(fs::path(path).lexically_normal().string());
       continue;
     }
-    fs::recursive_directory_iterator it(path, fs::directory_options::follow_directory_symlink, ec);
+    fs::recursive_directory_iterator it(path, fs::directory_options::none, ec);  // no symlink cycles
     if (ec) {
       result.errors.push_back(LoadError{path, "", "cannot list the directory: " + ec.message()});
       continue;
