@@ -1,0 +1,63 @@
+// Turns a Script's Setup into what the transport hands a miniport — the OID_TCP_TASK_OFFLOAD set
+// and one OID_TCP_TASK_IPSEC_ADD_SA request per SA (vectors::BuildAddSaRequest) — plus what the
+// fuzz targets need beside it: each SA's framing facts and its vectors::SaSpec for the receive
+// check (reports/receive_check.h), and the IVs a send is given.
+#pragma once
+
+#include "fuzz/common/framing.h"
+#include "fuzz/common/script.h"
+
+#include <reference_nic/reference_nic.h>
+#include <reports/sa_keys.h>
+#include <sendpath/ndis51.h>
+#include <vectors/loader/vector_loader.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace sendpath::fuzz {
+
+struct Programming {
+  NDIS_ENCAPSULATION_FORMAT encapsulation{};
+  nic::Capabilities enable;                     // what the set enables
+  std::vector<vectors::SaSpec> specs;           // one per SaDef, named "sa<N>"
+  std::vector<vectors::AddSaRequest> requests;  // the ADD_SA buffers (OffloadHandle 0)
+  std::vector<SaFraming> framing;
+};
+
+// `reported` is what the NIC(s) report; the set enables all of it but the Setup's left-out
+// capabilities.
+Programming Program(const Setup& setup, const nic::Capabilities& reported);
+
+// The SaSpec of one SaDef (keys derived from `index`).
+vectors::SaSpec MakeSaSpec(const SaDef& sa, std::size_t index);
+std::string SaName(std::size_t index);
+
+// Receive-side SA tables per (outer SA, inner SA) pair, built on first use: the keys of exactly
+// the SAs a send was processed with.
+class CheckTables {
+ public:
+  // nullptr when the SAs cannot be described to the receive check (an algorithm it refuses).
+  report::SaTable* Get(const Programming& programming, std::size_t outer, std::size_t inner);
+
+ private:
+  std::map<std::pair<std::size_t, std::size_t>, std::unique_ptr<report::SaTable>> tables_;
+  std::map<std::pair<std::size_t, std::size_t>, bool> failed_;
+};
+
+// The IV for one request: a function of the script's seed, the send, the SA and the bundle
+// element, so every NIC asking for the same IV gets the same bytes whatever order it asks in.
+void DeriveIv(std::uint32_t seed, std::size_t send, std::size_t sa, unsigned element, std::span<std::uint8_t> iv);
+
+// A HANDLE value no NIC returned: distinct from every handle in `issued` and from 0.
+NDIS_HANDLE NeverIssuedHandle(std::span<const NDIS_HANDLE> issued);
+
+// The SA a HandleRef names, when it names one of the `sa_count` SAs.
+bool SaIndexOf(const HandleRef& ref, std::size_t sa_count, std::size_t& index);
+
+}  // namespace sendpath::fuzz

@@ -1,0 +1,178 @@
+// The structured input of the send-path fuzz targets: an SA table to program into a NIC and a
+// script of sends, each with its NDIS_IPSEC_PACKET_INFO handles, a framing plan from which the
+// frame is built consistently (framing.h), deliberate deviations from that plan, and the
+// buffer-chain cuts.
+//
+// Any byte string decodes to a Script (FuzzedDataProvider: missing bytes read as zero), and
+// EncodeScript writes the bytes that decode back to the same Script, so the custom mutator can
+// edit the structure and libFuzzer's own byte mutations still land on valid scripts.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace sendpath::fuzz {
+
+inline constexpr std::size_t kMaxSas = 6;
+inline constexpr std::size_t kMaxSends = 4;
+inline constexpr std::size_t kMaxDisabled = 3;
+inline constexpr std::size_t kMaxOptions = 4;
+inline constexpr std::size_t kMaxDeviations = 4;
+inline constexpr std::size_t kMaxCuts = 4;
+inline constexpr std::uint8_t kNoSa = 0xff;
+
+// The algorithms a fuzzed SA may name (vectors/README.md names) with their KeyMat length
+// (reference_nic/README.md, algorithm table).
+struct AlgorithmChoice {
+  const char* name;
+  std::size_t key_length;
+};
+inline constexpr std::array kConfChoices = {
+    AlgorithmChoice{"AES_CBC_128", 16}, AlgorithmChoice{"AES_GCM_128", 20}, AlgorithmChoice{"3_DES", 24},
+    AlgorithmChoice{"NONE", 0},         AlgorithmChoice{"AES_CBC_192", 24}, AlgorithmChoice{"AES_CBC_256", 32},
+    AlgorithmChoice{"AES_GCM_192", 28}, AlgorithmChoice{"AES_GCM_256", 36}, AlgorithmChoice{"DES", 8},
+};
+inline constexpr std::array kIntegrityChoices = {
+    AlgorithmChoice{"SHA_1", 20},        AlgorithmChoice{"NONE", 0},          AlgorithmChoice{"MD5", 16},
+    AlgorithmChoice{"SHA_256", 32},      AlgorithmChoice{"AES_GMAC_128", 20}, AlgorithmChoice{"AES_GMAC_192", 28},
+    AlgorithmChoice{"AES_GMAC_256", 36},
+};
+
+enum class SaShape : std::uint8_t { kEsp, kAh, kEspAh, kCount };
+
+// One OID_TCP_TASK_IPSEC_ADD_SA. The keys are derived from the SA's index, not fuzzed: their
+// values never change a parsing decision.
+struct SaDef {
+  SaShape shape = SaShape::kEsp;
+  std::uint8_t conf = 0;          // kConfChoices index (ESP)
+  std::uint8_t esp_integrity = 0; // kIntegrityChoices index (ESP)
+  std::uint8_t ah_integrity = 0;  // kIntegrityChoices index (AH)
+  bool tunnel = false;            // SrcTunnelAddr / DestTunnelAddr set
+  bool inbound = false;           // OFFLOAD_INBOUND_SA
+  bool integrity_first = false;   // KeyMat order (SENDPATH_ADD_SA_EXTENSION.KeyOrder)
+  bool esn = false;               // IPSEC_OFFLOAD_V2_ESN_SA on every element
+  bool deleted = false;           // OID_TCP_TASK_IPSEC_DELETE_SA before the sends
+  std::uint32_t esn_high = 0;
+  std::uint32_t esp_spi = 0x100;
+  std::uint32_t ah_spi = 0x200;
+  bool operator==(const SaDef&) const = default;
+};
+
+// Everything before the first send: the OID_TCP_TASK_OFFLOAD set and the SA table. Two inputs
+// with equal Setups leave a NIC in the same state, which lets a fuzz target reuse it.
+struct Setup {
+  bool ethernet = false;              // IEEE 802.3 encapsulation instead of NULL
+  std::vector<std::uint8_t> disabled; // capabilities (vectors::AllCapabilityNames() index) left out of the set
+  bool second_set = false;            // a second OID_TCP_TASK_OFFLOAD set, which must fail [S16c]
+  std::uint8_t churn = 0;             // ADD_SA + DELETE_SA cycles before the SAs: slots must be reclaimed
+  std::vector<SaDef> sas;
+  bool operator==(const Setup&) const = default;
+};
+
+// A HANDLE in NDIS_IPSEC_PACKET_INFO.Transmit.
+enum class HandleKind : std::uint8_t { kZero, kSa, kNeverIssued, kCount };
+struct HandleRef {
+  HandleKind kind = HandleKind::kZero;
+  std::uint8_t sa = 0;  // for kSa: index into Setup::sas (whatever its state: deleted, inbound, refused)
+  bool operator==(const HandleRef&) const = default;
+};
+
+// IPv4 options the plan may carry (RFC 791; RFC 4302 Appendix A classes them).
+enum class OptionKind : std::uint8_t {
+  kNop, kEol, kRecordRoute, kTimestamp, kLsrr, kSsrr, kSecurity, kRouterAlert, kUnknown, kCount
+};
+struct OptionDef {
+  OptionKind kind = OptionKind::kNop;
+  std::uint8_t size = 0;     // route / timestamp slots; data bytes for kSecurity and kUnknown
+  std::uint8_t pointer = 4;  // LSRR/SSRR/RR/TS pointer (4 = nothing used yet)
+  bool operator==(const OptionDef&) const = default;
+};
+
+// How the transport framed the packet. The builder keeps every length, offset and checksum
+// consistent with these choices.
+struct FramePlan {
+  std::uint8_t outer_sa = 0;           // SA whose headers follow the outer IPv4 header (kNoSa: none)
+  std::uint8_t inner_sa = kNoSa;       // SA of an IPsec portion inside the tunnelled packet
+  bool tunnel_payload = false;         // the outer portion carries an IPv4 packet (next header 4)
+  std::uint8_t upper_protocol = 17;    // of the innermost payload
+  std::uint16_t payload_length = 32;   // bytes of upper-layer payload
+  std::uint8_t ttl = 64;
+  std::uint8_t tos = 0;
+  std::uint16_t ip_id = 0x1234;
+  std::uint32_t outer_sequence = 1;
+  std::uint32_t inner_sequence = 1;
+  std::uint8_t extra_pad_blocks = 0;   // ESP padding beyond the minimum, in blocks (outer portion)
+  std::int8_t icv_delta = 0;           // ICV space reserved minus the SA's ICV length (outer ESP/AH)
+  std::uint8_t cipher_delta = 0;       // bytes added to the ESP padding, breaking the block alignment
+  std::uint8_t trailing = 0;           // bytes after the IPv4 packet (link padding)
+  std::vector<OptionDef> outer_options;
+  std::vector<OptionDef> inner_options;
+  bool operator==(const FramePlan&) const = default;
+};
+
+// A deliberate deviation written over the built frame. `level` 0 is the outer IPv4 packet and its
+// IPsec headers, 1 the tunnelled one.
+enum class Field : std::uint8_t {
+  kVersion, kIhl, kTotalLength, kProtocol, kFragment, kTtl, kChecksum, kOptionLength, kSpi, kSequence,
+  kPadLength, kNextHeader, kAhPayloadLength, kAhNextHeader, kEtherType, kTruncate, kIv, kCount
+};
+struct Deviation {
+  Field field = Field::kTtl;
+  std::uint8_t level = 0;
+  std::uint32_t value = 0;
+  bool operator==(const Deviation&) const = default;
+};
+
+// Places in a built frame that buffer-chain cuts are anchored to.
+enum class Anchor : std::uint8_t {
+  kStart, kIp, kAh, kEsp, kEspIv, kEspPayload, kEspTrailer, kIcv, kInnerIp, kInnerEsp, kEnd, kCount
+};
+struct Cut {
+  Anchor anchor = Anchor::kStart;
+  std::int8_t delta = 0;
+  bool operator==(const Cut&) const = default;
+};
+
+struct SendDef {
+  bool has_info = true;  // false: the IpSecPacketInfo slot is NULL
+  HandleRef offload;
+  HandleRef next;
+  FramePlan plan;
+  std::vector<Deviation> deviations;
+  std::vector<Cut> cuts;
+  bool operator==(const SendDef&) const = default;
+};
+
+struct Script {
+  Setup setup;
+  std::vector<SendDef> sends;
+  std::uint32_t iv_seed = 0;
+  bool operator==(const Script&) const = default;
+};
+
+Script DecodeScript(std::span<const std::uint8_t> data);
+std::vector<std::uint8_t> EncodeScript(const Script& script);
+
+// One structure-aware mutation: handles (zero, deleted, never issued, inbound, swapped roles,
+// NextOffloadHandle without a tunnel payload), the plan and its deviations (IHL, options, total
+// length, protocol, fragment bits, SPI, sequence, pad length, next header, AH payload length,
+// ICV space, truncation), buffer-chain cuts, or the SA table. Everything not chosen stays.
+void MutateScript(Script& script, std::minstd_rand& random);
+
+// Six SAs covering every shape, mode and algorithm family (CBC, GCM, 3DES, HMAC, GMAC): the
+// setup of the seed corpora and of the pcap target's receive check.
+Setup BaseSetup();
+
+// A plan whose frame matches `offload` / `next` as the transport would frame it.
+FramePlan PlanFor(const Setup& setup, const HandleRef& offload, const HandleRef& next);
+
+// One line per element, for crash reports and regression vector titles.
+std::string DescribeScript(const Script& script);
+const char* FieldName(Field field);
+
+}  // namespace sendpath::fuzz

@@ -1,0 +1,299 @@
+// libFuzzer target: the reference NIC's send path, driven by structured scripts (fuzz/common/
+// script.h). Oracles on every send:
+//   - no sanitizer error;
+//   - a refused send emits nothing and draws no IV, and its status is its reason's (StatusOf);
+//   - a successful send keeps the length and changes no byte outside the IVs, ciphertext and ICVs
+//     of the SAs it was given; with no offload requested it changes nothing;
+//   - its output verifies and decrypts, through the receive-side check of reports/ (OpenSSL EVP,
+//     no reference NIC code), back to the frame the transport handed over;
+//   - a frame framed exactly as its live outbound SAs say, with everything enabled, is sent.
+// Setups (the SET and the SA table) are reused across inputs that share them: sends change no NIC
+// state, so a NIC that has run other sends is in the state a fresh one would be.
+#include "fuzz/common/framing.h"
+#include "fuzz/common/programming.h"
+#include "fuzz/common/script.h"
+
+#include <reference_nic/reference_nic.h>
+#include <reports/receive_check.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace sendpath;
+using fuzz::HandleKind;
+
+// IVs for the script's sends (DeriveIv), counting what the NIC draws.
+class ScriptIvSource final : public nic::IvSource {
+ public:
+  std::uint32_t seed = 0;
+  std::size_t send = 0;
+  std::size_t draws = 0;
+  const std::vector<NDIS_HANDLE>* handles = nullptr;
+
+  bool NextIv(NDIS_HANDLE sa, unsigned sec_assoc_index, nic::MutableByteSpan iv) override {
+    ++draws;
+    const auto found = std::find(handles->begin(), handles->end(), sa);
+    fuzz::DeriveIv(seed, send, static_cast<std::size_t>(found - handles->begin()), sec_assoc_index, iv);
+    return true;
+  }
+};
+
+// A reference NIC programmed with one Setup.
+struct World {
+  fuzz::Setup setup;
+  fuzz::Programming programming;
+  std::unique_ptr<nic::ReferenceNic> nic;
+  std::vector<NDIS_HANDLE> handles;  // per SA: the OffloadHandle, or never_issued when ADD_SA failed
+  std::vector<bool> added;
+  NDIS_HANDLE never_issued = nullptr;
+  bool set_ok = false;
+  fuzz::CheckTables tables;
+  ScriptIvSource ivs;
+};
+
+[[noreturn]] void Finding(const std::string& oracle, const std::string& detail, const fuzz::Script& script,
+                          std::size_t send) {
+  std::fprintf(stderr, "\n==sendpath-fuzz== SIGNATURE: send_path-%s\n==sendpath-fuzz== send %zu: %s\n%s\n", oracle.c_str(),
+               send, detail.c_str(), fuzz::DescribeScript(script).c_str());
+  std::abort();
+}
+
+std::unique_ptr<World> MakeWorld(const fuzz::Setup& setup, const fuzz::Script& script) {
+  auto world = std::make_unique<World>();
+  world->setup = setup;
+  world->nic = std::make_unique<nic::ReferenceNic>();
+  world->programming = fuzz::Program(setup, world->nic->QueryCapabilities());
+  const auto& programming = world->programming;
+  const auto set = world->nic->SetCapabilities(programming.encapsulation, programming.enable);
+  world->set_ok = set.ok();
+  if (setup.second_set && world->nic->SetCapabilities(programming.encapsulation, programming.enable).status !=
+                              NDIS_STATUS_FAILURE) {
+    Finding("second-set", "a second OID_TCP_TASK_OFFLOAD set did not fail [S16c]", script, 0);
+  }
+  // Slots of deleted SAs must come back: ADD_SA + DELETE_SA cycles of a plain ESP SA.
+  const auto churn_request = vectors::BuildAddSaRequest(fuzz::MakeSaSpec(fuzz::SaDef{}, 0));
+  for (unsigned cycle = 0; cycle < setup.churn; ++cycle) {
+    auto buffer = churn_request.buffer;
+    if (!world->nic->AddSa(buffer, &churn_request.extension).ok()) break;
+    NDIS_HANDLE handle = nullptr;
+    std::memcpy(&handle, buffer.data() + offsetof(OFFLOAD_IPSEC_ADD_SA, OffloadHandle), sizeof handle);
+    if (!world->nic->DeleteSa(handle).ok()) Finding("delete-sa", "DELETE_SA of a live SA failed", script, 0);
+  }
+  for (const auto& request : programming.requests) {
+    auto buffer = request.buffer;
+    const auto result = world->nic->AddSa(buffer, &request.extension);
+    NDIS_HANDLE handle = nullptr;
+    if (result.ok()) std::memcpy(&handle, buffer.data() + offsetof(OFFLOAD_IPSEC_ADD_SA, OffloadHandle), sizeof handle);
+    if (result.ok() && handle == nullptr) Finding("add-sa", "ADD_SA succeeded with OffloadHandle 0", script, 0);
+    world->handles.push_back(handle);
+    world->added.push_back(result.ok());
+  }
+  world->never_issued = fuzz::NeverIssuedHandle(world->handles);
+  for (std::size_t i = 0; i < setup.sas.size(); ++i) {
+    if (!world->added[i]) world->handles[i] = world->never_issued;
+    if (world->added[i] && setup.sas[i].deleted && !world->nic->DeleteSa(world->handles[i]).ok()) {
+      Finding("delete-sa", "DELETE_SA of a live SA failed", script, 0);
+    }
+  }
+  world->ivs.handles = &world->handles;
+  world->nic->SetIvSource(&world->ivs);
+  return world;
+}
+
+// Programmed NICs by Setup, most recently used first.
+class WorldCache {
+ public:
+  World& Get(const fuzz::Script& script) {
+    const auto found = std::find_if(worlds_.begin(), worlds_.end(),
+                                    [&](const std::unique_ptr<World>& world) { return world->setup == script.setup; });
+    if (found != worlds_.end()) {
+      std::rotate(worlds_.begin(), found, found + 1);
+    } else {
+      if (worlds_.size() == kCapacity) worlds_.pop_back();
+      worlds_.insert(worlds_.begin(), MakeWorld(script.setup, script));
+    }
+    return *worlds_.front();
+  }
+
+ private:
+  static constexpr std::size_t kCapacity = 64;
+  std::vector<std::unique_ptr<World>> worlds_;
+};
+
+NDIS_HANDLE Resolve(const World& world, const fuzz::HandleRef& ref) {
+  switch (ref.kind) {
+    case HandleKind::kZero: return nullptr;
+    case HandleKind::kSa: return ref.sa < world.handles.size() ? world.handles[ref.sa] : world.never_issued;
+    default: return world.never_issued;
+  }
+}
+
+// A live outbound SA: added, not deleted, not inbound.
+bool Live(const World& world, const fuzz::HandleRef& ref, std::size_t& index) {
+  return fuzz::SaIndexOf(ref, world.setup.sas.size(), index) && world.added[index] && !world.setup.sas[index].deleted &&
+         !world.setup.sas[index].inbound;
+}
+
+std::size_t HeaderCount(fuzz::SaShape shape) { return shape == fuzz::SaShape::kEspAh ? 2 : 1; }
+
+// Whether the transport framed this send exactly as its live SAs say, with every capability
+// enabled: then the NIC has no reason to refuse it.
+bool MustSucceed(const World& world, const fuzz::SendDef& send) {
+  if (!world.set_ok || !world.setup.disabled.empty() || !send.has_info) return false;
+  std::size_t first = 0, second = 0;
+  if (!Live(world, send.offload, first)) return false;
+  const bool tunnelled = send.next.kind != HandleKind::kZero;
+  if (tunnelled && (!Live(world, send.next, second) || !world.setup.sas[second].tunnel || world.setup.sas[first].tunnel)) {
+    return false;
+  }
+  const fuzz::FramePlan consistent = fuzz::PlanFor(world.setup, send.offload, send.next);
+  const fuzz::FramePlan& plan = send.plan;
+  if (plan.outer_sa != consistent.outer_sa || plan.inner_sa != consistent.inner_sa ||
+      plan.tunnel_payload != consistent.tunnel_payload || plan.icv_delta != 0 || plan.cipher_delta != 0) {
+    return false;
+  }
+  return std::all_of(send.deviations.begin(), send.deviations.end(), [](const fuzz::Deviation& deviation) {
+    // Fields the NIC must not look at.
+    return deviation.field == fuzz::Field::kTtl || deviation.field == fuzz::Field::kChecksum ||
+           deviation.field == fuzz::Field::kSequence || deviation.field == fuzz::Field::kIv;
+  });
+}
+
+struct Buffers {
+  fuzz::FrameBuilder builder;
+  std::vector<std::uint8_t> frame;
+  fuzz::Layout layout;
+  std::vector<std::size_t> cuts;
+  std::array<nic::ByteSpan, fuzz::kMaxCuts + 1> chain;
+  std::vector<std::uint8_t> wire = std::vector<std::uint8_t>(65535 + 14);
+  std::vector<bool> mask;
+  report::CheckResult check;
+};
+
+void CheckSuccess(World& world, Buffers& b, const fuzz::Script& script, std::size_t index, const nic::SendResult& result) {
+  const fuzz::SendDef& send = script.sends[index];
+  const std::span<const std::uint8_t> frame(b.frame);
+  const std::span<const std::uint8_t> wire(b.wire.data(), result.length);
+  if (result.length != frame.size()) {
+    Finding("length", "sent " + std::to_string(result.length) + " bytes of a " + std::to_string(frame.size()) + "-byte frame",
+            script, index);
+  }
+  if (result.reason == nic::Reason::kNoOffloadRequested) {
+    if (!std::equal(frame.begin(), frame.end(), wire.begin())) Finding("no-offload-changed", "frame changed without offload", script, index);
+    if (world.ivs.draws != 0) Finding("no-offload-iv", "an IV was drawn without offload", script, index);
+    return;
+  }
+  std::size_t first = 0, second = 0;
+  const bool tunnelled = send.next.kind != HandleKind::kZero;
+  if (!Live(world, send.offload, first) || (tunnelled && !Live(world, send.next, second))) {
+    Finding("dead-handle-accepted", "sent with a handle that is not a live outbound SA", script, index);
+  }
+  const std::size_t outer = tunnelled ? second : first;
+  const std::size_t inner = tunnelled ? first : static_cast<std::size_t>(-1);
+  report::SaTable* table = world.tables.Get(world.programming, outer, inner);
+  if (table == nullptr) return;  // the receive side has no model of these algorithms
+
+  report::ReceiveChecker checker(*table, report::CheckOptions{false, false, false});
+  checker.Check(wire, world.setup.ethernet ? report::LinkType::kEthernet : report::LinkType::kRawIp, b.check);
+  const std::size_t processed = HeaderCount(world.setup.sas[outer].shape) +
+                                (tunnelled ? HeaderCount(world.setup.sas[inner].shape) : 0);
+  const auto& headers = b.check.headers;
+  const bool failed_within = b.check.status == report::FrameStatus::kFailed && headers.size() <= processed;
+  if (b.check.status == report::FrameStatus::kNotIpv4 || headers.size() < processed || failed_within) {
+    Finding("receive-check", "the independent receive check does not verify the output: " + b.check.reason +
+                                 " (byte " + std::to_string(b.check.offset) + ")", script, index);
+  }
+  // Only the IVs, the ciphertext and the ICVs of the processed headers may change, and the
+  // ciphertext must decrypt to what the transport framed: outside the IVs and ICVs the receive
+  // side's plaintext equals the frame. (Headers the NIC was not asked to process and the checker
+  // decrypted anyway are left out: their plaintext is not the NIC's to produce.)
+  b.mask.assign(frame.size(), false);
+  const auto skip = [&](std::size_t offset, std::size_t length) {
+    for (std::size_t i = offset; i < offset + length && i < b.mask.size(); ++i) b.mask[i] = true;
+  };
+  for (std::size_t h = 0; h < headers.size(); ++h) {
+    const report::HeaderCheck& header = headers[h];
+    if (h >= processed) {
+      if (header.decrypted) skip(header.data_offset, header.data_length);
+      continue;
+    }
+    if (header.sa == report::kNoSa || (header.icv_length > 0 && !header.icv_ok)) {
+      Finding("receive-check", "header " + std::to_string(h) + " at byte " + std::to_string(header.offset) + " does not verify",
+              script, index);
+    }
+    skip(header.iv_offset, header.iv_length);
+    skip(header.icv_offset, header.icv_length);
+  }
+  for (std::size_t i = 0; i < frame.size(); ++i) {
+    if (!b.mask[i] && b.check.plaintext[i] != frame[i]) {
+      const bool encrypted = std::any_of(headers.begin(), headers.begin() + static_cast<std::ptrdiff_t>(processed),
+                                         [&](const report::HeaderCheck& header) {
+                                           return i >= header.data_offset && i < header.data_offset + header.data_length;
+                                         });
+      Finding(encrypted ? "plaintext" : "byte-outside-transform",
+              "byte " + std::to_string(i) + (encrypted ? " decrypts to a byte the transport did not frame"
+                                                       : " changed outside IV, ciphertext and ICV"),
+              script, index);
+    }
+  }
+}
+
+void RunSend(World& world, Buffers& b, const fuzz::Script& script, std::size_t index) {
+  const fuzz::SendDef& send = script.sends[index];
+  b.builder.Build(world.setup, world.programming.framing, send, b.frame, b.layout);
+  fuzz::FrameBuilder::Cuts(send, b.layout, b.frame.size(), b.cuts);
+  std::size_t pieces = 0, start = 0;
+  for (std::size_t cut : b.cuts) {
+    b.chain[pieces++] = std::span<const std::uint8_t>(b.frame).subspan(start, cut - start);
+    start = cut;
+  }
+  b.chain[pieces++] = std::span<const std::uint8_t>(b.frame).subspan(start);
+
+  NDIS_IPSEC_PACKET_INFO info{};
+  info.Transmit.OffloadHandle = Resolve(world, send.offload);
+  info.Transmit.NextOffloadHandle = Resolve(world, send.next);
+  world.ivs.seed = script.iv_seed;
+  world.ivs.send = index;
+  world.ivs.draws = 0;
+  const auto result = world.nic->Send(nic::BufferChain(b.chain.data(), pieces), send.has_info ? &info : nullptr, b.wire);
+
+  static const bool verbose = std::getenv("SENDPATH_FUZZ_VERBOSE") != nullptr;
+  if (verbose) {
+    std::fprintf(stderr, "  send %zu: %zu bytes in %zu buffers -> %s (%s at byte %zu)\n", index, b.frame.size(), pieces,
+                 std::string(nic::StatusName(result.status)).c_str(), std::string(nic::ReasonName(result.reason)).c_str(),
+                 result.offset);
+  }
+  if (nic::StatusOf(result.reason) != result.status) {
+    Finding("status-reason", "status " + std::string(nic::StatusName(result.status)) + " with reason " +
+                                 std::string(nic::ReasonName(result.reason)), script, index);
+  }
+  if (!result.ok()) {
+    if (result.length != 0) Finding("refused-emitted", "a refused send reported " + std::to_string(result.length) + " bytes", script, index);
+    if (world.ivs.draws != 0) Finding("refused-drew-iv", "a refused send drew an IV", script, index);
+    if (MustSucceed(world, send)) {
+      Finding("consistent-refused", "a consistently framed send was refused: " + std::string(nic::ReasonName(result.reason)) +
+                                        " at byte " + std::to_string(result.offset), script, index);
+    }
+    return;
+  }
+  CheckSuccess(world, b, script, index, result);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  static WorldCache cache;
+  static Buffers buffers;
+  const fuzz::Script script = fuzz::DecodeScript(std::span<const std::uint8_t>(data, size));
+  World& world = cache.Get(script);
+  for (std::size_t i = 0; i < script.sends.size(); ++i) RunSend(world, buffers, script, i);
+  return 0;
+}

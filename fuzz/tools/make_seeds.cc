@@ -1,0 +1,264 @@
+// Writes the seed corpora of the binary fuzz targets:
+//   send_path/corpus/ and differential/corpus/  scripts (fuzz/common/script.h), one per contract
+//                                               area: every SA shape and mode, transport over
+//                                               tunnel, options, buffer-chain cuts, each handle
+//                                               misuse, each framing deviation, ESN, KeyMat order,
+//                                               a second set, SA-slot reuse, IV reuse;
+//   pcap_reader/corpus/                         captures of what the reference NIC sent for them.
+// Usage: sendpath-fuzz-seeds FUZZ_DIR   (fuzz/tools/make-seeds runs it on the checkout)
+#include "fuzz/common/framing.h"
+#include "fuzz/common/programming.h"
+#include "fuzz/common/script.h"
+
+#include <reference_nic/reference_nic.h>
+#include <reports/pcap_io.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace {
+
+using namespace sendpath;
+using namespace sendpath::fuzz;
+
+HandleRef Sa(std::uint8_t index) { return {HandleKind::kSa, index}; }
+
+SendDef Send(const Setup& setup, HandleRef offload, HandleRef next = {}) {
+  SendDef send;
+  send.offload = offload;
+  send.next = next;
+  send.plan = PlanFor(setup, offload, next);
+  return send;
+}
+
+Script With(std::vector<SendDef> sends, Setup setup = BaseSetup()) {
+  Script script;
+  script.setup = std::move(setup);
+  script.sends = std::move(sends);
+  script.iv_seed = 0x5eed;
+  return script;
+}
+
+std::uint8_t CapabilityIndex(const std::string& name) {
+  const auto& names = vectors::AllCapabilityNames();
+  return static_cast<std::uint8_t>(std::find(names.begin(), names.end(), name) - names.begin());
+}
+
+std::vector<std::pair<std::string, Script>> Seeds() {
+  const Setup base = BaseSetup();
+  std::vector<std::pair<std::string, Script>> seeds;
+  const auto add = [&](std::string name, Script script) { seeds.emplace_back(std::move(name), std::move(script)); };
+
+  // Every SA alone, framed as it says.
+  const char* const kShapes[] = {"esp-aes-cbc-sha1", "esp-aes-gcm", "ah-sha256", "esp-3des-ah-md5",
+                                 "tunnel-esp-aes256-sha256", "tunnel-ah-gmac"};
+  for (std::uint8_t i = 0; i < base.sas.size(); ++i) add(std::string("sa-") + kShapes[i], With({Send(base, Sa(i))}));
+  // Transport over tunnel [S12].
+  add("transport-over-tunnel-esp-esp", With({Send(base, Sa(0), Sa(4))}));
+  add("transport-over-tunnel-bundle-ah", With({Send(base, Sa(3), Sa(5))}));
+  add("transport-over-tunnel-gcm-esp", With({Send(base, Sa(1), Sa(4))}));
+  // Ethernet encapsulation.
+  {
+    Setup ethernet = base;
+    ethernet.ethernet = true;
+    add("ethernet-esp", With({Send(ethernet, Sa(0))}, ethernet));
+    add("ethernet-tunnel", With({Send(ethernet, Sa(0), Sa(4))}, ethernet));
+  }
+  // IPv4 options: AH keeps immutable ones, zeroes mutable ones, uses a source route's end.
+  {
+    SendDef ah = Send(base, Sa(2));
+    ah.plan.outer_options = {{OptionKind::kLsrr, 3, 4}, {OptionKind::kSecurity, 2, 4}, {OptionKind::kNop, 0, 4}};
+    add("options-ah-lsrr-security", With({ah}));
+    ah.plan.outer_options = {{OptionKind::kRecordRoute, 2, 4}, {OptionKind::kRouterAlert, 0, 4}, {OptionKind::kSsrr, 1, 4}};
+    add("options-ah-rr-ra-ssrr", With({ah}));
+    ah.plan.outer_options = {{OptionKind::kTimestamp, 2, 5}, {OptionKind::kUnknown, 3, 4}};
+    add("options-ah-timestamp-unknown", With({ah}));
+    SendDef bundle = Send(base, Sa(3), Sa(5));
+    bundle.plan.inner_options = {{OptionKind::kLsrr, 2, 4}};
+    bundle.plan.outer_options = {{OptionKind::kRecordRoute, 1, 4}};
+    add("options-tunnel-inner-lsrr", With({bundle}));
+    Setup no_options = base;
+    no_options.disabled = {CapabilityIndex("Supported.V4_OPTIONS")};
+    SendDef esp = Send(no_options, Sa(0));
+    esp.plan.outer_options = {{OptionKind::kRouterAlert, 0, 4}};
+    add("options-not-enabled", With({esp}, no_options));
+  }
+  // Buffer-chain cuts through the headers.
+  {
+    SendDef esp = Send(base, Sa(0));
+    esp.cuts = {{Anchor::kIp, 7}, {Anchor::kEsp, 3}, {Anchor::kEspIv, 5}};
+    add("cuts-esp-header", With({esp}));
+    SendDef ah = Send(base, Sa(3));
+    ah.cuts = {{Anchor::kAh, 1}, {Anchor::kEsp, 6}, {Anchor::kEspTrailer, 1}, {Anchor::kIcv, 4}};
+    add("cuts-bundle", With({ah}));
+    SendDef tunnel = Send(base, Sa(0), Sa(4));
+    tunnel.cuts = {{Anchor::kInnerIp, 2}, {Anchor::kInnerEsp, 5}, {Anchor::kStart, 0}};
+    add("cuts-tunnel-inner", With({tunnel}));
+  }
+  // Handle misuse.
+  {
+    SendDef zero = Send(base, Sa(0));
+    zero.offload = {};
+    add("handle-zero", With({zero}));
+    SendDef next_only = zero;
+    next_only.next = Sa(4);
+    add("handle-next-without-offload", With({next_only}));
+    SendDef never = Send(base, Sa(0));
+    never.offload = {HandleKind::kNeverIssued, 0};
+    add("handle-never-issued", With({never}));
+    Setup deleted = base;
+    deleted.sas[0].deleted = true;
+    add("handle-deleted", With({Send(deleted, Sa(0))}, deleted));
+    Setup inbound = base;
+    inbound.sas[1].inbound = true;
+    add("handle-inbound", With({Send(inbound, Sa(1))}, inbound));
+    SendDef swapped = Send(base, Sa(0), Sa(4));
+    std::swap(swapped.offload, swapped.next);
+    add("handle-swapped", With({swapped}));
+    SendDef no_payload = Send(base, Sa(4), Sa(4));
+    no_payload.offload = Sa(0);
+    no_payload.plan = PlanFor(base, Sa(0), {});
+    add("handle-next-no-tunnel-payload", With({no_payload}));
+    SendDef no_info = Send(base, Sa(0));
+    no_info.has_info = false;
+    add("no-packet-info", With({no_info}));
+  }
+  // Framing deviations, one field each.
+  {
+    const std::pair<Field, std::uint32_t> kDeviations[] = {
+        {Field::kIhl, 4},           {Field::kTotalLength, 0xfffc}, {Field::kProtocol, 17},   {Field::kFragment, 0x2000},
+        {Field::kSpi, 1},           {Field::kPadLength, 255},     {Field::kNextHeader, 41}, {Field::kTruncate, 11},
+        {Field::kVersion, 6},       {Field::kOptionLength, 1}};
+    for (const auto& [field, value] : kDeviations) {
+      SendDef esp = Send(base, Sa(0));
+      esp.deviations = {{field, 0, value}};
+      if (field == Field::kOptionLength) esp.plan.outer_options = {{OptionKind::kRecordRoute, 1, 4}};
+      add(std::string("deviation-esp-") + FieldName(field), With({esp}));
+    }
+    SendDef ah = Send(base, Sa(2));
+    ah.deviations = {{Field::kAhPayloadLength, 0, 2}};
+    add("deviation-ah-payload-length", With({ah}));
+    SendDef bundle = Send(base, Sa(3));
+    bundle.deviations = {{Field::kAhNextHeader, 0, 17}};
+    add("deviation-bundle-ah-next-header", With({bundle}));
+    SendDef icv = Send(base, Sa(0));
+    icv.plan.icv_delta = -4;
+    add("icv-space-short", With({icv}));
+    SendDef misaligned = Send(base, Sa(0));
+    misaligned.plan.cipher_delta = 3;
+    add("ciphertext-misaligned", With({misaligned}));
+    SendDef inner = Send(base, Sa(0), Sa(4));
+    inner.deviations = {{Field::kTotalLength, 1, 0x10000 + 0xffff}, {Field::kFragment, 1, 0x2000}};
+    add("deviation-inner-length-fragment", With({inner}));
+  }
+  // SA programming: ESN, integrity-first KeyMat, second set, slot reuse, IV reuse across sends.
+  {
+    Setup esn = base;
+    esn.sas[0].esn = esn.sas[1].esn = esn.sas[2].esn = true;
+    esn.sas[0].esn_high = esn.sas[1].esn_high = esn.sas[2].esn_high = 0x01020304;
+    add("esn", With({Send(esn, Sa(0)), Send(esn, Sa(1)), Send(esn, Sa(2))}, esn));
+    Setup swapped_keys = base;
+    swapped_keys.sas[0].integrity_first = true;
+    add("keymat-integrity-first", With({Send(swapped_keys, Sa(0)), Send(swapped_keys, Sa(3))}, swapped_keys));
+    Setup twice = base;
+    twice.second_set = true;
+    add("second-set", With({Send(twice, Sa(0))}, twice));
+    Setup churn = base;
+    churn.churn = 12;
+    add("sa-slot-reuse", With({Send(churn, Sa(0))}, churn));
+    Script again = With({Send(base, Sa(0)), Send(base, Sa(0)), Send(base, Sa(1))});
+    again.sends[1].plan.outer_sequence = 2;
+    add("iv-per-packet", again);
+  }
+  return seeds;
+}
+
+bool WriteFile(const std::filesystem::path& path, const std::vector<std::uint8_t>& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  return static_cast<bool>(out);
+}
+
+// The reference NIC's wire frames for `script` (successful sends only).
+std::vector<std::vector<std::uint8_t>> Sent(const Script& script) {
+  nic::ReferenceNic nic;
+  const Programming programming = Program(script.setup, nic.QueryCapabilities());
+  nic.SetCapabilities(programming.encapsulation, programming.enable);
+  std::vector<NDIS_HANDLE> handles;
+  for (const auto& request : programming.requests) {
+    auto buffer = request.buffer;
+    NDIS_HANDLE handle = nullptr;
+    if (nic.AddSa(buffer, &request.extension).ok()) {
+      std::memcpy(&handle, buffer.data() + offsetof(OFFLOAD_IPSEC_ADD_SA, OffloadHandle), sizeof handle);
+    }
+    handles.push_back(handle);
+  }
+  std::vector<std::vector<std::uint8_t>> frames;
+  FrameBuilder builder;
+  std::vector<std::uint8_t> frame, wire(65535 + 14);
+  Layout layout;
+  for (const SendDef& send : script.sends) {
+    builder.Build(script.setup, programming.framing, send, frame, layout);
+    NDIS_IPSEC_PACKET_INFO info{};
+    const auto handle = [&](const HandleRef& ref) { return ref.kind == HandleKind::kSa && ref.sa < handles.size() ? handles[ref.sa] : nullptr; };
+    info.Transmit.OffloadHandle = handle(send.offload);
+    info.Transmit.NextOffloadHandle = handle(send.next);
+    const nic::ByteSpan piece(frame);
+    const auto result = nic.Send(nic::BufferChain(&piece, 1), &info, wire);
+    if (result.ok()) frames.emplace_back(wire.begin(), wire.begin() + static_cast<std::ptrdiff_t>(result.length));
+  }
+  return frames;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s FUZZ_DIR\n", argv[0]);
+    return 2;
+  }
+  const std::filesystem::path root = argv[1];
+  const auto seeds = Seeds();
+  std::vector<std::vector<std::uint8_t>> raw, ethernet;
+  for (const auto& [name, script] : seeds) {
+    const auto bytes = EncodeScript(script);
+    if (!(DecodeScript(bytes) == script)) {
+      std::fprintf(stderr, "seed %s does not decode to itself\n", name.c_str());
+      return 1;
+    }
+    for (const char* target : {"send_path", "differential"}) {
+      const auto dir = root / target / "corpus";
+      std::filesystem::create_directories(dir);
+      if (!WriteFile(dir / ("seed-" + name), bytes)) {
+        std::fprintf(stderr, "cannot write %s\n", (dir / name).c_str());
+        return 1;
+      }
+    }
+    for (auto& frame : Sent(script)) (script.setup.ethernet ? ethernet : raw).push_back(std::move(frame));
+  }
+  const auto pcaps = root / "pcap_reader" / "corpus";
+  std::filesystem::create_directories(pcaps);
+  const std::pair<const char*, std::pair<report::LinkType, const std::vector<std::vector<std::uint8_t>>*>> kCaptures[] = {
+      {"seed-raw-ip.pcap", {report::LinkType::kRawIp, &raw}}, {"seed-ethernet.pcap", {report::LinkType::kEthernet, &ethernet}}};
+  for (const auto& [name, what] : kCaptures) {
+    auto writer = report::PcapWriter::Create((pcaps / name).string(), what.first);
+    if (!writer) {
+      std::fprintf(stderr, "%s\n", writer.error().message.c_str());
+      return 1;
+    }
+    for (const auto& frame : *what.second) writer.value().Write(frame);
+    if (auto committed = writer.value().Commit(); !committed) {
+      std::fprintf(stderr, "%s\n", committed.error().message.c_str());
+      return 1;
+    }
+  }
+  std::printf("%zu scripts, %zu + %zu captured frames\n", seeds.size(), raw.size(), ethernet.size());
+  return 0;
+}
