@@ -1,0 +1,196 @@
+#include "bench/cases.h"
+
+#include <algorithm>
+#include <array>
+
+namespace sendpath::bench {
+namespace {
+
+constexpr std::array kCiphers = {
+    CipherSpec{"null", "NONE", OFFLOAD_IPSEC_CONF_NONE, 0, 0, 1, 0, nullptr, false, "V4ESP.NULL_ESP"},
+    CipherSpec{"des-cbc", "DES", OFFLOAD_IPSEC_CONF_DES, 8, 8, 8, 0, "DES-CBC", true, "V4ESP.DES"},
+    CipherSpec{"3des-cbc", "3_DES", OFFLOAD_IPSEC_CONF_3_DES, 24, 8, 8, 0, "DES-EDE3-CBC", false, "V4ESP.TRIPLE_DES"},
+    // RFC 3602: 16-byte IV and block.
+    CipherSpec{"aes-128-cbc", "AES_CBC_128", IPSEC_OFFLOAD_V2_ENCRYPTION_AES_CBC_128, 16, 16, 16, 0, "AES-128-CBC", false,
+               "V2.ENCRYPTION_AES_CBC_128"},
+    CipherSpec{"aes-192-cbc", "AES_CBC_192", IPSEC_OFFLOAD_V2_ENCRYPTION_AES_CBC_192, 24, 16, 16, 0, "AES-192-CBC", false,
+               "V2.ENCRYPTION_AES_CBC_192"},
+    CipherSpec{"aes-256-cbc", "AES_CBC_256", IPSEC_OFFLOAD_V2_ENCRYPTION_AES_CBC_256, 32, 16, 16, 0, "AES-256-CBC", false,
+               "V2.ENCRYPTION_AES_CBC_256"},
+    // RFC 4106: key || salt, 8-byte IV, 16-byte ICV.
+    CipherSpec{"aes-128-gcm", "AES_GCM_128", IPSEC_OFFLOAD_V2_ENCRYPTION_AES_GCM_128, 20, 8, 1, 16, "AES-128-GCM", false,
+               "V2.ENCRYPTION_AES_GCM_128"},
+    CipherSpec{"aes-192-gcm", "AES_GCM_192", IPSEC_OFFLOAD_V2_ENCRYPTION_AES_GCM_192, 28, 8, 1, 16, "AES-192-GCM", false,
+               "V2.ENCRYPTION_AES_GCM_192"},
+    CipherSpec{"aes-256-gcm", "AES_GCM_256", IPSEC_OFFLOAD_V2_ENCRYPTION_AES_GCM_256, 36, 8, 1, 16, "AES-256-GCM", false,
+               "V2.ENCRYPTION_AES_GCM_256"},
+};
+
+constexpr std::array kIntegrities = {
+    // RFC 2403 / 2404: 96-bit truncation; RFC 4868 2.1.1: 256-bit key, 128-bit truncation.
+    IntegritySpec{"hmac-md5-96", "MD5", OFFLOAD_IPSEC_INTEGRITY_MD5, 16, 12, 0, "MD5", nullptr, "V4AH.MD5"},
+    IntegritySpec{"hmac-sha1-96", "SHA_1", OFFLOAD_IPSEC_INTEGRITY_SHA, 20, 12, 0, "SHA1", nullptr, "V4AH.SHA_1"},
+    IntegritySpec{"hmac-sha256-128", "SHA_256", IPSEC_OFFLOAD_V2_AUTHENTICATION_SHA_256, 32, 16, 0, "SHA256", nullptr,
+               "V2.AUTHENTICATION_SHA_256"},
+    // RFC 4543: key || salt, 8-byte IV, 16-byte ICV.
+    IntegritySpec{"aes-128-gmac", "AES_GMAC_128", IPSEC_OFFLOAD_V2_AUTHENTICATION_AES_GCM_128, 20, 16, 8, nullptr, "AES-128-GCM",
+               "V2.AUTHENTICATION_AES_GCM_128"},
+    IntegritySpec{"aes-192-gmac", "AES_GMAC_192", IPSEC_OFFLOAD_V2_AUTHENTICATION_AES_GCM_192, 28, 16, 8, nullptr, "AES-192-GCM",
+               "V2.AUTHENTICATION_AES_GCM_192"},
+    IntegritySpec{"aes-256-gmac", "AES_GMAC_256", IPSEC_OFFLOAD_V2_AUTHENTICATION_AES_GCM_256, 36, 16, 8, nullptr, "AES-256-GCM",
+               "V2.AUTHENTICATION_AES_GCM_256"},
+};
+
+const CipherSpec& Cipher(std::string_view label) { return *FindCipher(label); }
+const IntegritySpec& Integrity(std::string_view label) { return *FindIntegrity(label); }
+
+// Keys differ per SA and element so that no two contexts share a schedule by accident.
+struct KeyMaker {
+  std::uint8_t seed;
+  std::uint32_t next = 0;
+  Bytes Make(std::size_t length) { return DerivedKey(length, static_cast<std::uint32_t>(seed) << 16 | next++); }
+};
+
+ElementSpec Esp(KeyMaker& keys, std::uint32_t spi, const CipherSpec& cipher, const IntegritySpec* integrity) {
+  ElementSpec e;
+  e.operation = ENCRYPT;
+  e.spi = spi;
+  e.cipher = &cipher;
+  e.integrity = integrity;
+  e.conf_key = keys.Make(cipher.key_length);
+  if (integrity != nullptr) e.integrity_key = keys.Make(integrity->key_length);
+  return e;
+}
+
+ElementSpec Ah(KeyMaker& keys, std::uint32_t spi, const IntegritySpec& integrity) {
+  ElementSpec e;
+  e.operation = AUTHENTICATE;
+  e.spi = spi;
+  e.integrity = &integrity;
+  e.integrity_key = keys.Make(integrity.key_length);
+  return e;
+}
+
+SaModel Sa(std::string name, bool tunnel, std::vector<ElementSpec> bundle) {
+  SaModel sa;
+  sa.name = std::move(name);
+  sa.tunnel = tunnel;
+  sa.bundle = std::move(bundle);
+  return sa;
+}
+
+}  // namespace
+
+const CipherSpec* FindCipher(std::string_view label) {
+  for (const auto& c : kCiphers) {
+    if (c.label == label) return &c;
+  }
+  return nullptr;
+}
+
+const IntegritySpec* FindIntegrity(std::string_view label) {
+  for (const auto& i : kIntegrities) {
+    if (i.label == label) return &i;
+  }
+  return nullptr;
+}
+
+std::span<const CipherSpec> AllCiphers() { return kCiphers; }
+std::span<const IntegritySpec> AllIntegrities() { return kIntegrities; }
+
+std::size_t ElementSpec::IvLength() const {
+  const std::size_t integrity_iv = integrity != nullptr ? integrity->iv_length : 0;
+  return std::max(is_esp() ? cipher->iv_length : 0, integrity_iv);
+}
+
+std::size_t ElementSpec::IcvLength() const {
+  if (is_esp() && IsGcm(*cipher)) return cipher->icv_length;
+  return integrity != nullptr ? integrity->icv_length : 0;
+}
+
+std::size_t ElementSpec::Alignment() const { return std::max<std::size_t>(is_esp() ? cipher->block : 1, 4); }
+
+const ElementSpec* SaModel::Esp() const {
+  for (const auto& e : bundle) {
+    if (e.is_esp()) return &e;
+  }
+  return nullptr;
+}
+
+const ElementSpec* SaModel::Ah() const {
+  for (const auto& e : bundle) {
+    if (!e.is_esp()) return &e;
+  }
+  return nullptr;
+}
+
+Bytes DerivedKey(std::size_t length, std::uint32_t seed) {
+  Bytes key(length);
+  std::uint32_t x = seed * 2654435761u + 0x9e3779b9u;
+  for (auto& b : key) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    b = static_cast<std::uint8_t>(x);
+  }
+  return key;
+}
+
+std::vector<CaseSpec> AllCases(std::uint8_t seed) {
+  std::vector<CaseSpec> cases;
+  KeyMaker keys{seed};
+  auto add = [&](std::string name, std::vector<SaModel> sas) {
+    CaseSpec c{std::move(name), std::move(sas), false};
+    for (const auto& sa : c.sas) {
+      for (const auto& e : sa.bundle) c.needs_legacy_provider |= e.is_esp() && e.cipher->legacy;
+    }
+    cases.push_back(std::move(c));
+  };
+  const IntegritySpec& sha1 = Integrity("hmac-sha1-96");
+
+  // Every ESP cipher without integrity (encryption-only, SENDPATH_EXT_ENCRYPTION_ONLY_ESP) and
+  // with HMAC-SHA1-96; GCM authenticates itself and has one case.
+  for (const CipherSpec& cipher : kCiphers) {
+    if (cipher.evp_cipher == nullptr) continue;
+    const std::string esp = "esp/" + std::string(cipher.label);
+    if (IsGcm(cipher)) {
+      add(esp, {Sa("t", false, {Esp(keys, 0x1001, cipher, nullptr)})});
+      continue;
+    }
+    add(esp, {Sa("t", false, {Esp(keys, 0x1001, cipher, nullptr)})});
+    add(esp + "+" + std::string(sha1.label), {Sa("t", false, {Esp(keys, 0x1002, cipher, &sha1)})});
+  }
+  // AES-128-CBC with the other HMACs; the null cipher with every integrity algorithm
+  // (ENCR_NULL with HMAC, and ENCR_NULL_AUTH_AES_GMAC, RFC 4543).
+  for (const IntegritySpec& integrity : kIntegrities) {
+    if (integrity.hmac_digest != nullptr && &integrity != &sha1) {
+      add("esp/aes-128-cbc+" + std::string(integrity.label),
+          {Sa("t", false, {Esp(keys, 0x1003, Cipher("aes-128-cbc"), &integrity)})});
+    }
+  }
+  for (const IntegritySpec& integrity : kIntegrities) {
+    add("esp/null+" + std::string(integrity.label), {Sa("t", false, {Esp(keys, 0x1004, Cipher("null"), &integrity)})});
+  }
+  // AH with every integrity algorithm.
+  for (const IntegritySpec& integrity : kIntegrities) {
+    add("ah/" + std::string(integrity.label), {Sa("t", false, {Ah(keys, 0x2001, integrity)})});
+  }
+  // The bundle [S7]: ESP encryption followed by AH authentication.
+  add("ah+esp/aes-128-cbc+ah-hmac-sha1-96",
+      {Sa("t", false, {Esp(keys, 0x3001, Cipher("aes-128-cbc"), nullptr), Ah(keys, 0x3002, sha1)})});
+  // Tunnel mode, and a transport SA inside a tunnel SA (both handles, [S12]).
+  add("tunnel/esp-aes-128-gcm", {Sa("g", true, {Esp(keys, 0x4001, Cipher("aes-128-gcm"), nullptr)})});
+  add("transport-over-tunnel/esp-aes-128-cbc+hmac-sha1-96-in-esp-aes-128-gcm",
+      {Sa("t", false, {Esp(keys, 0x5001, Cipher("aes-128-cbc"), &sha1)}),
+       Sa("g", true, {Esp(keys, 0x5002, Cipher("aes-128-gcm"), nullptr)})});
+  return cases;
+}
+
+CaseSpec FindCase(std::string_view name, std::uint8_t seed) {
+  for (CaseSpec& c : AllCases(seed)) {
+    if (c.name == name) return std::move(c);
+  }
+  return {};
+}
+
+}  // namespace sendpath::bench
