@@ -92,7 +92,7 @@ SendJudge::SendJudge(const vectors::Vector& vector)
     for (std::size_t element = 0; element < sa.bundle.size(); ++element) {
       auto keys = report::MakeSaKeys(name, sa, element);
       if (keys) {
-        sas_->Add(std::move(keys.value()));
+        keys_by_sa_[name].push_back(std::move(keys.value()));
       } else if (sa_error_.empty()) {
         sa_error_ = keys.error().message;
       }
@@ -100,10 +100,24 @@ SendJudge::SendJudge(const vectors::Vector& vector)
   }
 }
 
+// The receive side knows only the SAs this send names: a header of another SA (a transport ESP
+// left for software inside an offloaded tunnel) is payload to it, as it is to the NIC.
+void SendJudge::UseSasOf(const vectors::SendStep& step) {
+  sas_ = std::make_unique<report::SaTable>();
+  if (!step.has_info) return;
+  for (const vectors::HandleRef* ref : {&step.offload_handle, &step.next_offload_handle}) {
+    if (ref->kind != vectors::HandleRef::Kind::kSa) continue;
+    const auto found = keys_by_sa_.find(ref->sa);
+    if (found == keys_by_sa_.end()) continue;
+    for (const report::SaKeys& keys : found->second) sas_->Add(keys);
+  }
+}
+
 SendJudge::~SendJudge() = default;
 
 SendJudgement SendJudge::Judge(const vectors::SendStep& step, const SendReply& reply) {
   SendJudgement out;
+  UseSasOf(step);
   const bool emitted = reply.frame.has_value() && !reply.frame->empty();
   if (reply.status != step.expect_status) {
     out.verdict = report::Verdict::kFail;
@@ -210,7 +224,11 @@ void SendJudge::JudgeFrame(const vectors::SendStep& step, const Bytes& actual, S
   // Decrypt-and-compare with the candidate's own IVs.
   out.picked_own_ivs = true;
   own_ivs = true;
-  if (expected_layout_.status != report::FrameStatus::kVerified) {
+  // kUnknownSa: a header of an SA this send does not name (left for software) is payload.
+  const auto checks = [](report::FrameStatus status) {
+    return status == report::FrameStatus::kVerified || status == report::FrameStatus::kUnknownSa;
+  };
+  if (!checks(expected_layout_.status)) {
     out.verdict = report::Verdict::kFail;
     out.diagnosis = "cannot verify a frame with the candidate's own IVs: the expected frame does not check (" +
                     std::string(report::FrameStatusName(expected_layout_.status)) + ": " +
@@ -234,7 +252,7 @@ void SendJudge::JudgeFrame(const vectors::SendStep& step, const Bytes& actual, S
   }
   // 2. Its ICVs verify and its ciphertext decrypts (receive side, the candidate's IVs).
   checker.Check(actual, link_, actual_layout_);
-  if (actual_layout_.status != report::FrameStatus::kVerified) {
+  if (actual_layout_.status != expected_layout_.status || !checks(actual_layout_.status)) {
     std::string diagnosis = FieldAt(expected_layout_, expected, actual_layout_.offset) + " does not verify with the candidate's IV (" +
                             (actual_layout_.reason.empty() ? report::FrameStatusName(actual_layout_.status)
                                                            : actual_layout_.reason) + ")";
@@ -249,8 +267,22 @@ void SendJudge::JudgeFrame(const vectors::SendStep& step, const Bytes& actual, S
   }
   // 3. The decrypted plaintext equals the expected plaintext.
   if (actual_layout_.plaintext.size() == expected_layout_.plaintext.size()) {
+    std::vector<bool> decrypted(expected.size(), false);
+    for (const auto& [offset, length] : expected_layout_.plaintext_ranges) {
+      for (std::size_t i = offset; i < offset + length && i < decrypted.size(); ++i) decrypted[i] = true;
+    }
+    // Inside a tunnel's plaintext, an inner ESP's IV and the ICVs (which depend on the IVs) are
+    // the candidate's own; the inner ICVs were verified above.
+    const auto unmark = [&](std::size_t begin, std::size_t length) {
+      for (std::size_t i = begin; i < begin + length && i < decrypted.size(); ++i) decrypted[i] = false;
+    };
+    for (const HeaderCheck& header : expected_layout_.headers) {
+      unmark(header.iv_offset, header.iv_length);
+      unmark(header.icv_offset, header.icv_length);
+    }
+    for (const auto& [offset, length] : step.iv_bytes) unmark(offset, length);
     if (const auto first = FirstDifference(actual_layout_.plaintext, expected_layout_.plaintext,
-                                           [](std::size_t) { return true; })) {
+                                           [&](std::size_t i) { return decrypted[i]; })) {
       fail(*first, FieldAt(expected_layout_, expected, *first) +
                        " decrypts to a different plaintext with the candidate's IV (offset " +
                        std::to_string(*first) + ")");

@@ -18,6 +18,7 @@
 #include <reports/sa_keys.h>
 #include <vectors/loader/vector_model.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -53,6 +54,7 @@ class SendJudge {
   SendJudgement Judge(const vectors::SendStep& step, const SendReply& reply);
 
  private:
+  void UseSasOf(const vectors::SendStep& step);
   void JudgeFrame(const vectors::SendStep& step, const Bytes& actual, SendJudgement& out);
   std::string FieldAt(const report::CheckResult& layout, std::span<const std::uint8_t> frame, std::size_t offset) const;
   std::string AhHypothesis(const report::CheckResult& layout, const report::HeaderCheck& header,
@@ -64,7 +66,8 @@ class SendJudge {
 
   const vectors::Vector& vector_;
   report::LinkType link_;
-  std::unique_ptr<report::SaTable> sas_;
+  std::map<std::string, std::vector<report::SaKeys>> keys_by_sa_;
+  std::unique_ptr<report::SaTable> sas_;  // the SAs of the send being judged
   std::string sa_error_;  // why the SA table could not be built ("" when it was)
   report::CheckResult expected_layout_, actual_layout_;
 };

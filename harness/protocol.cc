@@ -37,7 +37,8 @@ json Dispatch(Candidate& backend, const json& request, bool& bye) {
                 {"protocol", std::string(kProtocol)},
                 {"name", identity->name},
                 {"version", identity->version},
-                {"iv_injection", identity->iv_injection}};
+                {"iv_injection", identity->iv_injection},
+                {"backend", identity->protocol}};
   }
   if (op == "bye") {
     bye = true;

@@ -86,6 +86,10 @@ Outcome<CandidateIdentity> ExecCandidate::Start() {
   };
   identity.name = text("name");
   identity.version = text("version");
+  // The host says what it serves ("sendpath-abi/1" for a library); a plain agent says nothing.
+  if (const std::string backend = text("backend"); !backend.empty() && backend != "in-process") {
+    identity.protocol = backend + " via " + identity.protocol;
+  }
   const auto injection = reply->find("iv_injection");
   identity.iv_injection = injection != reply->end() && injection->is_boolean() && injection->get<bool>();
   return identity;

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -55,6 +56,11 @@ bool ReadPcap(const std::string& path, std::vector<CaptureFrame>& frames, report
     if (const auto offset = report::Ipv4Offset(frame.bytes, link)) {
       frame.has_ip = true;
       frame.ip_offset = *offset;
+    } else {  // not IPv4 (a frame the NIC passed through unchanged): skip just the link header
+      const std::size_t link_header = link == report::LinkType::kEthernet  ? 14
+                                      : link == report::LinkType::kLinuxSll ? 16
+                                                                            : 0;
+      frame.ip_offset = std::min(link_header, frame.bytes.size());
     }
     frames.push_back(std::move(frame));
   }
@@ -71,9 +77,13 @@ Bytes AsEmitted(const CaptureFrame& frame, const ProgrammedSend& send, report::L
 }
 
 bool Matches(const CaptureFrame& frame, const ProgrammedSend& send) {
-  if (!frame.has_ip) return false;
   const std::size_t input_ip = send.ethernet ? 14 : 0;
-  if (send.input.size() < input_ip + 20) return false;
+  if (!frame.has_ip || send.input.size() < input_ip + 20) {
+    // No IPv4 header to key on: only the input itself, passed through unchanged, matches.
+    return send.input.size() >= input_ip && frame.bytes.size() - frame.ip_offset == send.input.size() - input_ip &&
+           std::equal(frame.bytes.begin() + static_cast<std::ptrdiff_t>(frame.ip_offset), frame.bytes.end(),
+                      send.input.begin() + static_cast<std::ptrdiff_t>(input_ip));
+  }
   const std::size_t input_ip_length = send.input.size() - input_ip;
   if (frame.bytes.size() - frame.ip_offset != input_ip_length) return false;
   const auto same = [&](std::size_t at, std::size_t length) {

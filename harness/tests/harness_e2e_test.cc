@@ -1,0 +1,418 @@
+// End-to-end tests: the bundled vectors run against every candidate kind, against candidates that
+// crash, hang, print garbage, exit, leak, reuse IVs or compute a wrong ICV, and through the
+// `sendpath` command for its exit codes. Paths of the built executables come from CMake.
+#include "harness/candidate_spec.h"
+#include "harness/candidates/reference/reference_candidate.h"
+#include "harness/export.h"
+#include "harness/runner.h"
+
+#include <vectors/loader/vector_loader.h>
+
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+namespace sendpath::harness {
+namespace {
+
+using report::Verdict;
+
+const std::string kVectors = SENDPATH_TEST_VECTORS;
+const std::string kSendpath = SENDPATH_TEST_SENDPATH;
+const std::string kAgent = SENDPATH_TEST_REFERENCE_AGENT;
+const std::string kReferenceLib = SENDPATH_TEST_REFERENCE_LIB;
+const std::string kMisbehavingAgent = SENDPATH_TEST_MISBEHAVING_AGENT;
+const std::string kMisbehavingLib = SENDPATH_TEST_MISBEHAVING_LIB;
+
+// The known-answer and refusal suites: every send kind the judge handles, small enough to run
+// many times.
+const vectors::LoadResult& Suite() {
+  static const vectors::LoadResult loaded =
+      vectors::LoadVectorPaths({kVectors + "/kat", kVectors + "/robustness", kVectors + "/independent"});
+  return loaded;
+}
+
+std::vector<SelectedVector> Select(std::vector<std::string> filters) {
+  EXPECT_TRUE(Suite().errors.empty()) << Suite().errors.front().ToString();
+  return SelectVectors(Suite().files, filters);
+}
+
+RunOutcome RunWith(const std::string& spec, const std::vector<SelectedVector>& selected, std::size_t jobs = 1,
+                   std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
+  SpecOptions options;
+  options.request_timeout = timeout;
+  options.host_path = SENDPATH_TEST_HOST;
+  FactoryResult factory = MakeCandidateFactory(spec, options);
+  EXPECT_TRUE(factory.factory) << factory.error;
+  RunOptions run;
+  run.jobs = jobs;
+  return RunVectors(selected, *factory.factory, run);
+}
+
+std::map<std::string, Verdict> Verdicts(const report::RunResult& run) {
+  std::map<std::string, Verdict> verdicts;
+  for (const auto& vector : run.vectors) verdicts[vector.id] = vector.verdict;
+  return verdicts;
+}
+
+std::size_t Count(const report::RunResult& run, Verdict verdict) {
+  std::size_t n = 0;
+  for (const auto& vector : run.vectors) n += vector.verdict == verdict ? 1 : 0;
+  return n;
+}
+
+const report::VectorResult& Find(const report::RunResult& run, const std::string& id) {
+  for (const auto& vector : run.vectors) {
+    if (vector.id == id) return vector;
+  }
+  ADD_FAILURE() << "no result for " << id;
+  return run.vectors.front();
+}
+
+std::string LibSpec(const std::string& options = "") {
+  return "lib:" + kMisbehavingLib + ",delegate=" + kReferenceLib + (options.empty() ? "" : "," + options);
+}
+
+// ---- The three candidate kinds ----------------------------------------------------------------
+
+TEST(EndToEnd, ReferenceInEveryFormPassesTheSameWay) {
+  const auto selected = Select({});
+  ASSERT_GT(selected.size(), 20u);
+  const RunOutcome in_process = RunWith("reference", selected);
+  const RunOutcome library = RunWith("lib:" + kReferenceLib, selected);
+  const RunOutcome subprocess = RunWith("exec:" + kAgent, selected);
+  for (const RunOutcome* outcome : {&in_process, &library, &subprocess}) {
+    EXPECT_EQ(Count(outcome->result, Verdict::kPass), selected.size()) << outcome->result.candidate.spec;
+    EXPECT_EQ(ExitCodeOf(outcome->result), 0);
+    EXPECT_FALSE(outcome->result.candidate.picks_own_ivs);
+    EXPECT_EQ(outcome->result.candidate.claimed_caps, in_process.result.candidate.claimed_caps);
+  }
+  EXPECT_NE(library.result.candidate.identity.find("sendpath-abi/1"), std::string::npos)
+      << library.result.candidate.identity;
+  EXPECT_EQ(Verdicts(library.result), Verdicts(in_process.result));
+  EXPECT_EQ(Verdicts(subprocess.result), Verdicts(in_process.result));
+}
+
+TEST(EndToEnd, JobsDoNotChangeTheResults) {
+  const auto selected = Select({});
+  const RunOutcome one = RunWith("exec:" + kMisbehavingAgent + " --own-ivs --leak", selected, 1);
+  const RunOutcome two = RunWith("exec:" + kMisbehavingAgent + " --own-ivs --leak", selected, 2);
+  ASSERT_EQ(one.result.vectors.size(), two.result.vectors.size());
+  for (std::size_t i = 0; i < one.result.vectors.size(); ++i) {
+    EXPECT_EQ(one.result.vectors[i].id, two.result.vectors[i].id);
+    EXPECT_EQ(one.result.vectors[i].verdict, two.result.vectors[i].verdict) << one.result.vectors[i].id;
+    EXPECT_EQ(one.result.vectors[i].diagnosis, two.result.vectors[i].diagnosis);
+  }
+  EXPECT_EQ(one.result.run_notes, two.result.run_notes);
+}
+
+TEST(EndToEnd, FilterSelectsByGlobOnIds) {
+  const auto gcm = Select({"kat/mcgrew-gcm/*"});
+  ASSERT_FALSE(gcm.empty());
+  for (const auto& entry : gcm) EXPECT_EQ(entry.vector->id.rfind("kat/mcgrew-gcm/", 0), 0u);
+  const auto two = Select({"kat/rfc3602/case-5", "kat/rfc3602/case-6"});
+  EXPECT_EQ(two.size(), 2u);
+  EXPECT_TRUE(Select({"no-such-vector*"}).empty());
+}
+
+// ---- Misbehaving candidates cost their vector only --------------------------------------------
+
+struct Misbehaviour {
+  std::string option;
+  std::string reason;  // expected in the diagnosis
+};
+
+TEST(EndToEnd, EachMisbehaviourCostsOnlyItsVector) {
+  const auto selected = Select({"kat/*"});
+  const std::string victim = "kat/mcgrew-gcm/case-03";
+  for (const Misbehaviour& m : {Misbehaviour{"--crash-on", "SIGSEGV"}, Misbehaviour{"--hang-on", "hang"},
+                                Misbehaviour{"--garbage-on", "garbage"}, Misbehaviour{"--exit-on", "status 7"}}) {
+    const RunOutcome outcome =
+        RunWith("exec:" + kMisbehavingAgent + " " + m.option + " " + victim, selected, 1, std::chrono::milliseconds(300));
+    const auto& hit = Find(outcome.result, victim);
+    EXPECT_EQ(hit.verdict, Verdict::kCandidateError) << m.option;
+    EXPECT_NE(hit.diagnosis.find(m.reason), std::string::npos) << m.option << ": " << hit.diagnosis;
+    EXPECT_EQ(Count(outcome.result, Verdict::kPass), selected.size() - 1) << m.option;
+    EXPECT_EQ(ExitCodeOf(outcome.result), 1) << m.option;
+    EXPECT_FALSE(outcome.candidate_never_ran);
+  }
+}
+
+TEST(EndToEnd, ACrashingOrHangingLibraryCostsOnlyItsVector) {
+  const auto selected = Select({"kat/*"});
+  const std::string marker = std::filesystem::temp_directory_path() / ("sendpath-once-" + std::to_string(getpid()));
+  std::filesystem::remove(marker);
+  const RunOutcome crash = RunWith(LibSpec("crash_on_send=3,once=" + marker), selected);
+  EXPECT_EQ(Count(crash.result, Verdict::kCandidateError), 1u);
+  EXPECT_EQ(Count(crash.result, Verdict::kPass), selected.size() - 1);
+  const auto& crashed = crash.result.vectors[2];
+  EXPECT_EQ(crashed.verdict, Verdict::kCandidateError);
+  EXPECT_NE(crashed.diagnosis.find("SIGSEGV"), std::string::npos) << crashed.diagnosis;
+
+  std::filesystem::remove(marker);
+  const RunOutcome hang = RunWith(LibSpec("hang_on_send=2,once=" + marker), selected, 1, std::chrono::milliseconds(300));
+  std::filesystem::remove(marker);
+  EXPECT_EQ(hang.result.vectors[1].verdict, Verdict::kCandidateError);
+  EXPECT_NE(hang.result.vectors[1].diagnosis.find("hang"), std::string::npos) << hang.result.vectors[1].diagnosis;
+  EXPECT_EQ(Count(hang.result, Verdict::kPass), selected.size() - 1);
+}
+
+TEST(EndToEnd, ACandidateThatNeverStartsIsReported) {
+  const auto selected = Select({"kat/rfc3602/*"});
+  const RunOutcome outcome = RunWith("exec:/nonexistent/agent", selected);
+  EXPECT_TRUE(outcome.candidate_never_ran);
+  EXPECT_EQ(Count(outcome.result, Verdict::kCandidateError), selected.size());
+  EXPECT_FALSE(outcome.candidate_error.empty());
+
+  setenv("SENDPATH_TEST_ABI_VERSION", "99", 1);
+  const RunOutcome wrong_abi = RunWith(LibSpec(), selected);
+  unsetenv("SENDPATH_TEST_ABI_VERSION");
+  EXPECT_TRUE(wrong_abi.candidate_never_ran);
+  EXPECT_NE(wrong_abi.candidate_error.find("ABI version 99"), std::string::npos) << wrong_abi.candidate_error;
+}
+
+// ---- Judging ----------------------------------------------------------------------------------
+
+TEST(Judge, OwnIvsAreJudgedByDecryptAndCompare) {
+  const auto selected = Select({});
+  const RunOutcome outcome = RunWith("exec:" + kMisbehavingAgent + " --own-ivs", selected);
+  EXPECT_EQ(Count(outcome.result, Verdict::kPass), selected.size());
+  EXPECT_TRUE(outcome.result.candidate.picks_own_ivs);
+  EXPECT_TRUE(outcome.result.run_notes.empty()) << outcome.result.run_notes.front();
+}
+
+TEST(Judge, ConstantCbcIvsAreFlaggedAsPredictable) {
+  const RunOutcome outcome = RunWith("exec:" + kMisbehavingAgent + " --constant-ivs", Select({"kat/rfc3602/*"}));
+  EXPECT_EQ(ExitCodeOf(outcome.result), 0);  // flagged, not failed
+  ASSERT_FALSE(outcome.result.run_notes.empty());
+  EXPECT_NE(outcome.result.run_notes.back().find("predictable CBC IVs"), std::string::npos)
+      << outcome.result.run_notes.back();
+}
+
+TEST(Judge, AGcmIvRepeatedUnderOneSaFails) {
+  auto selected = Select({"kat/mcgrew-gcm/case-01"});
+  ASSERT_EQ(selected.size(), 1u);
+  // The same send twice under one SA: a NIC drawing a constant IV repeats its nonce.
+  vectors::Vector twice = *selected[0].vector;
+  const auto send = std::find_if(twice.steps.begin(), twice.steps.end(),
+                                 [](const vectors::Step& s) { return std::holds_alternative<vectors::SendStep>(s.op); });
+  ASSERT_NE(send, twice.steps.end());
+  twice.steps.push_back(*send);
+  selected[0].vector = &twice;
+  const RunOutcome constant = RunWith("exec:" + kMisbehavingAgent + " --constant-ivs", selected);
+  const auto& result = constant.result.vectors[0];
+  EXPECT_EQ(result.verdict, Verdict::kFail);
+  EXPECT_NE(result.diagnosis.find("repeated under SA"), std::string::npos) << result.diagnosis;
+  EXPECT_EQ(result.steps.back().verdict, Verdict::kFail);
+  // Fresh random IVs do not repeat.
+  const RunOutcome random = RunWith("exec:" + kMisbehavingAgent + " --own-ivs", selected);
+  EXPECT_EQ(random.result.vectors[0].verdict, Verdict::kPass) << random.result.vectors[0].diagnosis;
+}
+
+TEST(Judge, EmittingOnARefusedSendIsALeak) {
+  const auto selected = Select({"robustness/*"});
+  ASSERT_FALSE(selected.empty());
+  const RunOutcome outcome = RunWith("exec:" + kMisbehavingAgent + " --leak", selected);
+  std::size_t leaks = 0;
+  for (const auto& vector : outcome.result.vectors) {
+    for (const auto& step : vector.steps) {
+      if (!step.leaked) continue;
+      ++leaks;
+      EXPECT_EQ(step.verdict, Verdict::kFail);
+      EXPECT_TRUE(step.leaked_plaintext) << vector.id;  // the input went out unchanged
+      EXPECT_NE(step.diagnosis.find("leaked"), std::string::npos);
+    }
+  }
+  EXPECT_GT(leaks, 0u);
+  EXPECT_EQ(Count(outcome.result, Verdict::kFail), leaks);
+  // These are SHOULD vectors: reported, not fatal.
+  EXPECT_EQ(ExitCodeOf(outcome.result), 0);
+}
+
+TEST(Judge, VectorsNeedingUnclaimedCapabilitiesAreNotClaimed) {
+  class Factory final : public CandidateFactory {
+   public:
+    std::unique_ptr<Candidate> Make() const override {
+      nic::NicOptions options;
+      nic::Capabilities reported = nic::FullCapabilities();
+      reported.extension.EncryptionAlgorithms &=
+          ~static_cast<ULONG>(IPSEC_OFFLOAD_V2_ENCRYPTION_AES_GCM_128 | IPSEC_OFFLOAD_V2_ENCRYPTION_AES_GCM_192 |
+                              IPSEC_OFFLOAD_V2_ENCRYPTION_AES_GCM_256);
+      options.reported = reported;
+      return std::make_unique<ReferenceCandidate>(options);
+    }
+  } factory;
+  factory.spec = "reference without AES-GCM";
+  const auto selected = Select({"kat/*"});
+  const RunOutcome outcome = RunVectors(selected, factory, RunOptions{});
+  const auto& gcm = Find(outcome.result, "kat/mcgrew-gcm/case-01");
+  EXPECT_EQ(gcm.verdict, Verdict::kNotClaimed);
+  ASSERT_FALSE(gcm.missing_caps.empty());
+  EXPECT_EQ(gcm.missing_caps.front().rfind("V2.ENCRYPTION_AES_GCM_", 0), 0u);
+  EXPECT_EQ(Find(outcome.result, "kat/rfc3602/case-5").verdict, Verdict::kPass);
+  EXPECT_EQ(ExitCodeOf(outcome.result), 0);
+  const auto& claimed = outcome.result.candidate.claimed_caps;
+  EXPECT_EQ(std::find(claimed.begin(), claimed.end(), "V2.ENCRYPTION_AES_GCM_128"), claimed.end());
+}
+
+// A candidate that computes the AH ICV with the TTL left in (a classic bug), built from the
+// reference's output by recomputing the HMAC the buggy way; the diagnosis must name the field and
+// the checked hypothesis. A candidate with a random wrong ICV gets no hypothesis.
+class AhBugCandidate final : public Candidate {
+ public:
+  AhBugCandidate(bool ttl_bug, std::map<std::string, Bytes> keys) : ttl_bug_(ttl_bug), keys_(std::move(keys)) {}
+  Outcome<CandidateIdentity> Start() override { return inner_.Start(); }
+  Outcome<Done> Reset() override { return inner_.Reset(); }
+  Outcome<Capabilities> QueryCapabilities() override { return inner_.QueryCapabilities(); }
+  Outcome<NDIS_STATUS> Set(const NDIS_ENCAPSULATION_FORMAT& e, const Capabilities& c) override { return inner_.Set(e, c); }
+  Outcome<AddSaReply> AddSa(const AddSaRequest& r) override { return inner_.AddSa(r); }
+  Outcome<NDIS_STATUS> DeleteSa(NDIS_HANDLE h) override { return inner_.DeleteSa(h); }
+  Outcome<SendReply> Send(const SendRequest& request) override {
+    auto reply = inner_.Send(request);
+    if (!reply || !reply->frame) return reply;
+    Bytes& frame = *reply->frame;
+    const std::size_t ah = std::size_t{frame[0] & 0x0fu} * 4;
+    if (!ttl_bug_) {
+      frame[ah + 12] ^= 0x5a;  // the first ICV byte, wrong for no reason
+      return reply;
+    }
+    const Bytes& key = keys_.at(request.context.vector_id);
+    Bytes input = frame;
+    for (std::size_t at : {1u, 6u, 7u, 10u, 11u}) input[at] = 0;  // TTL (byte 8) kept: the bug
+    std::fill_n(input.begin() + static_cast<std::ptrdiff_t>(ah + 12), 12, 0);
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    std::size_t mac_length = 0;
+    EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA1", nullptr, key.data(), key.size(), input.data(), input.size(), mac,
+              sizeof mac, &mac_length);
+    std::copy_n(mac, 12, frame.begin() + static_cast<std::ptrdiff_t>(ah + 12));
+    return reply;
+  }
+
+ private:
+  bool ttl_bug_;
+  std::map<std::string, Bytes> keys_;
+  ReferenceCandidate inner_;
+};
+
+TEST(Judge, AhIcvDiagnosisNamesTheFieldAndACheckedHypothesis) {
+  // Transport AH with HMAC-SHA1-96, no IPv4 options, a non-zero TTL, raw IP framing.
+  std::vector<SelectedVector> selected;
+  std::map<std::string, Bytes> keys;
+  for (const auto& entry : Select({})) {
+    const vectors::Vector& vector = *entry.vector;
+    if (vector.sas.size() != 1 || vector.encapsulation != vectors::Encapsulation::kNull) continue;
+    const vectors::SaSpec& sa = vector.sas.begin()->second;
+    if (sa.bundle.size() != 1 || sa.bundle[0].operation != AUTHENTICATE || sa.src_tunnel_addr || !sa.bundle[0].integrity ||
+        sa.bundle[0].integrity->name != "SHA_1") {
+      continue;
+    }
+    bool usable = false;
+    for (const auto& step : vector.steps) {
+      if (const auto* send = std::get_if<vectors::SendStep>(&step.op)) {
+        usable = send->expect_frame && send->frame.size() > 40 && (send->frame[0] & 0x0f) == 5 && send->frame[8] != 0;
+      }
+    }
+    if (!usable) continue;
+    selected.push_back(entry);
+    keys[vector.id] = sa.bundle[0].integrity->key;
+  }
+  ASSERT_FALSE(selected.empty()) << "the suite has no plain HMAC-SHA1 AH transport vector";
+
+  class Factory final : public CandidateFactory {
+   public:
+    Factory(bool bug, std::map<std::string, Bytes> keys) : bug_(bug), keys_(std::move(keys)) {}
+    std::unique_ptr<Candidate> Make() const override { return std::make_unique<AhBugCandidate>(bug_, keys_); }
+
+   private:
+    bool bug_;
+    std::map<std::string, Bytes> keys_;
+  };
+  Factory ttl(true, keys), random(false, keys);
+  ttl.spec = random.spec = "test";
+  const RunOutcome with_ttl = RunVectors(selected, ttl, RunOptions{});
+  const RunOutcome with_random = RunVectors(selected, random, RunOptions{});
+  for (std::size_t i = 0; i < selected.size(); ++i) {
+    const auto& bug = with_ttl.result.vectors[i];
+    EXPECT_EQ(bug.verdict, Verdict::kFail);
+    EXPECT_NE(bug.diagnosis.find("transport AH ICV differs"), std::string::npos) << bug.diagnosis;
+    EXPECT_NE(bug.diagnosis.find("TTL was not zeroed?"), std::string::npos) << bug.diagnosis;
+    const auto& wrong = with_random.result.vectors[i];
+    EXPECT_EQ(wrong.verdict, Verdict::kFail);
+    EXPECT_NE(wrong.diagnosis.find("transport AH ICV differs"), std::string::npos) << wrong.diagnosis;
+    EXPECT_EQ(wrong.diagnosis.find("not zeroed"), std::string::npos) << wrong.diagnosis;
+  }
+}
+
+// ---- The command ------------------------------------------------------------------------------
+
+int RunCommand(const std::string& command) {
+  const int status = std::system(command.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string TempDir(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("sendpath-harness-test-" + std::to_string(getpid()) + "-" + name);
+  std::filesystem::remove_all(dir);
+  return dir.string();
+}
+
+TEST(Command, ExitCodes) {
+  const std::string base = kSendpath + " run --no-progress " + kVectors + "/kat ";
+  const std::string out = TempDir("exit");
+  const std::string quiet = " > /dev/null 2>&1";
+  EXPECT_EQ(RunCommand(base + "--out " + out + "/0" + quiet), 0);
+  EXPECT_TRUE(std::filesystem::exists(out + "/0/results.json"));
+  EXPECT_EQ(RunCommand(base + "--out " + out + "/1 --candidate 'exec:" + kMisbehavingAgent +
+                       " --crash-on kat/rfc3602/case-5'" + quiet),
+            1);
+  EXPECT_TRUE(std::filesystem::exists(out + "/1/results.json"));
+  EXPECT_EQ(RunCommand(base + "--out " + out + "/2 --candidate bogus:spec" + quiet), 2);
+  EXPECT_EQ(RunCommand(base + "--out " + out + "/2 --filter 'nothing-matches*'" + quiet), 2);
+  EXPECT_EQ(RunCommand(kSendpath + " run --out " + out + "/2 /nonexistent/vectors" + quiet), 2);
+  EXPECT_EQ(RunCommand(kSendpath + " run --jobs 0" + quiet), 2);
+  EXPECT_EQ(RunCommand(kSendpath + " frobnicate" + quiet), 2);
+  EXPECT_EQ(RunCommand(base + "--out " + out + "/3 --candidate exec:/nonexistent/agent" + quiet), 3);
+  EXPECT_TRUE(std::filesystem::exists(out + "/3/results.json"));
+  std::filesystem::remove_all(out);
+}
+
+TEST(Command, ExportThenJudgeTheCapture) {
+  const std::string dir = TempDir("export");
+  const std::string quiet = " > /dev/null 2>&1";
+  const std::string paths = " " + kVectors + "/kat " + kVectors + "/robustness ";
+  ASSERT_EQ(RunCommand(kSendpath + " export" + paths + "--out " + dir + "/rig" + quiet), 0);
+  for (const char* file : {"input.pcap", "programming.json", "sas.json"}) {
+    EXPECT_TRUE(std::filesystem::exists(dir + "/rig/" + file)) << file;
+  }
+  // sas.json is a valid sendpath-sas/1 file.
+  const auto sas = vectors::LoadSaFile(dir + "/rig/sas.json");
+  EXPECT_TRUE(std::holds_alternative<vectors::SaFile>(sas));
+  // A "rig": the reference NIC's wire output (actual.pcap of a run) judged as a capture.
+  ASSERT_EQ(RunCommand(kSendpath + " run --no-progress" + paths + "--out " + dir + "/good" + quiet), 0);
+  EXPECT_EQ(RunCommand(kSendpath + " run --no-progress" + paths + "--out " + dir + "/judged --candidate pcap:" + dir +
+                       "/good/actual.pcap,programming=" + dir + "/rig/programming.json" + quiet),
+            0);
+  // A leaky NIC's wire output: the refused sends' frames are found in the capture and judged as leaks.
+  RunCommand(kSendpath + " run --no-progress" + paths + "--out " + dir + "/leaky --candidate 'exec:" + kMisbehavingAgent +
+             " --leak'" + quiet);
+  ASSERT_EQ(RunCommand(kSendpath + " run --no-progress" + paths + "--out " + dir + "/judged-leaky --candidate pcap:" +
+                       dir + "/leaky/actual.pcap,programming=" + dir + "/rig/programming.json" + quiet),
+            0);  // the refusals are SHOULD vectors
+  std::ifstream results(dir + "/judged-leaky/results.json");
+  const auto json = nlohmann::json::parse(results, nullptr, false);
+  ASSERT_FALSE(json.is_discarded());
+  std::size_t leaked = 0;
+  for (const auto& vector : json["vectors"]) {
+    for (const auto& step : vector["steps"]) leaked += step.value("leaked", false) ? 1 : 0;
+  }
+  EXPECT_GT(leaked, 0u);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace sendpath::harness
