@@ -1,5 +1,7 @@
 #include "reports/tests/test_support.h"
 
+#include "vectors/loader/vector_loader.h"
+
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
@@ -59,8 +61,8 @@ vectors::AlgorithmSpec Conf(const nlohmann::json& element) {
   };
   const std::string name = element.at("cipher").get<std::string>();
   vectors::AlgorithmSpec spec;
-  spec.name = name;
   spec.identifier = ids.at(name);
+  spec.name = std::string(vectors::ConfAlgorithmName(spec.identifier));
   if (element.at("cipher_key").is_string()) spec.key = FromHex(element.at("cipher_key").get<std::string>());
   if (name.find("gcm") != std::string::npos) {
     auto salt = FromHex(element.at("salt").get<std::string>());
@@ -81,8 +83,8 @@ std::optional<vectors::AlgorithmSpec> Integrity(const nlohmann::json& element) {
   const std::string name = element.value("integrity", std::string("none"));
   if (name == "none") return std::nullopt;
   vectors::AlgorithmSpec spec;
-  spec.name = name;
   spec.identifier = ids.at(name);
+  spec.name = std::string(vectors::IntegrityAlgorithmName(spec.identifier));
   spec.key = FromHex(element.at("integrity_key").get<std::string>());
   if (name.find("gmac") != std::string::npos) {
     auto salt = FromHex(element.at("salt").get<std::string>());
