@@ -80,7 +80,19 @@ bool WriteExport(const std::vector<SelectedVector>& selected, const std::string&
   for (const SelectedVector& entry : selected) {
     const vectors::Vector& vector = *entry.vector;
     required.insert(vector.requires_caps.begin(), vector.requires_caps.end());
-    for (const auto& [name, sa] : vector.sas) sas.sas.emplace(ExportSaKey(vector.id, name), sa);
+    // sas.json holds the SAs the NIC is expected to accept (the receive side can use those);
+    // the refused ones travel in programming.json only.
+    for (const vectors::Step& step : vector.steps) {
+      std::string name;
+      if (const auto* add = std::get_if<vectors::AddSaStep>(&step.op); add != nullptr && add->expect == NDIS_STATUS_SUCCESS) {
+        name = add->sa;
+      } else if (const auto* fill = std::get_if<vectors::FillSaTableStep>(&step.op)) {
+        name = fill->sa;
+      }
+      if (const auto sa = vector.sas.find(name); !name.empty() && sa != vector.sas.end()) {
+        sas.sas.emplace(ExportSaKey(vector.id, name), sa->second);
+      }
+    }
     const std::string encapsulation(vectors::EncapsulationName(vector.encapsulation));
     steps.push_back(json{{"vector", vector.id}, {"op", "reset"}, {"encapsulation", encapsulation},
                          {"class", vector.vector_class == vectors::VectorClass::kMust ? "MUST" : "SHOULD"},

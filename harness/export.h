@@ -4,7 +4,7 @@
 //   input.pcap        one frame per send step, in programming order (frame N = the N-th send)
 //   programming.json  `sendpath-programming/1`: the ordered steps (reset, set, add_sa, delete_sa,
 //                     fill_sa_table, send) with SA objects, per-packet info and expectations
-//   sas.json          `sendpath-sas/1`: every SA of the export, keyed "<vector>.<sa>"
+//   sas.json          `sendpath-sas/1`: every SA the NIC is expected to accept, keyed "<vector>.<sa>"
 #pragma once
 
 #include "harness/runner.h"

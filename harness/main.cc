@@ -3,6 +3,7 @@
 //   sendpath run [VECTOR_PATH...] [--candidate SPEC] [--out DIR] [--jobs N] [--filter GLOB]...
 //                [--timeout MS] [--no-progress]
 //   sendpath export [VECTOR_PATH...] --out DIR [--filter GLOB]...
+//   sendpath diff EXPECTED ACTUAL [...] / sendpath verify CAPTURE --sa SAS.json [...] (reports/)
 //
 // Exit codes: 0 every MUST vector passed; 1 a MUST vector failed (or its candidate errored);
 // 2 usage error or invalid vectors/inputs; 3 the candidate could not be run at all.
@@ -10,6 +11,7 @@
 #include "harness/export.h"
 #include "harness/runner.h"
 
+#include <reports/commands_cli.h>
 #include <reports/sa_keys.h>
 #include <reports/writers.h>
 #include <vectors/loader/vector_loader.h>
@@ -231,7 +233,7 @@ int Run(const RunArgs& args, const std::string& command_line) {
   if (outcome.candidate_never_ran) exit_code = kExitCandidateUnusable;
   if (auto written = report::WriteReportFolder(run, args.out, report_options); !written) {
     std::fprintf(stderr, "sendpath run: writing the report to %s: %s\n", args.out.c_str(), written.error().message.c_str());
-    if (exit_code == kExitPass) exit_code = kExitUsage;
+    if (exit_code != kExitCandidateUnusable) exit_code = kExitUsage;
   }
   PrintSummary(run, args.out, exit_code);
   return exit_code;
@@ -292,6 +294,11 @@ int main(int argc, char** argv) {
   export_command->add_option("--out", export_out, "Output folder")->required();
   export_command->add_option("--filter", export_filters, "Export only vectors whose id matches this glob (repeatable)");
 
+  // diff and verify: the reports' commands, options defined once in reports/commands_cli.h.
+  int report_exit_code = kExitPass;
+  CLI::App* diff = report::AddDiffSubcommand(app, report_exit_code);
+  CLI::App* verify = report::AddVerifySubcommand(app, report_exit_code);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -306,5 +313,6 @@ int main(int argc, char** argv) {
   }
   if (run->parsed()) return Run(run_args, command_line);
   if (export_command->parsed()) return Export(export_paths, export_out, export_filters);
+  if (diff->parsed() || verify->parsed()) return report_exit_code;
   return kExitUsage;
 }
