@@ -4,11 +4,14 @@
 //   nic_pooled_iv/<case>/<size>   the same with IVs drawn from the DRBG 4 KiB at a time
 //                                 (PooledRandomIvSource), to show what per-IV RAND_bytes costs;
 //   ceiling/<case>/<size>         the EVP calls alone, contexts keyed in advance.
+// and, to explain the difference between the first two:
+//   rand_bytes/<n>                one RAND_bytes call for n bytes (8 and 16: one IV; 4096: a pool).
 // <size> is the IPv4 packet before IPsec (IP + UDP + data): 64, 512, 1500, 9000 bytes. Items
 // are packets; bytes are those plaintext bytes. bench/report.py turns the JSON output into the
 // table of figures and nic / ceiling ratios.
 #include <benchmark/benchmark.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include <array>
 #include <cstring>
@@ -78,6 +81,19 @@ void CeilingSend(benchmark::State& state, const CaseSpec& spec, std::size_t size
   ReportSizes(state, packet);
 }
 
+void RandBytes(benchmark::State& state, std::size_t length) {
+  std::vector<std::uint8_t> out(length);
+  for (auto _ : state) {
+    if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {
+      state.SkipWithError("RAND_bytes failed");
+      break;
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * length));
+}
+
 void RegisterAll() {
   static const std::vector<CaseSpec> cases = AllCases();
   const bool legacy = LoadProviders();
@@ -89,6 +105,9 @@ void RegisterAll() {
       benchmark::RegisterBenchmark(("nic_pooled_iv/" + suffix).c_str(), NicSend, std::cref(spec), size, true);
       benchmark::RegisterBenchmark(("ceiling/" + suffix).c_str(), CeilingSend, std::cref(spec), size);
     }
+  }
+  for (const std::size_t length : {std::size_t{8}, std::size_t{16}, PooledRandomIvSource::kPoolBytes}) {
+    benchmark::RegisterBenchmark(("rand_bytes/" + std::to_string(length)).c_str(), RandBytes, length);
   }
 }
 
