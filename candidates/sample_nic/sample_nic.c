@@ -1,0 +1,1392 @@
+/*
+ * sample_nic.c - an NDIS 5.1 IPsec send-offload NIC, written the way a vendor's driver model
+ * would be: plain C11 against the sendpath candidate ABI (include/sendpath/candidate_abi.h) and
+ * the NDIS_PACKET shim (include/sendpath/ndis51_packet.h).
+ *
+ * The miniport keeps its SAs in a fixed-size table programmed by OID_TCP_TASK_IPSEC_ADD_SA, and
+ * in MiniportSend it
+ *   1. reads the per-packet NDIS_IPSEC_PACKET_INFO (NDIS_PER_PACKET_INFO_FROM_PACKET, [S13]);
+ *   2. parses every header it needs (Ethernet, IPv4 with options, AH, ESP, the tunnel's inner
+ *      IPv4 header) through a cursor over the NDIS_BUFFER chain, so a header cut across buffers
+ *      is read like any other, and checks everything before touching a byte;
+ *   3. gathers the chain into the transmit buffer (what the DMA engine does) and runs the crypto
+ *      there: transport portion first, then tunnel [S1]; within a bundle ESP, then AH [S7].
+ *
+ * The rules and statuses are those of reference_nic/README.md; this file shares no code with the
+ * reference NIC, so its agreement with the reference over the whole suite is a check of both.
+ *
+ * Every cipher and MAC goes through OpenSSL 3 EVP, in a library context of the adapter's own
+ * (the default provider, and the legacy provider for DES-CBC when it can be loaded).
+ *
+ * Seeded faults: candidates/CMakeLists.txt compiles this file once more per fault with
+ * -DSAMPLE_NIC_FAULT_<NAME>; each fault is a few lines under its #ifdef, next to the line it
+ * breaks (candidates/FAULTS.md lists them).
+ *
+ * Options (the `lib:PATH,key=value` text): sa_capacity=N (live SAs; NDIS_STATUS_RESOURCES
+ * beyond; default 1024).
+ */
+#include <sendpath/candidate_abi.h>
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <openssl/provider.h>
+#include <openssl/rand.h>
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef SAMPLE_NIC_VARIANT
+#define SAMPLE_NIC_VARIANT "clean"
+#endif
+
+#define SN_EXPORT __attribute__((visibility("default")))
+#define SN_COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+#ifndef TRUE
+#define TRUE 1
+#define FALSE 0
+#endif
+
+/* ---- Protocol constants ------------------------------------------------------------------- */
+#define SN_ETHERNET_HEADER 14   /* IEEE 802.3 / Ethernet II: destination, source, EtherType */
+#define SN_ETHERTYPE_IPV4 0x0800
+#define SN_IPV4_MIN_HEADER 20
+#define SN_IPV4_MAX_HEADER 60
+#define SN_AH_FIXED_HEADER 12   /* RFC 4302 2: Next Header, Payload Len, Reserved, SPI, Sequence */
+#define SN_ESP_HEADER 8         /* RFC 4303 2: SPI, Sequence Number */
+#define SN_ESP_TRAILER 2        /* RFC 4303 2: Pad Length, Next Header */
+#define SN_SALT_LENGTH 4        /* RFC 4106 8.1 / RFC 4543 3.2: KEYMAT = key || salt */
+#define SN_GCM_NONCE_LENGTH 12  /* salt || 8-byte IV */
+#define SN_GCM_TAG_LENGTH 16
+#define SN_MAX_IV_LENGTH 16
+#define SN_MAX_ICV_LENGTH 16
+#define SN_PROTOCOL_IPV4 4
+#define SN_PROTOCOL_ESP 50
+#define SN_PROTOCOL_AH 51
+
+#define SN_OPTION_EOL 0
+#define SN_OPTION_NOP 1
+#define SN_OPTION_LSRR 131
+#define SN_OPTION_SSRR 137
+
+#define SN_DEFAULT_SA_CAPACITY 1024u
+#define SN_MAX_SA_CAPACITY (1u << 20)
+/* OffloadHandle = serial << SN_HANDLE_SLOT_BITS | slot: never 0, never reused. */
+#define SN_HANDLE_SLOT_BITS 20
+#define SN_HANDLE_SLOT_MASK ((1u << SN_HANDLE_SLOT_BITS) - 1u)
+
+/* ---- Algorithms ----------------------------------------------------------------------------- */
+typedef enum _SN_CIPHER_MODE { SnCipherNull, SnCipherCbc, SnCipherGcm } SN_CIPHER_MODE;
+
+typedef struct _SN_CIPHER_ALGORITHM {
+  ULONG Identifier;     /* OFFLOAD_ALGO_INFO.algoIdentifier in ConfAlgo */
+  const char *EvpName;  /* NULL for null ESP */
+  SN_CIPHER_MODE Mode;
+  ULONG KeyLength;  /* algoKeylen; for GCM the AES key followed by the salt */
+  ULONG IvLength;
+  ULONG BlockSize;  /* 1 for null ESP and GCM */
+} SN_CIPHER_ALGORITHM;
+
+/* DES and 3DES keep their NDIS 5.1 identifiers, AES uses the IPsec offload v2 ones [S21]. */
+static const SN_CIPHER_ALGORITHM SnCiphers[] = {
+    {OFFLOAD_IPSEC_CONF_NONE, NULL, SnCipherNull, 0, 0, 1},                                    /* RFC 2410 */
+    {OFFLOAD_IPSEC_CONF_DES, "DES-CBC", SnCipherCbc, 8, 8, 8},                                 /* RFC 2405 */
+    {OFFLOAD_IPSEC_CONF_3_DES, "DES-EDE3-CBC", SnCipherCbc, 24, 8, 8},                         /* RFC 2451 */
+    {IPSEC_OFFLOAD_V2_ENCRYPTION_AES_CBC_128, "AES-128-CBC", SnCipherCbc, 16, 16, 16},        /* RFC 3602 */
+    {IPSEC_OFFLOAD_V2_ENCRYPTION_AES_CBC_192, "AES-192-CBC", SnCipherCbc, 24, 16, 16},
+    {IPSEC_OFFLOAD_V2_ENCRYPTION_AES_CBC_256, "AES-256-CBC", SnCipherCbc, 32, 16, 16},
+    {IPSEC_OFFLOAD_V2_ENCRYPTION_AES_GCM_128, "AES-128-GCM", SnCipherGcm, 16 + SN_SALT_LENGTH, 8, 1}, /* RFC 4106 */
+    {IPSEC_OFFLOAD_V2_ENCRYPTION_AES_GCM_192, "AES-192-GCM", SnCipherGcm, 24 + SN_SALT_LENGTH, 8, 1},
+    {IPSEC_OFFLOAD_V2_ENCRYPTION_AES_GCM_256, "AES-256-GCM", SnCipherGcm, 32 + SN_SALT_LENGTH, 8, 1},
+};
+
+typedef enum _SN_AUTH_MODE { SnAuthNone, SnAuthHmac, SnAuthGmac } SN_AUTH_MODE;
+
+typedef struct _SN_AUTH_ALGORITHM {
+  ULONG Identifier;     /* OFFLOAD_ALGO_INFO.algoIdentifier in IntegrityAlgo */
+  const char *EvpName;  /* the digest of an HMAC; NULL otherwise */
+  SN_AUTH_MODE Mode;
+  ULONG KeyLength;  /* algoKeylen; for GMAC the AES key followed by the salt */
+  ULONG IcvLength;
+  ULONG IvLength;      /* 8 for GMAC (RFC 4543 3.1), else 0 */
+  ULONG GcmCipher;     /* GMAC: the index in SnCiphers of the AES-GCM it runs on */
+} SN_AUTH_ALGORITHM;
+
+static const SN_AUTH_ALGORITHM SnAuths[] = {
+    {OFFLOAD_IPSEC_INTEGRITY_NONE, NULL, SnAuthNone, 0, 0, 0, 0},
+    {OFFLOAD_IPSEC_INTEGRITY_MD5, "MD5", SnAuthHmac, 16, TRUNCATED_HASH_LEN, 0, 0},  /* RFC 2403 */
+    {OFFLOAD_IPSEC_INTEGRITY_SHA, "SHA1", SnAuthHmac, 20, TRUNCATED_HASH_LEN, 0, 0}, /* RFC 2404 */
+    {IPSEC_OFFLOAD_V2_AUTHENTICATION_SHA_256, "SHA256", SnAuthHmac, 32, 16, 0, 0},   /* RFC 4868 2.1.1 */
+    {IPSEC_OFFLOAD_V2_AUTHENTICATION_AES_GCM_128, NULL, SnAuthGmac, 16 + SN_SALT_LENGTH, 16, 8, 6}, /* RFC 4543 */
+    {IPSEC_OFFLOAD_V2_AUTHENTICATION_AES_GCM_192, NULL, SnAuthGmac, 24 + SN_SALT_LENGTH, 16, 8, 7},
+    {IPSEC_OFFLOAD_V2_AUTHENTICATION_AES_GCM_256, NULL, SnAuthGmac, 32 + SN_SALT_LENGTH, 16, 8, 8},
+};
+
+#define SN_CIPHER_DES_INDEX 1u
+
+/* ---- Capabilities (NDIS_TASK_IPSEC plus the sendpath extension) ------------------------------ */
+typedef struct _SN_CAPABILITIES {
+  NDIS_TASK_IPSEC Task;
+  SENDPATH_TASK_IPSEC_EXTENSION Extension;
+} SN_CAPABILITIES;
+
+/* ---- Security associations ---------------------------------------------------------------- */
+typedef struct _SN_SECASSOC {
+  OFFLOAD_OPERATION_E Operation;
+  ULONG Spi;
+  const SN_CIPHER_ALGORITHM *Cipher; /* ESP only; NULL for AH */
+  const SN_AUTH_ALGORITHM *Auth;     /* SnAuths[0] when the element has no integrity of its own */
+  BOOLEAN Esn;
+  ULONG SequenceNumberHighOrder;
+  EVP_CIPHER_CTX *CipherCtx; /* CBC or GCM with the key scheduled at ADD_SA */
+  UCHAR CipherSalt[SN_SALT_LENGTH];
+  EVP_MAC_CTX *HmacCtx;
+  EVP_CIPHER_CTX *GmacCtx;
+  UCHAR GmacSalt[SN_SALT_LENGTH];
+} SN_SECASSOC;
+
+typedef struct _SN_SA {
+  BOOLEAN InUse;
+  BOOLEAN Outbound;
+  BOOLEAN TunnelSa; /* SrcTunnelAddr or DestTunnelAddr set: covers the tunnel portion [S14a] */
+  NDIS_HANDLE OffloadHandle;
+  ULONG NumSAs;
+  LONG EspIndex; /* SecAssoc[] positions, -1 when absent */
+  LONG AhIndex;
+  SN_SECASSOC SecAssoc[2];
+} SN_SA;
+
+typedef struct _SN_ADAPTER {
+  OSSL_LIB_CTX *LibCtx;
+  OSSL_PROVIDER *DefaultProvider;
+  OSSL_PROVIDER *LegacyProvider; /* NULL: no DES */
+  EVP_CIPHER *Ciphers[SN_COUNT_OF(SnCiphers)];
+  EVP_MAC *Hmac;
+
+  SN_CAPABILITIES Reported;
+  SN_CAPABILITIES Enabled;
+  BOOLEAN OffloadSet;
+  ULONG EncapsulationLength; /* 0: NULL_Encapsulation, 14: IEEE_802_3_Encapsulation */
+
+  SN_SA *SaTable;
+  ULONG SaCapacity;
+  ULONG LiveSas;
+  ULONG NextSerial;
+
+  BOOLEAN PendingExtensionValid; /* OID_SENDPATH_IPSEC_ADD_SA_EXTENSION for the next ADD_SA */
+  SENDPATH_ADD_SA_EXTENSION PendingExtension;
+
+  SENDPATH_IV_CALLBACK IvCallback;
+  PVOID IvCallbackContext;
+} SN_ADAPTER, *PSN_ADAPTER;
+
+/* ---- Byte helpers ---------------------------------------------------------------------------- */
+static ULONG SnLoadBe32(const UCHAR *p) {
+  return (ULONG)p[0] << 24 | (ULONG)p[1] << 16 | (ULONG)p[2] << 8 | (ULONG)p[3];
+}
+
+static ULONG SnLoadBe16(const UCHAR *p) { return (ULONG)p[0] << 8 | (ULONG)p[1]; }
+
+static VOID SnStoreBe32(PUCHAR p, ULONG v) {
+  p[0] = (UCHAR)(v >> 24);
+  p[1] = (UCHAR)(v >> 16);
+  p[2] = (UCHAR)(v >> 8);
+  p[3] = (UCHAR)v;
+}
+
+/* ---- NDIS_BUFFER chain cursor ---------------------------------------------------------------
+ * Headers are read where they lie in the chain, across buffer boundaries (what
+ * NdisCopyFromPacketToBuffer does for a real miniport). The cursor remembers the buffer it is in,
+ * so reading forward through a packet walks the chain once. */
+typedef struct _SN_CHAIN_CURSOR {
+  PNDIS_BUFFER Head;
+  PNDIS_BUFFER Buffer;  /* the buffer holding packet bytes [BufferStart, BufferStart + Length) */
+  const UCHAR *Va;
+  UINT Length;
+  ULONG BufferStart;
+  ULONG PacketLength;   /* TotalPacketLength from NdisGetFirstBufferFromPacket */
+} SN_CHAIN_CURSOR;
+
+static VOID SnCursorLoad(SN_CHAIN_CURSOR *Cursor, PNDIS_BUFFER Buffer) {
+  PVOID va = NULL;
+  UINT length = 0;
+  if (Buffer != NULL) NdisQueryBufferSafe(Buffer, &va, &length, NormalPagePriority);
+  Cursor->Buffer = Buffer;
+  Cursor->Va = (const UCHAR *)va;
+  Cursor->Length = va != NULL ? length : 0u;
+}
+
+static VOID SnCursorInit(SN_CHAIN_CURSOR *Cursor, PNDIS_PACKET Packet) {
+  PNDIS_BUFFER first = NULL;
+  PVOID va = NULL;
+  UINT first_length = 0, total_length = 0;
+  NdisGetFirstBufferFromPacketSafe(Packet, &first, &va, &first_length, &total_length, NormalPagePriority);
+  Cursor->Head = first;
+  Cursor->Buffer = first;
+  Cursor->Va = (const UCHAR *)va;
+  Cursor->Length = va != NULL ? first_length : 0u;
+  Cursor->BufferStart = 0;
+  Cursor->PacketLength = total_length;
+}
+
+/* Moves to the buffer holding packet byte Offset; FALSE when the chain ends first. */
+static BOOLEAN SnCursorSeek(SN_CHAIN_CURSOR *Cursor, ULONG Offset) {
+  if (Offset < Cursor->BufferStart) {
+    Cursor->BufferStart = 0;
+    SnCursorLoad(Cursor, Cursor->Head);
+  }
+  while (Cursor->Buffer != NULL && Offset - Cursor->BufferStart >= Cursor->Length) {
+    PNDIS_BUFFER next = NULL;
+    Cursor->BufferStart += Cursor->Length;
+    NdisGetNextBuffer(Cursor->Buffer, &next);
+    SnCursorLoad(Cursor, next);
+  }
+  return Cursor->Buffer != NULL;
+}
+
+/* Copies Count packet bytes from Offset into Out, whatever buffers they lie in. */
+static BOOLEAN SnCursorRead(SN_CHAIN_CURSOR *Cursor, ULONG Offset, PUCHAR Out, ULONG Count) {
+  if (Offset > Cursor->PacketLength || Count > Cursor->PacketLength - Offset) return FALSE;
+  while (Count > 0) {
+    ULONG within, take;
+    if (!SnCursorSeek(Cursor, Offset)) return FALSE;
+    within = Offset - Cursor->BufferStart;
+    take = Cursor->Length - within;
+    if (take > Count) take = Count;
+    memcpy(Out, Cursor->Va + within, take);
+    Out += take;
+    Offset += take;
+    Count -= take;
+  }
+  return TRUE;
+}
+
+static BOOLEAN SnCursorReadByte(SN_CHAIN_CURSOR *Cursor, ULONG Offset, PUCHAR Out) {
+  return SnCursorRead(Cursor, Offset, Out, 1);
+}
+
+#ifdef SAMPLE_NIC_FAULT_ESP_HEADER_SPLIT
+/* Packet offset where the buffer holding Offset ends. */
+static ULONG SnCursorBufferEnd(SN_CHAIN_CURSOR *Cursor, ULONG Offset) {
+  if (!SnCursorSeek(Cursor, Offset)) return Offset;
+  return Cursor->BufferStart + Cursor->Length;
+}
+#endif
+
+/* ---- IPv4 header --------------------------------------------------------------------------- */
+typedef struct _SN_IPV4 {
+  ULONG Offset;        /* packet offset of the header */
+  ULONG HeaderLength;  /* IHL * 4 */
+  ULONG TotalLength;
+  UCHAR Protocol;
+  BOOLEAN Fragment;    /* MF set or a non-zero fragment offset */
+  BOOLEAN HasOptions;
+  UCHAR Bytes[SN_IPV4_MAX_HEADER]; /* the header as the transport framed it */
+} SN_IPV4;
+
+/* Reads and checks the IPv4 header at Offset; the packet may not run past Limit. Any failure is a
+ * framing error (INVALID_PACKET). */
+static NDIS_STATUS SnParseIpv4(SN_CHAIN_CURSOR *Cursor, ULONG Offset, ULONG Limit, SN_IPV4 *Ip) {
+  ULONG i;
+  if (Offset > Limit || Limit - Offset < SN_IPV4_MIN_HEADER) return NDIS_STATUS_INVALID_PACKET;
+  if (!SnCursorRead(Cursor, Offset, Ip->Bytes, SN_IPV4_MIN_HEADER)) return NDIS_STATUS_INVALID_PACKET;
+  if ((Ip->Bytes[0] >> 4) != 4) return NDIS_STATUS_INVALID_PACKET;
+  Ip->Offset = Offset;
+  Ip->HeaderLength = (ULONG)(Ip->Bytes[0] & 0x0f) * 4u;
+  if (Ip->HeaderLength < SN_IPV4_MIN_HEADER || Ip->HeaderLength > Limit - Offset) return NDIS_STATUS_INVALID_PACKET;
+  Ip->TotalLength = SnLoadBe16(&Ip->Bytes[2]);
+  if (Ip->TotalLength < Ip->HeaderLength || Ip->TotalLength > Limit - Offset) return NDIS_STATUS_INVALID_PACKET;
+  if (!SnCursorRead(Cursor, Offset + SN_IPV4_MIN_HEADER, Ip->Bytes + SN_IPV4_MIN_HEADER,
+                    Ip->HeaderLength - SN_IPV4_MIN_HEADER)) {
+    return NDIS_STATUS_INVALID_PACKET;
+  }
+  Ip->Protocol = Ip->Bytes[9];
+  /* RFC 791: flags in the top 3 bits of byte 6 (MF = 0x20), fragment offset in the other 13. */
+  Ip->Fragment = (Ip->Bytes[6] & 0x20) != 0 || (SnLoadBe16(&Ip->Bytes[6]) & 0x1fffu) != 0;
+  Ip->HasOptions = Ip->HeaderLength > SN_IPV4_MIN_HEADER;
+
+  /* RFC 791 option format: EOL and NOP are one byte, everything else type, length, data. */
+  for (i = SN_IPV4_MIN_HEADER; i < Ip->HeaderLength;) {
+    const UCHAR type = Ip->Bytes[i];
+    ULONG length;
+    if (type == SN_OPTION_EOL) break;
+    if (type == SN_OPTION_NOP) {
+      ++i;
+      continue;
+    }
+    if (i + 1 >= Ip->HeaderLength) return NDIS_STATUS_INVALID_PACKET;
+    length = Ip->Bytes[i + 1];
+    if (length < 2 || i + length > Ip->HeaderLength) return NDIS_STATUS_INVALID_PACKET;
+    if ((type == SN_OPTION_LSRR || type == SN_OPTION_SSRR) && length < 3) return NDIS_STATUS_INVALID_PACKET;
+    i += length;
+  }
+  return NDIS_STATUS_SUCCESS;
+}
+
+/* RFC 4302 Appendix A.1: the options the AH ICV covers as they are. Every other option (the
+ * mutable ones, and any the appendix does not list) is zeroed. */
+static BOOLEAN SnOptionIsImmutable(UCHAR Type) {
+#ifdef SAMPLE_NIC_FAULT_AH_ALL_OPTIONS_ZEROED
+  /* Bug: the immutable list was never filled in; every option is zeroed for the ICV. */
+  (void)Type;
+  return FALSE;
+#endif
+  switch (Type) {
+    case 0:   /* End of Options List */
+    case 1:   /* No Operation */
+    case 130: /* Security (RFC 1108) */
+    case 133: /* Extended Security (RFC 1108) */
+    case 134: /* Commercial Security */
+    case 148: /* Router Alert (RFC 2113) */
+    case 149: /* Sender Directed Multi-Destination Delivery (RFC 1770) */
+      return TRUE;
+    default:
+      return FALSE;
+  }
+}
+
+/* The IPv4 header as the AH ICV sees it (RFC 4302 3.3.3.1.1): mutable fields zeroed, mutable
+ * options zeroed, the destination replaced by the final one of a source route. */
+static VOID SnAhHeaderView(const SN_IPV4 *Ip, PUCHAR View) {
+  ULONG i;
+  memcpy(View, Ip->Bytes, Ip->HeaderLength);
+  View[1] = 0;             /* Type of Service */
+  View[6] = View[7] = 0;   /* Flags, Fragment Offset */
+#ifndef SAMPLE_NIC_FAULT_AH_TTL_NOT_ZEROED
+  View[8] = 0;             /* Time to Live */
+#endif
+#ifndef SAMPLE_NIC_FAULT_AH_CHECKSUM_NOT_ZEROED
+  View[10] = View[11] = 0; /* Header Checksum */
+#endif
+
+  for (i = SN_IPV4_MIN_HEADER; i < Ip->HeaderLength;) {
+    const UCHAR type = Ip->Bytes[i];
+    ULONG length;
+    if (type == SN_OPTION_EOL) break;
+    if (type == SN_OPTION_NOP) {
+      ++i;
+      continue;
+    }
+    length = Ip->Bytes[i + 1];
+#ifndef SAMPLE_NIC_FAULT_AH_SOURCE_ROUTE_IGNORED
+    if (type == SN_OPTION_LSRR || type == SN_OPTION_SSRR) {
+      /* RFC 4302 3.3.3.1.1.1: the destination is "mutable but predictable": the ICV uses the
+       * address the packet arrives with, the route's last address while the pointer is still
+       * inside the route; once the route is used up the header already holds it. */
+      const ULONG pointer = Ip->Bytes[i + 2];
+      if (length >= 7 && pointer <= length) memcpy(View + 16, Ip->Bytes + i + length - 4, 4);
+    }
+#endif
+    /* RFC 4302 3.3.3.1.1.2: a mutable option is zeroed whole, type and length included. */
+    if (!SnOptionIsImmutable(type)) memset(View + i, 0, length);
+    i += length;
+  }
+}
+
+/* ---- Where one portion's IPsec headers are ------------------------------------------------ */
+typedef struct _SN_PORTION {
+  SN_SA *Sa;
+  SN_IPV4 Ip;
+  ULONG End;            /* Ip.Offset + total length: the end of what the portion covers */
+  ULONG AhOffset;       /* 0 when the SA has no AH */
+  ULONG AhLength;
+  ULONG EspOffset;      /* 0 when the SA has no ESP */
+  ULONG EspPayload;     /* first encrypted byte (after the IV) */
+  ULONG EspIcv;         /* first ICV byte: End - ICV length */
+  UCHAR NextHeader;     /* what the portion protects */
+  ULONG PayloadOffset;  /* ... and where it is, without ESP trailer */
+  ULONG PayloadEnd;
+} SN_PORTION;
+
+static SN_SECASSOC *SnEsp(SN_SA *Sa) { return Sa->EspIndex < 0 ? NULL : &Sa->SecAssoc[Sa->EspIndex]; }
+static SN_SECASSOC *SnAh(SN_SA *Sa) { return Sa->AhIndex < 0 ? NULL : &Sa->SecAssoc[Sa->AhIndex]; }
+
+/* ESP's IV belongs to its cipher, or with ENCR_NULL_AUTH_AES_GMAC to the GMAC (RFC 4543 3.1);
+ * an AH IV only exists for AES-GMAC (RFC 4543 4). */
+static ULONG SnIvLength(const SN_SECASSOC *Element) {
+  const ULONG cipher_iv = Element->Cipher != NULL ? Element->Cipher->IvLength : 0u;
+  return cipher_iv > Element->Auth->IvLength ? cipher_iv : Element->Auth->IvLength;
+}
+
+static ULONG SnIcvLength(const SN_SECASSOC *Element) {
+  if (Element->Cipher != NULL && Element->Cipher->Mode == SnCipherGcm) return SN_GCM_TAG_LENGTH;
+  return Element->Auth->IcvLength;
+}
+
+/* ESP with no ICV and no AH beside it: IPsec without authentication [S5]. */
+static BOOLEAN SnUnauthenticated(SN_SA *Sa) {
+  const SN_SECASSOC *esp = SnEsp(Sa);
+  return SnAh(Sa) == NULL && esp != NULL && SnIcvLength(esp) == 0;
+}
+
+/* Finds the SA's AH and ESP headers behind Ip and checks them against the SA. Nothing is
+ * computed yet: a refused packet must leave the NIC untouched. */
+static NDIS_STATUS SnLocatePortion(SN_CHAIN_CURSOR *Cursor, SN_SA *Sa, const SN_IPV4 *Ip, SN_PORTION *Portion) {
+  ULONG position = Ip->Offset + Ip->HeaderLength;
+  UCHAR protocol = Ip->Protocol;
+  SN_SECASSOC *ah = SnAh(Sa);
+  SN_SECASSOC *esp = SnEsp(Sa);
+
+  memset(Portion, 0, sizeof *Portion);
+  Portion->Sa = Sa;
+  Portion->Ip = *Ip;
+  Portion->End = Ip->Offset + Ip->TotalLength;
+  Portion->PayloadOffset = position;
+  Portion->PayloadEnd = Portion->End;
+  Portion->NextHeader = protocol;
+
+  if (ah != NULL) {
+    UCHAR header[SN_AH_FIXED_HEADER];
+    ULONG length;
+    if (protocol != SN_PROTOCOL_AH) return NDIS_STATUS_INVALID_PACKET;
+    if (Portion->End - position < SN_AH_FIXED_HEADER) return NDIS_STATUS_INVALID_PACKET;
+    if (!SnCursorRead(Cursor, position, header, sizeof header)) return NDIS_STATUS_INVALID_PACKET;
+    /* RFC 4302 2.2: Payload Len is the AH length in 32-bit words, minus 2. */
+    length = ((ULONG)header[1] + 2u) * 4u;
+    if (length != SN_AH_FIXED_HEADER + SnIvLength(ah) + SnIcvLength(ah)) return NDIS_STATUS_INVALID_PACKET;
+    if (length > Portion->End - position) return NDIS_STATUS_INVALID_PACKET;
+    if (SnLoadBe32(&header[4]) != ah->Spi) return NDIS_STATUS_INVALID_PACKET;
+    /* [S5] AH_ESP_COMBINED: [IP][AH][ESP][rest]. */
+    if (esp != NULL && header[0] != SN_PROTOCOL_ESP) return NDIS_STATUS_INVALID_PACKET;
+    Portion->AhOffset = position;
+    Portion->AhLength = length;
+    protocol = header[0];
+    position += length;
+    Portion->PayloadOffset = position;
+    Portion->NextHeader = protocol;
+  }
+  if (esp != NULL) {
+    const ULONG iv_length = SnIvLength(esp);
+    const ULONG icv_length = SnIcvLength(esp);
+    UCHAR spi[4], pad_length;
+    ULONG payload, encrypted;
+    if (protocol != SN_PROTOCOL_ESP) return NDIS_STATUS_INVALID_PACKET;
+#ifdef SAMPLE_NIC_FAULT_ESP_HEADER_SPLIT
+    /* Bug: "the transport never cuts a header", so an ESP header (SPI, sequence number, IV)
+     * that does not fit in what is left of this NDIS_BUFFER is taken from the next one. */
+    if (SnCursorBufferEnd(Cursor, position) - position < SN_ESP_HEADER + iv_length) {
+      position = SnCursorBufferEnd(Cursor, position);
+    }
+#endif
+    if (Portion->End - position < SN_ESP_HEADER + iv_length) return NDIS_STATUS_INVALID_PACKET;
+    if (!SnCursorRead(Cursor, position, spi, sizeof spi)) return NDIS_STATUS_INVALID_PACKET;
+    if (SnLoadBe32(spi) != esp->Spi) return NDIS_STATUS_INVALID_PACKET;
+    payload = position + SN_ESP_HEADER + iv_length;
+    if (Portion->End - payload < icv_length + SN_ESP_TRAILER) return NDIS_STATUS_INVALID_PACKET;
+    /* The transport gives no offsets [S5]: the ICV ends the packet, the encrypted range runs
+     * from the IV to the ICV (not recomputed from the padding). */
+    Portion->EspIcv = Portion->End - icv_length;
+    encrypted = Portion->EspIcv - payload;
+    /* RFC 4303 2.4: whole cipher blocks, ending on a 4-byte boundary. */
+    if (encrypted % esp->Cipher->BlockSize != 0 || (iv_length + encrypted) % 4 != 0) {
+      return NDIS_STATUS_INVALID_PACKET;
+    }
+    if (!SnCursorReadByte(Cursor, Portion->EspIcv - 2, &pad_length) ||
+        !SnCursorReadByte(Cursor, Portion->EspIcv - 1, &Portion->NextHeader)) {
+      return NDIS_STATUS_INVALID_PACKET;
+    }
+    if ((ULONG)pad_length + SN_ESP_TRAILER > encrypted) return NDIS_STATUS_INVALID_PACKET;
+    Portion->EspOffset = position;
+    Portion->EspPayload = payload;
+    Portion->PayloadOffset = payload;
+    Portion->PayloadEnd = Portion->EspIcv - SN_ESP_TRAILER - pad_length;
+  }
+  return NDIS_STATUS_SUCCESS;
+}
+
+/* ---- Crypto (OpenSSL 3 EVP) ---------------------------------------------------------------- */
+typedef struct _SN_PIECE {
+  const UCHAR *Data;
+  ULONG Length;
+} SN_PIECE;
+
+static BOOLEAN SnFitsInt(ULONG n) { return n <= (ULONG)INT_MAX; }
+
+/* AES-GCM with nonce = salt || IV (RFC 4106 4): authenticates the AAD pieces, encrypts Data in
+ * place (Length 0 for GMAC) and writes the 16-byte tag. */
+static BOOLEAN SnGcmSeal(EVP_CIPHER_CTX *Ctx, const UCHAR *Salt, const UCHAR *Iv, const SN_PIECE *Aad, ULONG AadCount,
+                         PUCHAR Data, ULONG Length, PUCHAR Tag) {
+  UCHAR nonce[SN_GCM_NONCE_LENGTH], final_block[16];
+  int written = 0;
+  ULONG i;
+  memcpy(nonce, Salt, SN_SALT_LENGTH);
+  memcpy(nonce + SN_SALT_LENGTH, Iv, SN_GCM_NONCE_LENGTH - SN_SALT_LENGTH);
+  if (EVP_EncryptInit_ex2(Ctx, NULL, NULL, nonce, NULL) != 1) return FALSE;
+  for (i = 0; i < AadCount; ++i) {
+    if (Aad[i].Length == 0) continue;
+    if (!SnFitsInt(Aad[i].Length) || EVP_EncryptUpdate(Ctx, NULL, &written, Aad[i].Data, (int)Aad[i].Length) != 1) {
+      return FALSE;
+    }
+  }
+  if (Length > 0 && (!SnFitsInt(Length) || EVP_EncryptUpdate(Ctx, Data, &written, Data, (int)Length) != 1)) {
+    return FALSE;
+  }
+  return EVP_EncryptFinal_ex(Ctx, final_block, &written) == 1 &&
+         EVP_CIPHER_CTX_ctrl(Ctx, EVP_CTRL_GCM_GET_TAG, SN_GCM_TAG_LENGTH, Tag) == 1;
+}
+
+/* CBC encryption in place; the transport has padded to whole blocks (RFC 4303 2.4). */
+static BOOLEAN SnCbcEncrypt(EVP_CIPHER_CTX *Ctx, const UCHAR *Iv, PUCHAR Data, ULONG Length) {
+  int written = 0;
+  return SnFitsInt(Length) && EVP_EncryptInit_ex2(Ctx, NULL, NULL, Iv, NULL) == 1 &&
+         EVP_EncryptUpdate(Ctx, Data, &written, Data, (int)Length) == 1 && (ULONG)written == Length;
+}
+
+/* The element's ICV over the concatenated pieces: HMAC truncated to the ICV length (RFC 2104 5),
+ * or AES-GMAC with nonce salt || GmacIv (RFC 4543). */
+static BOOLEAN SnComputeIcv(SN_SECASSOC *Element, const UCHAR *GmacIv, const SN_PIECE *Pieces, ULONG Count, PUCHAR Icv) {
+  UCHAR mac[EVP_MAX_MD_SIZE];
+  size_t mac_length = 0;
+  ULONG i, icv_length = Element->Auth->IcvLength;
+  if (Element->Auth->Mode == SnAuthGmac) {
+    return SnGcmSeal(Element->GmacCtx, Element->GmacSalt, GmacIv, Pieces, Count, NULL, 0, Icv);
+  }
+  /* A NULL key restarts the HMAC with the key scheduled at ADD_SA. */
+  if (EVP_MAC_init(Element->HmacCtx, NULL, 0, NULL) != 1) return FALSE;
+  for (i = 0; i < Count; ++i) {
+    if (Pieces[i].Length != 0 && EVP_MAC_update(Element->HmacCtx, Pieces[i].Data, Pieces[i].Length) != 1) return FALSE;
+  }
+  if (EVP_MAC_final(Element->HmacCtx, mac, &mac_length, sizeof mac) != 1) return FALSE;
+#ifdef SAMPLE_NIC_FAULT_ICV_TRUNCATED_96
+  /* Bug: every HMAC truncated to TRUNCATED_HASH_LEN, the only length NDIS 5.1 knew of. */
+  icv_length = TRUNCATED_HASH_LEN;
+#endif
+  if (mac_length < icv_length) return FALSE;
+  memcpy(Icv, mac, icv_length);
+  return TRUE;
+}
+
+/* ---- Adapter: algorithms, capabilities ------------------------------------------------------ */
+static const SN_CIPHER_ALGORITHM *SnFindCipher(ULONG Identifier) {
+  ULONG i;
+  for (i = 0; i < SN_COUNT_OF(SnCiphers); ++i) {
+    if (SnCiphers[i].Identifier == Identifier) return &SnCiphers[i];
+  }
+  return NULL;
+}
+
+static const SN_AUTH_ALGORITHM *SnFindAuth(ULONG Identifier) {
+  ULONG i;
+  for (i = 0; i < SN_COUNT_OF(SnAuths); ++i) {
+    if (SnAuths[i].Identifier == Identifier) return &SnAuths[i];
+  }
+  return NULL;
+}
+
+static ULONG SnCipherIndex(const SN_CIPHER_ALGORITHM *Cipher) { return (ULONG)(Cipher - SnCiphers); }
+
+static BOOLEAN SnCipherCapable(const SN_CAPABILITIES *Caps, const SN_CIPHER_ALGORITHM *Cipher) {
+  switch (Cipher->Identifier) {
+    case OFFLOAD_IPSEC_CONF_NONE: return Caps->Task.V4ESP.NULL_ESP != 0;
+    case OFFLOAD_IPSEC_CONF_DES: return Caps->Task.V4ESP.DES != 0;
+    case OFFLOAD_IPSEC_CONF_3_DES: return Caps->Task.V4ESP.TRIPLE_DES != 0;
+    default: return (Caps->Extension.EncryptionAlgorithms & Cipher->Identifier) != 0;
+  }
+}
+
+/* The V4AH algorithm bits name the keyed integrity for AH and ESP ICVs alike [S11]. */
+static BOOLEAN SnAuthCapable(const SN_CAPABILITIES *Caps, const SN_AUTH_ALGORITHM *Auth) {
+  switch (Auth->Identifier) {
+    case OFFLOAD_IPSEC_INTEGRITY_NONE: return TRUE;
+    case OFFLOAD_IPSEC_INTEGRITY_MD5: return Caps->Task.V4AH.MD5 != 0;
+    case OFFLOAD_IPSEC_INTEGRITY_SHA: return Caps->Task.V4AH.SHA_1 != 0;
+    default: return (Caps->Extension.AuthenticationAlgorithms & Auth->Identifier) != 0;
+  }
+}
+
+/* What an SA needs from a capability set: checked against what the NIC reports at ADD_SA, and
+ * against what the transport enabled at send time (plus the protocol's Send bit). */
+static BOOLEAN SnSaCapable(const SN_CAPABILITIES *Caps, SN_SA *Sa, BOOLEAN Sending) {
+  ULONG i;
+  for (i = 0; i < Sa->NumSAs; ++i) {
+    const SN_SECASSOC *element = &Sa->SecAssoc[i];
+    if (element->Operation == ENCRYPT) {
+      if (Sending && Caps->Task.V4ESP.Send == 0) return FALSE;
+      if (!SnCipherCapable(Caps, element->Cipher)) return FALSE;
+      if ((Sa->TunnelSa ? Caps->Task.V4ESP.Tunnel : Caps->Task.V4ESP.Transport) == 0) return FALSE;
+    } else {
+      if (Sending && Caps->Task.V4AH.Send == 0) return FALSE;
+      if ((Sa->TunnelSa ? Caps->Task.V4AH.Tunnel : Caps->Task.V4AH.Transport) == 0) return FALSE;
+    }
+    if (!SnAuthCapable(Caps, element->Auth)) return FALSE;
+    if (element->Esn && (Caps->Extension.Flags & SENDPATH_EXT_ESN) == 0) return FALSE;
+  }
+  return Sa->NumSAs < 2 || Caps->Task.Supported.AH_ESP_COMBINED != 0;
+}
+
+static VOID SnFullCapabilities(const SN_ADAPTER *Adapter, SN_CAPABILITIES *Caps) {
+  memset(Caps, 0, sizeof *Caps);
+  Caps->Task.Supported.AH_ESP_COMBINED = 1;
+  Caps->Task.Supported.TRANSPORT_TUNNEL_COMBINED = 1;
+  Caps->Task.Supported.V4_OPTIONS = 1;
+  Caps->Task.Supported.RESERVED = 0; /* no UDP-ESP parsing */
+  Caps->Task.V4AH.MD5 = 1;
+  Caps->Task.V4AH.SHA_1 = 1;
+  Caps->Task.V4AH.Transport = 1;
+  Caps->Task.V4AH.Tunnel = 1;
+  Caps->Task.V4AH.Send = 1;
+  Caps->Task.V4ESP.DES = Adapter->Ciphers[SN_CIPHER_DES_INDEX] != NULL ? 1u : 0u;
+  Caps->Task.V4ESP.TRIPLE_DES = 1;
+  Caps->Task.V4ESP.NULL_ESP = 1;
+  Caps->Task.V4ESP.Transport = 1;
+  Caps->Task.V4ESP.Tunnel = 1;
+  Caps->Task.V4ESP.Send = 1;
+  Caps->Extension.Version = SENDPATH_EXTENSION_VERSION;
+  Caps->Extension.AuthenticationAlgorithms =
+      IPSEC_OFFLOAD_V2_AUTHENTICATION_SHA_256 | IPSEC_OFFLOAD_V2_AUTHENTICATION_AES_GCM_128 |
+      IPSEC_OFFLOAD_V2_AUTHENTICATION_AES_GCM_192 | IPSEC_OFFLOAD_V2_AUTHENTICATION_AES_GCM_256;
+  Caps->Extension.EncryptionAlgorithms =
+      IPSEC_OFFLOAD_V2_ENCRYPTION_AES_GCM_128 | IPSEC_OFFLOAD_V2_ENCRYPTION_AES_GCM_192 |
+      IPSEC_OFFLOAD_V2_ENCRYPTION_AES_GCM_256 | IPSEC_OFFLOAD_V2_ENCRYPTION_AES_CBC_128 |
+      IPSEC_OFFLOAD_V2_ENCRYPTION_AES_CBC_192 | IPSEC_OFFLOAD_V2_ENCRYPTION_AES_CBC_256;
+  Caps->Extension.Flags = SENDPATH_EXT_ESN | SENDPATH_EXT_ENCRYPTION_ONLY_ESP | SENDPATH_EXT_KEYMAT_INTEGRITY_FIRST;
+}
+
+/* Every capability in Sub is also in Super. */
+static BOOLEAN SnCapabilitiesWithin(const SN_CAPABILITIES *Sub, const SN_CAPABILITIES *Super) {
+#define SN_WITHIN(field) (Sub->field == 0 || Super->field != 0)
+  return SN_WITHIN(Task.Supported.AH_ESP_COMBINED) && SN_WITHIN(Task.Supported.TRANSPORT_TUNNEL_COMBINED) &&
+         SN_WITHIN(Task.Supported.V4_OPTIONS) && (Sub->Task.Supported.RESERVED & ~Super->Task.Supported.RESERVED) == 0 &&
+         SN_WITHIN(Task.V4AH.MD5) && SN_WITHIN(Task.V4AH.SHA_1) && SN_WITHIN(Task.V4AH.Transport) &&
+         SN_WITHIN(Task.V4AH.Tunnel) && SN_WITHIN(Task.V4AH.Send) && SN_WITHIN(Task.V4AH.Receive) &&
+         SN_WITHIN(Task.V4ESP.DES) && SN_WITHIN(Task.V4ESP.TRIPLE_DES) && SN_WITHIN(Task.V4ESP.NULL_ESP) &&
+         SN_WITHIN(Task.V4ESP.Transport) && SN_WITHIN(Task.V4ESP.Tunnel) && SN_WITHIN(Task.V4ESP.Send) &&
+         SN_WITHIN(Task.V4ESP.Receive) &&
+         (Sub->Extension.AuthenticationAlgorithms & ~Super->Extension.AuthenticationAlgorithms) == 0 &&
+         (Sub->Extension.EncryptionAlgorithms & ~Super->Extension.EncryptionAlgorithms) == 0 &&
+         (Sub->Extension.Flags & ~Super->Extension.Flags) == 0;
+#undef SN_WITHIN
+}
+
+/* ---- SA table ---------------------------------------------------------------------------- */
+static VOID SnReleaseSecAssoc(SN_SECASSOC *Element) {
+  EVP_CIPHER_CTX_free(Element->CipherCtx);
+  EVP_CIPHER_CTX_free(Element->GmacCtx);
+  EVP_MAC_CTX_free(Element->HmacCtx);
+  OPENSSL_cleanse(Element, sizeof *Element);
+}
+
+static VOID SnReleaseSa(SN_SA *Sa) {
+  ULONG i;
+  for (i = 0; i < SN_COUNT_OF(Sa->SecAssoc); ++i) SnReleaseSecAssoc(&Sa->SecAssoc[i]);
+  memset(Sa, 0, sizeof *Sa);
+}
+
+/* The live outbound SA named by Handle; FAILURE for a handle never issued, deleted or inbound
+ * (the IPsec offload v2 rule [S21a]). */
+static NDIS_STATUS SnResolveHandle(SN_ADAPTER *Adapter, NDIS_HANDLE Handle, SN_SA **Sa) {
+  const uintptr_t value = (uintptr_t)Handle;
+  const uintptr_t slot = value & SN_HANDLE_SLOT_MASK;
+  SN_SA *entry;
+  if (slot >= Adapter->SaCapacity) return NDIS_STATUS_FAILURE;
+  entry = &Adapter->SaTable[slot];
+#ifdef SAMPLE_NIC_FAULT_DELETED_HANDLE_STILL_WORKS
+  /* Bug: the lookup trusts the handle's tag and forgets the slot's InUse bit; DELETE_SA leaves
+   * the keys in the slot until it is reused. */
+  if (entry->OffloadHandle != Handle) return NDIS_STATUS_FAILURE;
+#else
+  if (!entry->InUse || entry->OffloadHandle != Handle) return NDIS_STATUS_FAILURE;
+#endif
+#ifndef SAMPLE_NIC_FAULT_INBOUND_HANDLE_ACCEPTED
+  if (!entry->Outbound) return NDIS_STATUS_FAILURE;
+#endif
+  *Sa = entry;
+  return NDIS_STATUS_SUCCESS;
+}
+
+/* Prepares an element's key schedules once, at ADD_SA, so a send only re-initialises them. */
+static NDIS_STATUS SnScheduleKeys(SN_ADAPTER *Adapter, SN_SECASSOC *Element, const UCHAR *ConfKey, const UCHAR *AuthKey) {
+  if (Element->Cipher != NULL && Element->Cipher->Mode != SnCipherNull) {
+    const EVP_CIPHER *cipher = Adapter->Ciphers[SnCipherIndex(Element->Cipher)];
+    ULONG key_length = Element->Cipher->KeyLength;
+    if (cipher == NULL) return NDIS_STATUS_NOT_SUPPORTED; /* DES without the legacy provider */
+    if (Element->Cipher->Mode == SnCipherGcm) {
+      key_length -= SN_SALT_LENGTH;
+      memcpy(Element->CipherSalt, ConfKey + key_length, SN_SALT_LENGTH);
+    }
+    Element->CipherCtx = EVP_CIPHER_CTX_new();
+    if (Element->CipherCtx == NULL || (ULONG)EVP_CIPHER_get_key_length(cipher) != key_length ||
+        EVP_EncryptInit_ex2(Element->CipherCtx, cipher, ConfKey, NULL, NULL) != 1) {
+      return NDIS_STATUS_FAILURE;
+    }
+    /* The transport has padded the payload already: no cipher padding on top. */
+    EVP_CIPHER_CTX_set_padding(Element->CipherCtx, 0);
+  }
+  if (Element->Auth->Mode == SnAuthHmac) {
+    char digest[16];
+    OSSL_PARAM params[2];
+    strncpy(digest, Element->Auth->EvpName, sizeof digest - 1);
+    digest[sizeof digest - 1] = '\0';
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0);
+    params[1] = OSSL_PARAM_construct_end();
+    Element->HmacCtx = EVP_MAC_CTX_new(Adapter->Hmac);
+    if (Element->HmacCtx == NULL || EVP_MAC_init(Element->HmacCtx, AuthKey, Element->Auth->KeyLength, params) != 1) {
+      return NDIS_STATUS_FAILURE;
+    }
+  } else if (Element->Auth->Mode == SnAuthGmac) {
+    const EVP_CIPHER *gcm = Adapter->Ciphers[Element->Auth->GcmCipher];
+    const ULONG key_length = Element->Auth->KeyLength - SN_SALT_LENGTH;
+    memcpy(Element->GmacSalt, AuthKey + key_length, SN_SALT_LENGTH);
+    Element->GmacCtx = EVP_CIPHER_CTX_new();
+    if (gcm == NULL || Element->GmacCtx == NULL || EVP_EncryptInit_ex2(Element->GmacCtx, gcm, AuthKey, NULL, NULL) != 1) {
+      return NDIS_STATUS_FAILURE;
+    }
+  }
+  return NDIS_STATUS_SUCCESS;
+}
+
+/* ---- OID_TCP_TASK_OFFLOAD ------------------------------------------------------------------- */
+#define SN_ALIGN8(n) (((n) + 7u) & ~(ULONG)7u)
+#define SN_TASK_ENTRY_HEADER ((ULONG)offsetof(NDIS_TASK_OFFLOAD, TaskBuffer))
+
+static ULONG SnTaskOffloadAnswerLength(VOID) {
+  return SN_ALIGN8((ULONG)sizeof(NDIS_TASK_OFFLOAD_HEADER)) + SN_ALIGN8(SN_TASK_ENTRY_HEADER + (ULONG)sizeof(NDIS_TASK_IPSEC)) +
+         SN_ALIGN8(SN_TASK_ENTRY_HEADER + (ULONG)sizeof(SENDPATH_TASK_IPSEC_EXTENSION));
+}
+
+static VOID SnPutTask(PUCHAR At, ULONG Task, ULONG OffsetNextTask, const VOID *TaskBuffer, ULONG TaskBufferLength) {
+  NDIS_TASK_OFFLOAD entry;
+  memset(&entry, 0, sizeof entry);
+  entry.Version = NDIS_TASK_OFFLOAD_VERSION;
+  entry.Size = (ULONG)sizeof(NDIS_TASK_OFFLOAD);
+  entry.Task = (NDIS_TASK)Task;
+  entry.OffsetNextTask = OffsetNextTask;
+  entry.TaskBufferLength = TaskBufferLength;
+  memcpy(At, &entry, SN_TASK_ENTRY_HEADER);
+  memcpy(At + SN_TASK_ENTRY_HEADER, TaskBuffer, TaskBufferLength);
+}
+
+/* Query [S16b]: the transport's header comes back followed by the IpSecNdisTask entry and the
+ * sendpath extension entry. */
+static NDIS_STATUS SnQueryTaskOffload(SN_ADAPTER *Adapter, PVOID Buffer, ULONG Length, PULONG BytesWritten, PULONG BytesNeeded) {
+  NDIS_TASK_OFFLOAD_HEADER header;
+  const ULONG first = SN_ALIGN8((ULONG)sizeof header);
+  const ULONG ipsec_entry = SN_ALIGN8(SN_TASK_ENTRY_HEADER + (ULONG)sizeof(NDIS_TASK_IPSEC));
+  PUCHAR out = (PUCHAR)Buffer;
+  *BytesNeeded = SnTaskOffloadAnswerLength();
+  if (Buffer == NULL || Length < *BytesNeeded) return NDIS_STATUS_BUFFER_TOO_SHORT;
+  memcpy(&header, Buffer, sizeof header);
+  if (header.Version != NDIS_TASK_OFFLOAD_VERSION) return NDIS_STATUS_NOT_SUPPORTED;
+  memset(out, 0, *BytesNeeded);
+  header.Size = (ULONG)sizeof header;
+  header.OffsetFirstTask = first;
+  memcpy(out, &header, sizeof header);
+  SnPutTask(out + first, IpSecNdisTask, ipsec_entry, &Adapter->Reported.Task, (ULONG)sizeof(NDIS_TASK_IPSEC));
+  SnPutTask(out + first + ipsec_entry, SENDPATH_NDIS_TASK_IPSEC_EXTENSION, 0, &Adapter->Reported.Extension,
+            (ULONG)sizeof(SENDPATH_TASK_IPSEC_EXTENSION));
+  *BytesWritten = *BytesNeeded;
+  return NDIS_STATUS_SUCCESS;
+}
+
+/* Set [S16c]: one set enables everything; later sets fail. OffsetFirstTask 0 disables all. */
+static NDIS_STATUS SnSetTaskOffload(SN_ADAPTER *Adapter, const VOID *Buffer, ULONG Length, PULONG BytesRead, PULONG BytesNeeded) {
+  NDIS_TASK_OFFLOAD_HEADER header;
+  SN_CAPABILITIES enabled;
+  ULONG at, entries = 0, encapsulation_length;
+  const UCHAR *in = (const UCHAR *)Buffer;
+#ifndef SAMPLE_NIC_FAULT_SECOND_SET_ACCEPTED
+  if (Adapter->OffloadSet) return NDIS_STATUS_FAILURE;
+#endif
+  if (Buffer == NULL || Length < sizeof header) {
+    *BytesNeeded = (ULONG)sizeof header;
+    return NDIS_STATUS_INVALID_LENGTH;
+  }
+  memcpy(&header, Buffer, sizeof header);
+  if (header.Version != NDIS_TASK_OFFLOAD_VERSION) return NDIS_STATUS_INVALID_DATA;
+  switch (header.EncapsulationFormat.Encapsulation) {
+    case NULL_Encapsulation:
+      encapsulation_length = 0;
+      break;
+    case IEEE_802_3_Encapsulation:
+      if (header.EncapsulationFormat.Flags.FixedHeaderSize &&
+          header.EncapsulationFormat.EncapsulationHeaderSize != SN_ETHERNET_HEADER) {
+        return NDIS_STATUS_NOT_SUPPORTED;
+      }
+      encapsulation_length = SN_ETHERNET_HEADER;
+      break;
+    default:
+      return NDIS_STATUS_NOT_SUPPORTED;
+  }
+  memset(&enabled, 0, sizeof enabled);
+  for (at = header.OffsetFirstTask; at != 0;) {
+    NDIS_TASK_OFFLOAD entry;
+    if (++entries > 16 || at > Length || Length - at < SN_TASK_ENTRY_HEADER) return NDIS_STATUS_INVALID_DATA;
+    memcpy(&entry, in + at, SN_TASK_ENTRY_HEADER);
+    if (entry.TaskBufferLength > Length - at - SN_TASK_ENTRY_HEADER) return NDIS_STATUS_INVALID_DATA;
+    if ((ULONG)entry.Task == (ULONG)IpSecNdisTask) {
+      if (entry.TaskBufferLength < sizeof enabled.Task) return NDIS_STATUS_INVALID_DATA;
+      memcpy(&enabled.Task, in + at + SN_TASK_ENTRY_HEADER, sizeof enabled.Task);
+    } else if ((ULONG)entry.Task == SENDPATH_NDIS_TASK_IPSEC_EXTENSION) {
+      if (entry.TaskBufferLength < sizeof enabled.Extension) return NDIS_STATUS_INVALID_DATA;
+      memcpy(&enabled.Extension, in + at + SN_TASK_ENTRY_HEADER, sizeof enabled.Extension);
+    } /* checksum and LSO entries are not this NIC's business */
+    if (entry.OffsetNextTask == 0) break;
+    if (entry.OffsetNextTask > Length - at) return NDIS_STATUS_INVALID_DATA;
+    at += entry.OffsetNextTask;
+  }
+  if (!SnCapabilitiesWithin(&enabled, &Adapter->Reported)) return NDIS_STATUS_NOT_SUPPORTED;
+  Adapter->Enabled = enabled;
+#ifdef SAMPLE_NIC_FAULT_ETHERNET_HEADER_IGNORED
+  /* Bug: the EncapsulationFormat is read but never stored; IP is assumed at offset 0. */
+  (void)encapsulation_length;
+#else
+  Adapter->EncapsulationLength = encapsulation_length;
+#endif
+  Adapter->OffloadSet = TRUE;
+  *BytesRead = Length;
+  return NDIS_STATUS_SUCCESS;
+}
+
+/* ---- OID_TCP_TASK_IPSEC_ADD_SA / DELETE_SA -------------------------------------------------- */
+static NDIS_STATUS SnAddSa(SN_ADAPTER *Adapter, PVOID Buffer, ULONG Length, PULONG BytesRead, PULONG BytesNeeded) {
+  const ULONG header_length = (ULONG)offsetof(OFFLOAD_IPSEC_ADD_SA, KeyMat);
+  OFFLOAD_IPSEC_ADD_SA request;
+  SENDPATH_ADD_SA_EXTENSION extension;
+  BOOLEAN has_extension = Adapter->PendingExtensionValid, integrity_first;
+  const UCHAR *key_mat, *conf_keys[2] = {NULL, NULL}, *auth_keys[2] = {NULL, NULL};
+  ULONG i, key_offset = 0, slot;
+  SN_SA sa;
+  NDIS_STATUS status;
+  NDIS_HANDLE handle;
+
+  /* The extension applies to this one ADD_SA, whatever becomes of it. */
+  extension = Adapter->PendingExtension;
+  Adapter->PendingExtensionValid = FALSE;
+
+  if (Buffer == NULL || Length < header_length) {
+    *BytesNeeded = header_length;
+    return NDIS_STATUS_INVALID_LENGTH;
+  }
+  memcpy(&request, Buffer, header_length);
+  if (Length - header_length < request.KeyLen) {
+    *BytesNeeded = header_length + request.KeyLen;
+    return NDIS_STATUS_INVALID_LENGTH;
+  }
+  key_mat = (const UCHAR *)Buffer + header_length;
+  if (request.Flags != OFFLOAD_INBOUND_SA && request.Flags != OFFLOAD_OUTBOUND_SA) return NDIS_STATUS_INVALID_DATA;
+  if (request.NumSAs < 1 || request.NumSAs > 2) return NDIS_STATUS_INVALID_DATA;
+  /* KeyMat order: confidentiality key first [S14a] unless the extension says integrity first
+   * [S14c]. */
+  integrity_first = has_extension && extension.KeyOrder == SENDPATH_KEYMAT_INTEGRITY_FIRST;
+  if (has_extension && extension.KeyOrder != SENDPATH_KEYMAT_CONF_FIRST && !integrity_first) return NDIS_STATUS_NOT_SUPPORTED;
+#ifdef SAMPLE_NIC_FAULT_KEYMAT_ORDER_SWAPPED
+  /* Bug: the driver follows the OFFLOAD_ALGO_INFO page's order whatever the transport says. */
+  integrity_first = TRUE;
+#endif
+
+  memset(&sa, 0, sizeof sa);
+  sa.Outbound = request.Flags == OFFLOAD_OUTBOUND_SA;
+  sa.TunnelSa = request.SrcTunnelAddr != 0 || request.DestTunnelAddr != 0;
+  sa.NumSAs = (ULONG)request.NumSAs;
+  sa.EspIndex = sa.AhIndex = -1;
+
+  for (i = 0; i < sa.NumSAs; ++i) {
+    const OFFLOAD_SECURITY_ASSOCIATION *in = &request.SecAssoc[i];
+    SN_SECASSOC *element = &sa.SecAssoc[i];
+    const SN_CIPHER_ALGORITHM *cipher = NULL;
+    const SN_AUTH_ALGORITHM *auth;
+    ULONG conf_key_length, auth_key_length;
+    if (in->Operation != AUTHENTICATE && in->Operation != ENCRYPT) return NDIS_STATUS_INVALID_DATA;
+    element->Operation = in->Operation;
+    element->Spi = in->SPI;
+    if (in->Operation == AUTHENTICATE) {
+      /* [S7] an AH entry has an integrity algorithm and an all-zero ConfAlgo. */
+      if (in->ConfAlgo.algoIdentifier != 0 || in->ConfAlgo.algoKeylen != 0 || in->ConfAlgo.algoRounds != 0) {
+        return NDIS_STATUS_INVALID_DATA;
+      }
+      if (in->IntegrityAlgo.algoIdentifier == OFFLOAD_IPSEC_INTEGRITY_NONE) return NDIS_STATUS_INVALID_DATA;
+    } else {
+      cipher = SnFindCipher(in->ConfAlgo.algoIdentifier);
+      if (cipher == NULL) return NDIS_STATUS_INVALID_DATA;
+    }
+    auth = SnFindAuth(in->IntegrityAlgo.algoIdentifier);
+    if (auth == NULL) return NDIS_STATUS_INVALID_DATA;
+    auth_key_length = auth->KeyLength;
+    if (cipher != NULL && cipher->Mode == SnCipherGcm) {
+      /* A combined mode: the GCM key authenticates; the integrity slot is empty or names the
+       * GMAC of the same key size, without a key of its own (IPsec offload v2 style). */
+      if (auth->Mode != SnAuthNone && (auth->Mode != SnAuthGmac || auth->KeyLength != cipher->KeyLength)) {
+        return NDIS_STATUS_INVALID_DATA;
+      }
+      auth_key_length = 0;
+    } else if (cipher != NULL && auth->Mode == SnAuthGmac && cipher->Mode != SnCipherNull) {
+      return NDIS_STATUS_INVALID_DATA; /* RFC 4543 3: AES-GMAC ESP has no encryption */
+    }
+    if (cipher != NULL && cipher->Mode == SnCipherNull && auth->Mode == SnAuthNone) return NDIS_STATUS_INVALID_DATA;
+    conf_key_length = cipher != NULL ? cipher->KeyLength : 0u;
+    if (in->Operation == ENCRYPT && in->ConfAlgo.algoKeylen != conf_key_length) return NDIS_STATUS_INVALID_DATA;
+    if (in->IntegrityAlgo.algoKeylen != auth_key_length) return NDIS_STATUS_INVALID_DATA;
+    element->Cipher = cipher;
+    element->Auth = cipher != NULL && cipher->Mode == SnCipherGcm ? &SnAuths[0] : auth;
+    /* Each element's keys follow the previous element's; both orders are contiguous. */
+    if (key_offset + conf_key_length + auth_key_length <= request.KeyLen) {
+      conf_keys[i] = key_mat + key_offset + (integrity_first ? auth_key_length : 0u);
+      auth_keys[i] = key_mat + key_offset + (integrity_first ? 0u : conf_key_length);
+    }
+    key_offset += conf_key_length + auth_key_length;
+    if (has_extension && (extension.SaFlags[i] & IPSEC_OFFLOAD_V2_ESN_SA) != 0) {
+      element->Esn = TRUE;
+      element->SequenceNumberHighOrder = extension.SequenceNumberHighOrder[i];
+    }
+  }
+  if (key_offset != request.KeyLen) return NDIS_STATUS_INVALID_DATA;
+  /* [S7] "Only one combination ... is supported: encryption/decryption (ESP) followed by
+   * authentication (AH)." */
+  if (sa.NumSAs == 2 && !(sa.SecAssoc[0].Operation == ENCRYPT && sa.SecAssoc[1].Operation == AUTHENTICATE)) {
+    return NDIS_STATUS_NOT_SUPPORTED;
+  }
+  for (i = 0; i < sa.NumSAs; ++i) {
+    if (sa.SecAssoc[i].Operation == ENCRYPT) sa.EspIndex = (LONG)i;
+    else sa.AhIndex = (LONG)i;
+  }
+  if (!SnSaCapable(&Adapter->Reported, &sa, FALSE)) return NDIS_STATUS_NOT_SUPPORTED;
+  /* [S5] IPsec without authentication is not permitted, unless the transport enabled the
+   * encryption-only extension. */
+  if (SnUnauthenticated(&sa) && (Adapter->Enabled.Extension.Flags & SENDPATH_EXT_ENCRYPTION_ONLY_ESP) == 0) {
+    return NDIS_STATUS_NOT_SUPPORTED;
+  }
+
+  if (Adapter->LiveSas >= Adapter->SaCapacity) return NDIS_STATUS_RESOURCES;
+  for (slot = 0; slot < Adapter->SaCapacity; ++slot) {
+#ifdef SAMPLE_NIC_FAULT_SA_SLOTS_NEVER_RECLAIMED
+    /* Bug: a slot that ever held an SA is never handed out again. */
+    if (!Adapter->SaTable[slot].InUse && Adapter->SaTable[slot].OffloadHandle == NULL) break;
+#else
+    if (!Adapter->SaTable[slot].InUse) break;
+#endif
+  }
+  if (slot == Adapter->SaCapacity) return NDIS_STATUS_RESOURCES;
+
+  for (i = 0; i < sa.NumSAs; ++i) {
+    status = SnScheduleKeys(Adapter, &sa.SecAssoc[i], conf_keys[i], auth_keys[i]);
+    if (status != NDIS_STATUS_SUCCESS) {
+      SnReleaseSa(&sa);
+      return status;
+    }
+  }
+  handle = (NDIS_HANDLE)((uintptr_t)Adapter->NextSerial++ << SN_HANDLE_SLOT_BITS | slot);
+  sa.InUse = TRUE;
+  sa.OffloadHandle = handle;
+  SnReleaseSa(&Adapter->SaTable[slot]); /* the keys a deleted SA left behind */
+  Adapter->SaTable[slot] = sa;
+  ++Adapter->LiveSas;
+  memcpy((PUCHAR)Buffer + offsetof(OFFLOAD_IPSEC_ADD_SA, OffloadHandle), &handle, sizeof handle);
+  *BytesRead = header_length + request.KeyLen;
+  return NDIS_STATUS_SUCCESS;
+}
+
+static NDIS_STATUS SnDeleteSa(SN_ADAPTER *Adapter, const VOID *Buffer, ULONG Length, PULONG BytesRead, PULONG BytesNeeded) {
+  OFFLOAD_IPSEC_DELETE_SA request;
+  uintptr_t slot;
+  SN_SA *entry;
+  if (Buffer == NULL || Length < sizeof request) {
+    *BytesNeeded = (ULONG)sizeof request;
+    return NDIS_STATUS_INVALID_LENGTH;
+  }
+  memcpy(&request, Buffer, sizeof request);
+  slot = (uintptr_t)request.OffloadHandle & SN_HANDLE_SLOT_MASK;
+  if (slot >= Adapter->SaCapacity) return NDIS_STATUS_FAILURE;
+  entry = &Adapter->SaTable[slot];
+  if (!entry->InUse || entry->OffloadHandle != request.OffloadHandle) return NDIS_STATUS_FAILURE;
+  /* The slot is free from now on; its key schedules go when it is reused or the NIC halts. */
+  entry->InUse = FALSE;
+  --Adapter->LiveSas;
+  *BytesRead = (ULONG)sizeof request;
+  return NDIS_STATUS_SUCCESS;
+}
+
+/* ---- Send ----------------------------------------------------------------------------------- */
+
+/* The IV for element Index of Sa: from the host's IV source when it has one for this send,
+ * else from the NIC's own generator. */
+static BOOLEAN SnDrawIv(SN_ADAPTER *Adapter, SN_SA *Sa, ULONG Index, PUCHAR Iv, ULONG Length) {
+#ifdef SAMPLE_NIC_FAULT_SAME_IV_EVERY_PACKET
+  /* Bug: the IV register is cleared at reset and never advanced; the host IV hook is never
+   * consulted. Every packet gets the same IV. */
+  (void)Adapter;
+  (void)Sa;
+  (void)Index;
+  memset(Iv, 0, Length);
+  return TRUE;
+#else
+  if (Adapter->IvCallback != NULL &&
+      Adapter->IvCallback(Adapter->IvCallbackContext, Sa->OffloadHandle, Index, Iv, Length) != FALSE) {
+    return TRUE;
+  }
+  return SnFitsInt(Length) && RAND_bytes_ex(Adapter->LibCtx, Iv, Length, 0) == 1;
+#endif
+}
+
+/* Runs one portion's SA over the gathered frame: ESP first, then AH [S7]. */
+static NDIS_STATUS SnProcessPortion(SN_ADAPTER *Adapter, const SN_PORTION *Portion, PUCHAR Frame) {
+  static const UCHAR zeros[SN_MAX_ICV_LENGTH] = {0};
+  SN_SA *sa = Portion->Sa;
+  SN_SECASSOC *esp = SnEsp(sa);
+  SN_SECASSOC *ah = SnAh(sa);
+  UCHAR sequence_high[4];
+
+  if (esp != NULL) {
+    const ULONG iv_length = SnIvLength(esp);
+    PUCHAR iv = Frame + Portion->EspOffset + SN_ESP_HEADER;
+    PUCHAR encrypted = Frame + Portion->EspPayload;
+    const ULONG encrypted_length = Portion->EspIcv - Portion->EspPayload;
+    PUCHAR icv = Frame + Portion->EspIcv;
+    /* RFC 4303 2.2.1: with ESN the high 32 bits take part in the ICV but are not sent. */
+    ULONG high_length = esp->Esn ? 4u : 0u;
+    SnStoreBe32(sequence_high, esp->SequenceNumberHighOrder);
+#ifdef SAMPLE_NIC_FAULT_ESN_HIGH_BITS_DROPPED
+    /* Bug: the ICV engine only knows 32-bit sequence numbers. */
+    high_length = 0;
+#endif
+    if (iv_length != 0 && !SnDrawIv(Adapter, sa, (ULONG)sa->EspIndex, iv, iv_length)) return NDIS_STATUS_FAILURE;
+    if (esp->Cipher->Mode == SnCipherGcm) {
+      /* RFC 4106 5: AAD = SPI || Sequence Number, with ESN SPI || high || low. */
+      SN_PIECE aad[3];
+      aad[0].Data = Frame + Portion->EspOffset;
+      aad[0].Length = 4;
+#ifdef SAMPLE_NIC_FAULT_GCM_AAD_WITHOUT_SPI
+      /* Bug: the SPI is left out of the AAD. */
+      aad[0].Length = 0;
+#endif
+      aad[1].Data = sequence_high;
+      aad[1].Length = high_length;
+      aad[2].Data = Frame + Portion->EspOffset + 4;
+      aad[2].Length = 4;
+      if (!SnGcmSeal(esp->CipherCtx, esp->CipherSalt, iv, aad, 3, encrypted, encrypted_length, icv)) return NDIS_STATUS_FAILURE;
+    } else {
+#ifdef SAMPLE_NIC_FAULT_ESP_ICV_OVER_PLAINTEXT
+      /* Bug: the MAC engine runs ahead of the cipher and sees the plaintext. */
+      if (esp->Auth->Mode == SnAuthHmac) {
+        SN_PIECE covered[2];
+        covered[0].Data = Frame + Portion->EspOffset;
+        covered[0].Length = Portion->EspIcv - Portion->EspOffset;
+        covered[1].Data = sequence_high;
+        covered[1].Length = high_length;
+        if (!SnComputeIcv(esp, NULL, covered, 2, icv)) return NDIS_STATUS_FAILURE;
+      }
+#endif
+      if (esp->Cipher->Mode == SnCipherCbc && !SnCbcEncrypt(esp->CipherCtx, iv, encrypted, encrypted_length)) {
+        return NDIS_STATUS_FAILURE;
+      }
+      if (esp->Auth->Mode == SnAuthGmac) {
+        /* RFC 4543 3.3: AAD = SPI || Sequence Number (ESN: high || low) || IV || payload ...
+         * next header; nothing is encrypted. */
+        SN_PIECE aad[5];
+        aad[0].Data = Frame + Portion->EspOffset;
+        aad[0].Length = 4;
+        aad[1].Data = sequence_high;
+        aad[1].Length = high_length;
+        aad[2].Data = Frame + Portion->EspOffset + 4;
+        aad[2].Length = 4;
+        aad[3].Data = iv;
+        aad[3].Length = iv_length;
+        aad[4].Data = encrypted;
+        aad[4].Length = encrypted_length;
+        if (!SnComputeIcv(esp, iv, aad, 5, icv)) return NDIS_STATUS_FAILURE;
+      } else if (esp->Auth->Mode == SnAuthHmac) {
+#ifndef SAMPLE_NIC_FAULT_ESP_ICV_OVER_PLAINTEXT
+        /* RFC 4303 2.8: the ICV covers ESP header, IV and ciphertext; with ESN the high bits
+         * follow (RFC 4303 2.2.1). */
+        SN_PIECE covered[2];
+        covered[0].Data = Frame + Portion->EspOffset;
+        covered[0].Length = Portion->EspIcv - Portion->EspOffset;
+        covered[1].Data = sequence_high;
+        covered[1].Length = high_length;
+        if (!SnComputeIcv(esp, NULL, covered, 2, icv)) return NDIS_STATUS_FAILURE;
+#endif
+      }
+    }
+  }
+
+  if (ah != NULL) {
+    const ULONG iv_length = SnIvLength(ah);
+    const ULONG icv_length = SnIcvLength(ah);
+    const ULONG after_ah = Portion->AhOffset + Portion->AhLength;
+    PUCHAR iv = Frame + Portion->AhOffset + SN_AH_FIXED_HEADER;
+    UCHAR header_view[SN_IPV4_MAX_HEADER];
+    SN_PIECE covered[5];
+    ULONG high_length = ah->Esn ? 4u : 0u;
+    SnStoreBe32(sequence_high, ah->SequenceNumberHighOrder);
+#ifdef SAMPLE_NIC_FAULT_ESN_HIGH_BITS_DROPPED
+    high_length = 0;
+#endif
+    if (iv_length != 0 && !SnDrawIv(Adapter, sa, (ULONG)sa->AhIndex, iv, iv_length)) return NDIS_STATUS_FAILURE;
+    SnAhHeaderView(&Portion->Ip, header_view);
+    /* RFC 4302 3.3.3: the IPv4 header as AH sees it, AH with a zero ICV (the GMAC IV included,
+     * RFC 4543 4), the rest of the packet, then with ESN the implicit high bits (RFC 4302
+     * 2.5.1). */
+    covered[0].Data = header_view;
+    covered[0].Length = Portion->Ip.HeaderLength;
+    covered[1].Data = Frame + Portion->AhOffset;
+    covered[1].Length = SN_AH_FIXED_HEADER + iv_length;
+    covered[2].Data = zeros;
+    covered[2].Length = icv_length;
+    covered[3].Data = Frame + after_ah;
+    covered[3].Length = Portion->End - after_ah;
+    covered[4].Data = sequence_high;
+    covered[4].Length = high_length;
+    if (!SnComputeIcv(ah, iv, covered, 5, Frame + Portion->AhOffset + SN_AH_FIXED_HEADER + iv_length)) {
+      return NDIS_STATUS_FAILURE;
+    }
+  }
+  return NDIS_STATUS_SUCCESS;
+}
+
+/* DMA: the whole chain into the transmit buffer. */
+static NDIS_STATUS SnGather(SN_CHAIN_CURSOR *Cursor, PUCHAR Wire, ULONG WireSize, PULONG WireLength) {
+  if (Cursor->PacketLength > WireSize) return NDIS_STATUS_BUFFER_TOO_SHORT;
+  if (!SnCursorRead(Cursor, 0, Wire, Cursor->PacketLength)) return NDIS_STATUS_INVALID_PACKET;
+  *WireLength = Cursor->PacketLength;
+  return NDIS_STATUS_SUCCESS;
+}
+
+static NDIS_STATUS SnMiniportSend(NDIS_HANDLE MiniportAdapterContext, PNDIS_PACKET Packet, PUCHAR Wire, ULONG WireSize,
+                                  PULONG WireLength) {
+  SN_ADAPTER *adapter = (SN_ADAPTER *)MiniportAdapterContext;
+  SN_CHAIN_CURSOR cursor;
+  PNDIS_IPSEC_PACKET_INFO info;
+  NDIS_HANDLE offload_handle, next_handle;
+  SN_SA *first = NULL, *tunnel = NULL;
+  SN_IPV4 outer, inner;
+  SN_PORTION outer_portion, inner_portion;
+  ULONG l3, length = 0;
+  UCHAR ethertype[2];
+  NDIS_STATUS status;
+
+  *WireLength = 0;
+  SnCursorInit(&cursor, Packet);
+  if (cursor.PacketLength > WireSize) return NDIS_STATUS_BUFFER_TOO_SHORT;
+
+  /* The slot holds a pointer to the NDIS_IPSEC_PACKET_INFO, or NULL [S13]. */
+  info = (PNDIS_IPSEC_PACKET_INFO)NDIS_PER_PACKET_INFO_FROM_PACKET(Packet, IpSecPacketInfo);
+  offload_handle = info != NULL ? info->Transmit.OffloadHandle : NULL;
+  next_handle = info != NULL ? info->Transmit.NextOffloadHandle : NULL;
+#ifdef SAMPLE_NIC_FAULT_NEXT_HANDLE_IGNORED
+  /* Bug: NextOffloadHandle is never read; one SA per packet. */
+  next_handle = NULL;
+#endif
+  if (offload_handle == NULL) {
+    /* [S21a] a zero handle means no IPsec offload for this packet. */
+    if (next_handle != NULL) return NDIS_STATUS_INVALID_PACKET;
+    status = SnGather(&cursor, Wire, WireSize, &length);
+    if (status == NDIS_STATUS_SUCCESS) *WireLength = length;
+    return status;
+  }
+  if (!adapter->OffloadSet) return NDIS_STATUS_NOT_SUPPORTED;
+
+  status = SnResolveHandle(adapter, offload_handle, &first);
+#ifdef SAMPLE_NIC_FAULT_UNKNOWN_HANDLE_SENT_CLEAR
+  /* Bug: a handle the NIC cannot resolve is treated as "no offload" and the frame goes out as it
+   * came, in the clear. */
+  if (status != NDIS_STATUS_SUCCESS) {
+    status = SnGather(&cursor, Wire, WireSize, &length);
+    if (status == NDIS_STATUS_SUCCESS) *WireLength = length;
+    return status;
+  }
+#endif
+  if (status != NDIS_STATUS_SUCCESS) return status;
+  if (next_handle != NULL) {
+    status = SnResolveHandle(adapter, next_handle, &tunnel);
+    if (status != NDIS_STATUS_SUCCESS) return status;
+    /* [S12] OffloadHandle: the transport SA; NextOffloadHandle: the tunnel SA. */
+    if (!tunnel->TunnelSa || first->TunnelSa) return NDIS_STATUS_FAILURE;
+    if (adapter->Enabled.Task.Supported.TRANSPORT_TUNNEL_COMBINED == 0) return NDIS_STATUS_NOT_SUPPORTED;
+  }
+  if (!SnSaCapable(&adapter->Enabled, first, TRUE)) return NDIS_STATUS_NOT_SUPPORTED;
+  if (tunnel != NULL && !SnSaCapable(&adapter->Enabled, tunnel, TRUE)) return NDIS_STATUS_NOT_SUPPORTED;
+  if ((adapter->Enabled.Extension.Flags & SENDPATH_EXT_ENCRYPTION_ONLY_ESP) == 0 &&
+      (SnUnauthenticated(first) || (tunnel != NULL && SnUnauthenticated(tunnel)))) {
+    return NDIS_STATUS_NOT_SUPPORTED;
+  }
+
+  /* Framing: the EncapsulationFormat of the set says where the IPv4 header starts. */
+  l3 = adapter->EncapsulationLength;
+  if (l3 != 0) {
+    if (cursor.PacketLength < l3) return NDIS_STATUS_INVALID_PACKET;
+    if (!SnCursorRead(&cursor, 12, ethertype, 2) || SnLoadBe16(ethertype) != SN_ETHERTYPE_IPV4) {
+      return NDIS_STATUS_INVALID_PACKET;
+    }
+  }
+  status = SnParseIpv4(&cursor, l3, cursor.PacketLength, &outer);
+  if (status != NDIS_STATUS_SUCCESS) return status;
+#ifndef SAMPLE_NIC_FAULT_FRAGMENTS_OFFLOADED
+  if (outer.Fragment) return NDIS_STATUS_NOT_SUPPORTED; /* [S5] */
+#endif
+#ifndef SAMPLE_NIC_FAULT_OPTIONS_NOT_ENABLED_ACCEPTED
+  if (outer.HasOptions && adapter->Enabled.Task.Supported.V4_OPTIONS == 0) return NDIS_STATUS_NOT_SUPPORTED;
+#endif
+
+  /* The outer header belongs to the tunnel SA when there is one, else to OffloadHandle's SA. */
+  status = SnLocatePortion(&cursor, tunnel != NULL ? tunnel : first, &outer, &outer_portion);
+  if (status != NDIS_STATUS_SUCCESS) return status;
+  if (tunnel != NULL) {
+    if (outer_portion.NextHeader != SN_PROTOCOL_IPV4) return NDIS_STATUS_INVALID_PACKET;
+    status = SnParseIpv4(&cursor, outer_portion.PayloadOffset, outer_portion.PayloadEnd, &inner);
+    if (status != NDIS_STATUS_SUCCESS) return status;
+#ifndef SAMPLE_NIC_FAULT_FRAGMENTS_OFFLOADED
+    if (inner.Fragment) return NDIS_STATUS_NOT_SUPPORTED;
+#endif
+#ifndef SAMPLE_NIC_FAULT_OPTIONS_NOT_ENABLED_ACCEPTED
+    if (inner.HasOptions && adapter->Enabled.Task.Supported.V4_OPTIONS == 0) return NDIS_STATUS_NOT_SUPPORTED;
+#endif
+    status = SnLocatePortion(&cursor, first, &inner, &inner_portion);
+    if (status != NDIS_STATUS_SUCCESS) return status;
+  }
+
+  /* Everything checked: gather and transform. */
+  status = SnGather(&cursor, Wire, WireSize, &length);
+  if (status != NDIS_STATUS_SUCCESS) return status;
+#ifdef SAMPLE_NIC_FAULT_TUNNEL_BEFORE_TRANSPORT
+  /* Bug: the outer (tunnel) portion is processed first, the inner one after it. */
+  status = SnProcessPortion(adapter, &outer_portion, Wire);
+  if (status == NDIS_STATUS_SUCCESS && tunnel != NULL) status = SnProcessPortion(adapter, &inner_portion, Wire);
+#else
+  /* [S1] the transport portion first, then the tunnel portion over it. */
+  status = tunnel != NULL ? SnProcessPortion(adapter, &inner_portion, Wire) : NDIS_STATUS_SUCCESS;
+  if (status == NDIS_STATUS_SUCCESS) status = SnProcessPortion(adapter, &outer_portion, Wire);
+#endif
+  if (status != NDIS_STATUS_SUCCESS) return status;
+  *WireLength = length;
+  return NDIS_STATUS_SUCCESS;
+}
+
+/* ---- Miniport entry points ------------------------------------------------------------------- */
+static VOID SnHalt(NDIS_HANDLE MiniportAdapterContext) {
+  SN_ADAPTER *adapter = (SN_ADAPTER *)MiniportAdapterContext;
+  ULONG i;
+  if (adapter == NULL) return;
+  if (adapter->SaTable != NULL) {
+    for (i = 0; i < adapter->SaCapacity; ++i) SnReleaseSa(&adapter->SaTable[i]);
+    free(adapter->SaTable);
+  }
+  for (i = 0; i < SN_COUNT_OF(adapter->Ciphers); ++i) EVP_CIPHER_free(adapter->Ciphers[i]);
+  EVP_MAC_free(adapter->Hmac);
+  if (adapter->LegacyProvider != NULL) OSSL_PROVIDER_unload(adapter->LegacyProvider);
+  if (adapter->DefaultProvider != NULL) OSSL_PROVIDER_unload(adapter->DefaultProvider);
+  OSSL_LIB_CTX_free(adapter->LibCtx);
+  free(adapter);
+}
+
+/* "sa_capacity=N" and nothing else. */
+static NDIS_STATUS SnParseOptions(const char *Options, ULONG *SaCapacity) {
+  const char *p = Options != NULL ? Options : "";
+  static const char key[] = "sa_capacity=";
+  while (*p != '\0') {
+    const char *end = strchr(p, ',');
+    const size_t length = end != NULL ? (size_t)(end - p) : strlen(p);
+    if (length >= sizeof key - 1 && strncmp(p, key, sizeof key - 1) == 0) {
+      unsigned long value = 0;
+      size_t i;
+      if (length == sizeof key - 1) return NDIS_STATUS_INVALID_DATA;
+      for (i = sizeof key - 1; i < length; ++i) {
+        if (p[i] < '0' || p[i] > '9' || value > SN_MAX_SA_CAPACITY) return NDIS_STATUS_INVALID_DATA;
+        value = value * 10u + (unsigned long)(p[i] - '0');
+      }
+      if (value == 0 || value > SN_MAX_SA_CAPACITY) return NDIS_STATUS_INVALID_DATA;
+      *SaCapacity = (ULONG)value;
+    } else if (length != 0) {
+      return NDIS_STATUS_NOT_SUPPORTED;
+    }
+    p += length;
+    if (*p == ',') ++p;
+  }
+  return NDIS_STATUS_SUCCESS;
+}
+
+static NDIS_STATUS SnInitialize(const char *Options, NDIS_HANDLE *MiniportAdapterContext) {
+  SN_ADAPTER *adapter;
+  ULONG capacity = SN_DEFAULT_SA_CAPACITY, i;
+  NDIS_STATUS status;
+  *MiniportAdapterContext = NULL;
+  status = SnParseOptions(Options, &capacity);
+  if (status != NDIS_STATUS_SUCCESS) return status;
+  adapter = (SN_ADAPTER *)calloc(1, sizeof *adapter);
+  if (adapter == NULL) return NDIS_STATUS_RESOURCES;
+  adapter->SaCapacity = capacity;
+  adapter->NextSerial = 1;
+  adapter->SaTable = (SN_SA *)calloc(capacity, sizeof(SN_SA));
+  /* A library context of the NIC's own: the host's OpenSSL configuration stays untouched. */
+  adapter->LibCtx = OSSL_LIB_CTX_new();
+  if (adapter->SaTable == NULL || adapter->LibCtx == NULL) {
+    SnHalt(adapter);
+    return NDIS_STATUS_RESOURCES;
+  }
+  adapter->DefaultProvider = OSSL_PROVIDER_load(adapter->LibCtx, "default");
+  adapter->LegacyProvider = OSSL_PROVIDER_load(adapter->LibCtx, "legacy");
+  adapter->Hmac = EVP_MAC_fetch(adapter->LibCtx, "HMAC", NULL);
+  for (i = 0; i < SN_COUNT_OF(SnCiphers); ++i) {
+    if (SnCiphers[i].EvpName != NULL) adapter->Ciphers[i] = EVP_CIPHER_fetch(adapter->LibCtx, SnCiphers[i].EvpName, NULL);
+    if (adapter->Ciphers[i] == NULL && SnCiphers[i].Mode != SnCipherNull && i != SN_CIPHER_DES_INDEX) {
+      SnHalt(adapter);
+      return NDIS_STATUS_FAILURE;
+    }
+  }
+  if (adapter->DefaultProvider == NULL || adapter->Hmac == NULL) {
+    SnHalt(adapter);
+    return NDIS_STATUS_FAILURE;
+  }
+  SnFullCapabilities(adapter, &adapter->Reported);
+  *MiniportAdapterContext = adapter;
+  return NDIS_STATUS_SUCCESS;
+}
+
+static NDIS_STATUS SnQueryInformation(NDIS_HANDLE MiniportAdapterContext, NDIS_OID Oid, PVOID InformationBuffer,
+                                      ULONG InformationBufferLength, PULONG BytesWritten, PULONG BytesNeeded) {
+  SN_ADAPTER *adapter = (SN_ADAPTER *)MiniportAdapterContext;
+  *BytesWritten = 0;
+  *BytesNeeded = 0;
+  if (Oid == OID_TCP_TASK_OFFLOAD) {
+    return SnQueryTaskOffload(adapter, InformationBuffer, InformationBufferLength, BytesWritten, BytesNeeded);
+  }
+  return NDIS_STATUS_INVALID_OID;
+}
+
+static NDIS_STATUS SnSetInformation(NDIS_HANDLE MiniportAdapterContext, NDIS_OID Oid, PVOID InformationBuffer,
+                                    ULONG InformationBufferLength, PULONG BytesRead, PULONG BytesNeeded) {
+  SN_ADAPTER *adapter = (SN_ADAPTER *)MiniportAdapterContext;
+  *BytesRead = 0;
+  *BytesNeeded = 0;
+  switch (Oid) {
+    case OID_TCP_TASK_OFFLOAD:
+      return SnSetTaskOffload(adapter, InformationBuffer, InformationBufferLength, BytesRead, BytesNeeded);
+    case OID_TCP_TASK_IPSEC_ADD_SA:
+      return SnAddSa(adapter, InformationBuffer, InformationBufferLength, BytesRead, BytesNeeded);
+    case OID_TCP_TASK_IPSEC_DELETE_SA:
+      return SnDeleteSa(adapter, InformationBuffer, InformationBufferLength, BytesRead, BytesNeeded);
+    case OID_SENDPATH_IPSEC_ADD_SA_EXTENSION:
+      if (InformationBuffer == NULL || InformationBufferLength < sizeof(SENDPATH_ADD_SA_EXTENSION)) {
+        *BytesNeeded = (ULONG)sizeof(SENDPATH_ADD_SA_EXTENSION);
+        return NDIS_STATUS_INVALID_LENGTH;
+      }
+      memcpy(&adapter->PendingExtension, InformationBuffer, sizeof adapter->PendingExtension);
+      adapter->PendingExtensionValid = TRUE;
+      *BytesRead = (ULONG)sizeof(SENDPATH_ADD_SA_EXTENSION);
+      return NDIS_STATUS_SUCCESS;
+    default:
+      return NDIS_STATUS_INVALID_OID;
+  }
+}
+
+static VOID SnSetIvCallback(NDIS_HANDLE MiniportAdapterContext, SENDPATH_IV_CALLBACK Callback, PVOID CallbackContext) {
+  SN_ADAPTER *adapter = (SN_ADAPTER *)MiniportAdapterContext;
+  adapter->IvCallback = Callback;
+  adapter->IvCallbackContext = CallbackContext;
+}
+
+static const SENDPATH_CANDIDATE_ENTRY SnEntry = {
+    SENDPATH_CANDIDATE_ABI_VERSION,
+    (ULONG)sizeof(SENDPATH_CANDIDATE_ENTRY),
+    "sendpath-sample-nic",
+    "1.0 (" SAMPLE_NIC_VARIANT ")",
+    SnInitialize,
+    SnHalt,
+    SnQueryInformation,
+    SnSetInformation,
+    SnMiniportSend,
+    SnSetIvCallback,
+};
+
+SN_EXPORT const SENDPATH_CANDIDATE_ENTRY *SendpathCandidateEntry(void) { return &SnEntry; }
