@@ -6,7 +6,6 @@
 #include <openssl/evp.h>
 #include <openssl/provider.h>
 
-#include <mutex>
 #include <vector>
 
 namespace sendpath::report {
@@ -29,17 +28,27 @@ using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter>;
 using MacPtr = std::unique_ptr<EVP_MAC, MacDeleter>;
 using MacCtxPtr = std::unique_ptr<EVP_MAC_CTX, MacCtxDeleter>;
 
-bool g_des_available = false;
-
 // DES-CBC lives in OpenSSL 3's legacy provider. Loading any provider explicitly stops the default
-// one from loading implicitly, so both are loaded, once per process.
-void LoadProviders() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    OSSL_PROVIDER_load(nullptr, "default");
-    g_des_available = OSSL_PROVIDER_load(nullptr, "legacy") != nullptr;
+// one from loading implicitly, so both are loaded, once per process, and unloaded at exit.
+struct Providers {
+  OSSL_PROVIDER* default_provider = nullptr;
+  OSSL_PROVIDER* legacy_provider = nullptr;
+  Providers() {
+    default_provider = OSSL_PROVIDER_load(nullptr, "default");
+    legacy_provider = OSSL_PROVIDER_load(nullptr, "legacy");
     ERR_clear_error();
-  });
+  }
+  ~Providers() {
+    if (legacy_provider != nullptr) OSSL_PROVIDER_unload(legacy_provider);
+    if (default_provider != nullptr) OSSL_PROVIDER_unload(default_provider);
+  }
+  Providers(const Providers&) = delete;
+  Providers& operator=(const Providers&) = delete;
+};
+
+const Providers& LoadProviders() {
+  static const Providers providers;  // thread-safe initialisation
+  return providers;
 }
 
 std::string OpenSslError() {
@@ -55,10 +64,7 @@ int ToInt(std::size_t value) { return static_cast<int>(value); }
 
 }  // namespace
 
-bool DesAvailable() {
-  LoadProviders();
-  return g_des_available;
-}
+bool DesAvailable() { return LoadProviders().legacy_provider != nullptr; }
 
 struct SaCrypto::State {
   CipherAlgorithm cipher_algorithm = CipherAlgorithm::kNull;
