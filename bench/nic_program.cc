@@ -3,7 +3,10 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include <pthread.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 #include "bench/framing.h"
@@ -83,13 +86,28 @@ bool CounterIvSource::NextIv(NDIS_HANDLE, unsigned, nic::MutableByteSpan iv) {
   return true;
 }
 
+namespace {
+
+// Incremented in every child after fork(): a pool filled under another generation is stale.
+std::atomic<std::uint64_t> fork_generation{0};
+void CountFork() { fork_generation.fetch_add(1, std::memory_order_relaxed); }
+
+}  // namespace
+
+PooledRandomIvSource::PooledRandomIvSource() {
+  static const int registered = pthread_atfork(nullptr, nullptr, CountFork);
+  (void)registered;
+}
+
 PooledRandomIvSource::~PooledRandomIvSource() { OPENSSL_cleanse(pool_.data(), pool_.size()); }
 
 bool PooledRandomIvSource::NextIv(NDIS_HANDLE, unsigned, nic::MutableByteSpan iv) {
   if (iv.size() > kPoolBytes) return false;
-  if (kPoolBytes - used_ < iv.size()) {
+  const std::uint64_t generation = fork_generation.load(std::memory_order_relaxed);
+  if (kPoolBytes - used_ < iv.size() || generation != fork_generation_) {
     if (RAND_bytes(pool_.data(), static_cast<int>(kPoolBytes)) != 1) return false;
     used_ = 0;
+    fork_generation_ = generation;
   }
   std::memcpy(iv.data(), pool_.data() + used_, iv.size());
   used_ += iv.size();

@@ -35,12 +35,14 @@ class CounterIvSource final : public nic::IvSource {
 // Random IVs drawn from OpenSSL's DRBG in batches: one RAND_bytes call per `pool_bytes`
 // instead of one per IV. The bytes are the same DRBG output RandomIvSource would get, so the
 // IVs are as unpredictable (RFC 3602 2.1, RFC 4303 3.2) and, for GCM/GMAC, as unlikely to
-// repeat; only the per-call cost of the DRBG is amortised. The pool is cleansed when the source
-// goes. This is the IV source the bench proposes for the NIC (see bench/README.md).
+// repeat; only the per-call cost of the DRBG is amortised. A pool filled before a fork() is
+// dropped in the child (OpenSSL reseeds its DRBG there; a copied pool would give parent and child
+// the same IVs, a GCM nonce reuse). The pool is cleansed when the source goes. This is the IV
+// source the bench proposes for the NIC (see bench/README.md).
 class PooledRandomIvSource final : public nic::IvSource {
  public:
   static constexpr std::size_t kPoolBytes = 4096;
-  PooledRandomIvSource() = default;
+  PooledRandomIvSource();
   ~PooledRandomIvSource() override;
   PooledRandomIvSource(const PooledRandomIvSource&) = delete;
   PooledRandomIvSource& operator=(const PooledRandomIvSource&) = delete;
@@ -49,6 +51,7 @@ class PooledRandomIvSource final : public nic::IvSource {
  private:
   std::array<std::uint8_t, kPoolBytes> pool_{};
   std::size_t used_ = kPoolBytes;  // empty until the first IV
+  std::uint64_t fork_generation_ = 0;  // of the process that filled the pool
 };
 
 }  // namespace sendpath::bench

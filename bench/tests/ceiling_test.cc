@@ -2,6 +2,8 @@
 // produce the same frame, byte for byte, for every case and size. Where the reports library is
 // built, the receive side (an independent implementation) must also verify the ceiling's frames.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -270,6 +272,35 @@ TEST(IvSources, PooledRandomIvsDoNotRepeatAcrossRefills) {
   }
   Bytes too_long(PooledRandomIvSource::kPoolBytes + 1);
   EXPECT_FALSE(ivs.NextIv(nullptr, 0, too_long));
+}
+
+// A child of fork() must not hand out the parent's pooled bytes: with the same SA key on both
+// sides that would be a GCM nonce reuse.
+TEST(IvSources, PooledRandomIvsDifferBetweenParentAndForkedChild) {
+  PooledRandomIvSource ivs;
+  Bytes first(16);
+  ASSERT_TRUE(ivs.NextIv(nullptr, 0, first));  // the pool is now filled
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    Bytes iv(16);
+    const bool ok = ivs.NextIv(nullptr, 0, iv);
+    const ssize_t written = ok ? ::write(fds[1], iv.data(), iv.size()) : -1;
+    ::_exit(written == 16 ? 0 : 1);
+  }
+  ::close(fds[1]);
+  Bytes from_child(16);
+  const ssize_t got = ::read(fds[0], from_child.data(), from_child.size());
+  ::close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ASSERT_EQ(got, 16);
+  Bytes from_parent(16);
+  ASSERT_TRUE(ivs.NextIv(nullptr, 0, from_parent));
+  EXPECT_NE(from_child, from_parent);
 }
 
 }  // namespace
