@@ -25,7 +25,7 @@ std::size_t Store(const std::vector<std::uint8_t>& bytes, std::uint8_t* data, st
 extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t size, std::size_t max_size,
                                                unsigned int seed) {
   std::minstd_rand random(seed);
-  if (random() % 10 == 0) return LLVMFuzzerMutate(data, size, max_size);
+  if (random() % 20 == 0) return LLVMFuzzerMutate(data, size, max_size);
   sendpath::fuzz::Script script = sendpath::fuzz::DecodeScript(std::span<const std::uint8_t>(data, size));
   const unsigned rounds = 1 + static_cast<unsigned>(random() % 3);
   for (unsigned i = 0; i < rounds; ++i) sendpath::fuzz::MutateScript(script, random);

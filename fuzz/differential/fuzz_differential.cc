@@ -9,6 +9,7 @@
 //                                                          beside this executable
 // Options after the path go to the candidate's Create (default "sa_capacity=8"); the reference
 // NIC is given the same sa_capacity, so that SA-table exhaustion is compared too.
+#include "fuzz/common/driver.h"
 #include "fuzz/common/framing.h"
 #include "fuzz/common/programming.h"
 #include "fuzz/common/script.h"
@@ -21,6 +22,8 @@
 
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -32,7 +35,6 @@
 namespace {
 
 using namespace sendpath;
-using fuzz::HandleKind;
 
 struct Candidate {
   std::string name;     // for signatures: "sample_nic", "faulty_same_iv_every_packet", "reference_candidate"
@@ -41,24 +43,14 @@ struct Candidate {
   std::size_t sa_capacity = 8;
 };
 
-// One NIC's view of the script: its OffloadHandles per SA.
-struct Side {
-  std::unique_ptr<harness::Candidate> nic;
-  harness::CandidateIdentity identity;
-  nic::Capabilities reported;
-  std::vector<NDIS_HANDLE> handles;  // per SA; the never-issued value where ADD_SA failed
-  std::vector<bool> added;
-  NDIS_HANDLE never_issued = nullptr;
-};
-
 struct Context {
   Candidate candidate;
-  Side reference;
-  Side tested;
+  std::unique_ptr<fuzz::Driver> reference;
+  std::unique_ptr<fuzz::Driver> tested;
   nic::Capabilities common;  // what both report: the sets enable (part of) it
 };
 
-constexpr std::size_t kNoIv = static_cast<std::size_t>(-1);  // also "no inner SA"
+constexpr std::size_t kNoSa = static_cast<std::size_t>(-1);
 
 const fuzz::Script* g_script = nullptr;
 std::size_t g_send = 0;
@@ -107,23 +99,17 @@ Candidate CandidateFromEnvironment() {
   }
   // libsendpath_faulty_x.so -> faulty_x
   std::string name = std::filesystem::path(candidate.path).stem().string();
-  for (const char* prefix : {"lib", "sendpath_"}) {
-    if (name.rfind(prefix, 0) == 0) name.erase(0, std::string(prefix).size());
+  for (const std::string prefix : {"lib", "sendpath_"}) {
+    if (name.rfind(prefix, 0) == 0) name.erase(0, prefix.size());
   }
   candidate.name = name.empty() ? "candidate" : name;
   return candidate;
 }
 
-Side Start(std::unique_ptr<harness::Candidate> nic, const char* what) {
-  Side side;
-  side.nic = std::move(nic);
-  auto identity = side.nic->Start();
-  if (!identity) Fatal(std::string(what) + " does not start: " + identity.error().reason);
-  side.identity = *identity;
-  auto reported = side.nic->QueryCapabilities();
-  if (!reported) Fatal(std::string(what) + " capability query failed: " + reported.error().reason);
-  side.reported = *reported;
-  return side;
+std::unique_ptr<fuzz::Driver> Start(std::unique_ptr<harness::Candidate> candidate, const std::string& what) {
+  auto driver = std::make_unique<fuzz::Driver>(std::move(candidate));
+  if (const std::string error = driver->Start(); !error.empty()) Fatal(what + " " + error);
+  return driver;
 }
 
 Context& Get() {
@@ -134,92 +120,42 @@ Context& Get() {
     options.sa_capacity = made.candidate.sa_capacity;
     made.reference = Start(std::make_unique<harness::ReferenceCandidate>(options), "the reference NIC");
     made.tested = Start(std::make_unique<harness::AbiCandidate>(made.candidate.path, made.candidate.options),
-                        made.candidate.path.c_str());
-    for (const std::string& name : vectors::AllCapabilityNames()) {
-      if (vectors::HasCapability(made.reference.reported.task, made.reference.reported.extension, name) &&
-          vectors::HasCapability(made.tested.reported.task, made.tested.reported.extension, name)) {
-        vectors::SetCapability(made.common.task, made.common.extension, name);
-      }
-    }
+                        made.candidate.path);
+    made.common = fuzz::CommonCapabilities(made.reference->reported(), made.tested->reported());
     std::fprintf(stderr, "fuzz_differential: %s (%s) against the reference NIC, IVs %s\n", made.candidate.path.c_str(),
-                 made.tested.identity.Describe().c_str(),
-                 made.tested.identity.iv_injection ? "injected (byte-exact)" : "its own (decrypt and verify)");
+                 made.tested->identity().Describe().c_str(),
+                 made.tested->identity().iv_injection ? "injected (byte-exact)" : "its own (decrypt and verify)");
     return made;
   }();
   return context;
 }
 
 // Both outcomes of one operation must agree.
-NDIS_STATUS Compare(const Context& context, const std::string& operation, const harness::Outcome<NDIS_STATUS>& expected,
-                    const harness::Outcome<NDIS_STATUS>& actual) {
+void Compare(const Context& context, const std::string& operation, const harness::Outcome<NDIS_STATUS>& expected,
+             const harness::Outcome<NDIS_STATUS>& actual) {
   if (!expected) Fatal("the reference NIC failed " + operation + ": " + expected.error().reason);
   if (!actual) Finding(context, operation, "candidate-error", actual.error().reason);
   if (*expected != *actual) {
     Finding(context, operation, "status", "expected " + StatusText(*expected) + ", candidate " + StatusText(*actual));
   }
-  return *actual;
 }
 
-void AddSa(Context& context, const std::string& operation, const vectors::SaSpec& spec,
-           const vectors::AddSaRequest& built, NDIS_HANDLE handles[2]) {
-  harness::AddSaRequest request;
-  request.spec = &spec;
-  request.buffer = built.buffer;
-  request.extension = built.extension;
-  const auto expected = context.reference.nic->AddSa(request);
-  const auto actual = context.tested.nic->AddSa(request);
+// ADD_SA on both; the handles each returned (nullptr where it failed).
+std::pair<NDIS_HANDLE, NDIS_HANDLE> AddSa(Context& context, const std::string& operation, const vectors::SaSpec& spec,
+                                          const vectors::AddSaRequest& built) {
+  const harness::AddSaRequest request = fuzz::MakeAddSaRequest(spec, built);
+  const auto expected = context.reference->candidate().AddSa(request);
+  const auto actual = context.tested->candidate().AddSa(request);
   if (!expected) Fatal("the reference NIC failed " + operation + ": " + expected.error().reason);
   if (!actual) Finding(context, operation, "candidate-error", actual.error().reason);
   Compare(context, operation, expected->status, actual->status);
   if (actual->status == NDIS_STATUS_SUCCESS && actual->handle == nullptr) {
     Finding(context, operation, "null-handle", "ADD_SA succeeded with OffloadHandle 0");
   }
-  handles[0] = expected->status == NDIS_STATUS_SUCCESS ? expected->handle : nullptr;
-  handles[1] = actual->status == NDIS_STATUS_SUCCESS ? actual->handle : nullptr;
+  return {expected->status == NDIS_STATUS_SUCCESS ? expected->handle : nullptr,
+          actual->status == NDIS_STATUS_SUCCESS ? actual->handle : nullptr};
 }
 
-NDIS_HANDLE Resolve(const Side& side, const fuzz::HandleRef& ref) {
-  switch (ref.kind) {
-    case HandleKind::kZero: return nullptr;
-    case HandleKind::kSa: return ref.sa < side.handles.size() ? side.handles[ref.sa] : side.never_issued;
-    default: return side.never_issued;
-  }
-}
-
-harness::SendRequest Request(const Side& side, const fuzz::Script& script, std::size_t index,
-                             const fuzz::Programming& programming, std::span<const std::uint8_t> frame,
-                             const std::vector<std::size_t>& cuts) {
-  const fuzz::SendDef& send = script.sends[index];
-  harness::SendRequest request;
-  request.frame = frame;
-  request.split = cuts;
-  if (send.has_info) {
-    NDIS_IPSEC_PACKET_INFO info{};
-    info.Transmit.OffloadHandle = Resolve(side, send.offload);
-    info.Transmit.NextOffloadHandle = Resolve(side, send.next);
-    request.info = info;
-  }
-  // The IVs of the SAs the handles name, element by element: the same bytes for both NICs.
-  for (const fuzz::HandleRef* ref : {&send.offload, &send.next}) {
-    std::size_t sa = 0;
-    if (!fuzz::SaIndexOf(*ref, programming.framing.size(), sa) || !side.added[sa]) continue;
-    harness::IvInjection injection;
-    injection.handle = side.handles[sa];
-    const fuzz::SaFraming& framing = programming.framing[sa];
-    unsigned element = 0;
-    for (const std::size_t length : {framing.HasEsp() ? framing.esp_iv : kNoIv, framing.HasAh() ? framing.ah_iv : kNoIv}) {
-      if (length == kNoIv) continue;
-      if (length > 0) {
-        harness::Bytes iv(length);
-        fuzz::DeriveIv(script.iv_seed, index, sa, element, iv);
-        injection.ivs.push_back(std::move(iv));
-      }
-      ++element;
-    }
-    request.ivs.push_back(std::move(injection));
-  }
-  return request;
-}
 void RunSend(Context& context, const fuzz::Script& script, std::size_t index, const fuzz::Programming& programming,
              fuzz::CheckTables& tables) {
   static fuzz::FrameBuilder builder;
@@ -231,8 +167,8 @@ void RunSend(Context& context, const fuzz::Script& script, std::size_t index, co
   builder.Build(script.setup, programming.framing, send, frame, layout);
   fuzz::FrameBuilder::Cuts(send, layout, frame.size(), cuts);
 
-  const auto expected = context.reference.nic->Send(Request(context.reference, script, index, programming, frame, cuts));
-  const auto actual = context.tested.nic->Send(Request(context.tested, script, index, programming, frame, cuts));
+  const auto expected = context.reference->candidate().Send(context.reference->Request(script, index, programming, frame, cuts));
+  const auto actual = context.tested->candidate().Send(context.tested->Request(script, index, programming, frame, cuts));
   if (!expected) Fatal("the reference NIC failed a send: " + expected.error().reason);
   if (!actual) Finding(context, "send", "candidate-error", actual.error().reason);
   if (actual->status != NDIS_STATUS_SUCCESS && actual->frame && !actual->frame->empty()) {
@@ -255,14 +191,14 @@ void RunSend(Context& context, const fuzz::Script& script, std::size_t index, co
   std::size_t first = 0, second = 0;
   const bool tunnelled = fuzz::SaIndexOf(send.next, programming.specs.size(), second);
   const bool has_first = fuzz::SaIndexOf(send.offload, programming.specs.size(), first);
-  report::SaTable* table = has_first ? tables.Get(programming, tunnelled ? second : first, tunnelled ? first : kNoIv) : nullptr;
+  report::SaTable* table = has_first ? tables.Get(programming, tunnelled ? second : first, tunnelled ? first : kNoSa) : nullptr;
   report::DiffOptions options;
-  options.ivs_dont_care = !context.tested.identity.iv_injection;
+  options.ivs_dont_care = !context.tested->identity().iv_injection;
   report::FrameDiffer differ(table, options);
   const auto link = script.setup.ethernet ? report::LinkType::kEthernet : report::LinkType::kRawIp;
   const report::FrameComparison& comparison = differ.Compare(want, got, link);
   if (comparison.equivalent) {
-    if (context.tested.identity.iv_injection) {
+    if (context.tested->identity().iv_injection) {
       Finding(context, "send", "bytes", "frames differ but the field diff finds them equivalent");
     }
     return;
@@ -273,50 +209,47 @@ void RunSend(Context& context, const fuzz::Script& script, std::size_t index, co
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  // OpenSSL and the reference NIC's providers first: their exit-time cleanup then runs after the
+  // destructors of the statics below, which still hold EVP objects.
+  static const bool openssl_ready = OPENSSL_init_crypto(0, nullptr) == 1 && nic::FullCapabilities().task.V4ESP.Send != 0;
+  (void)openssl_ready;
   Context& context = Get();
   const fuzz::Script script = fuzz::DecodeScript(std::span<const std::uint8_t>(data, size));
   g_script = &script;
   g_send = 0;
-  for (Side* side : {&context.reference, &context.tested}) {
-    auto reset = side->nic->Reset();
+  for (fuzz::Driver* driver : {context.reference.get(), context.tested.get()}) {
+    auto reset = driver->candidate().Reset();
     if (!reset) Finding(context, "reset", "candidate-error", reset.error().reason);
-    side->handles.clear();
-    side->added.clear();
+    driver->Forget();
   }
+  harness::Candidate& reference = context.reference->candidate();
+  harness::Candidate& tested = context.tested->candidate();
   const fuzz::Programming programming = fuzz::Program(script.setup, context.common);
-  Compare(context, "set", context.reference.nic->Set(programming.encapsulation, programming.enable),
-          context.tested.nic->Set(programming.encapsulation, programming.enable));
+  Compare(context, "set", reference.Set(programming.encapsulation, programming.enable),
+          tested.Set(programming.encapsulation, programming.enable));
   if (script.setup.second_set) {
-    Compare(context, "second_set", context.reference.nic->Set(programming.encapsulation, programming.enable),
-            context.tested.nic->Set(programming.encapsulation, programming.enable));
+    Compare(context, "second_set", reference.Set(programming.encapsulation, programming.enable),
+            tested.Set(programming.encapsulation, programming.enable));
   }
   // Deleted SAs' slots must come back: ADD_SA + DELETE_SA cycles of a plain ESP SA.
   const vectors::SaSpec churn_spec = fuzz::MakeSaSpec(fuzz::SaDef{}, 0);
   const vectors::AddSaRequest churn_request = vectors::BuildAddSaRequest(churn_spec);
   for (unsigned cycle = 0; cycle < script.setup.churn; ++cycle) {
-    NDIS_HANDLE handles[2];
-    AddSa(context, "churn_add_sa", churn_spec, churn_request, handles);
-    if (handles[0] == nullptr) break;
-    Compare(context, "churn_delete_sa", context.reference.nic->DeleteSa(handles[0]), context.tested.nic->DeleteSa(handles[1]));
+    const auto [expected, actual] = AddSa(context, "churn_add_sa", churn_spec, churn_request);
+    if (expected == nullptr) break;
+    Compare(context, "churn_delete_sa", reference.DeleteSa(expected), tested.DeleteSa(actual));
   }
   for (std::size_t i = 0; i < programming.specs.size(); ++i) {
-    NDIS_HANDLE handles[2];
-    AddSa(context, "add_sa", programming.specs[i], programming.requests[i], handles);
-    context.reference.handles.push_back(handles[0]);
-    context.reference.added.push_back(handles[0] != nullptr);
-    context.tested.handles.push_back(handles[1]);
-    context.tested.added.push_back(handles[1] != nullptr);
+    const auto [expected, actual] = AddSa(context, "add_sa", programming.specs[i], programming.requests[i]);
+    context.reference->Record(expected);
+    context.tested->Record(actual);
   }
-  for (Side* side : {&context.reference, &context.tested}) {
-    side->never_issued = fuzz::NeverIssuedHandle(side->handles);
-    for (std::size_t i = 0; i < side->handles.size(); ++i) {
-      if (!side->added[i]) side->handles[i] = side->never_issued;
-    }
-  }
+  context.reference->Seal();
+  context.tested->Seal();
   for (std::size_t i = 0; i < script.setup.sas.size(); ++i) {
-    if (script.setup.sas[i].deleted && context.reference.added[i]) {
-      Compare(context, "delete_sa", context.reference.nic->DeleteSa(context.reference.handles[i]),
-              context.tested.nic->DeleteSa(context.tested.handles[i]));
+    if (script.setup.sas[i].deleted && context.reference->added(i)) {
+      Compare(context, "delete_sa", reference.DeleteSa(context.reference->handle(i)),
+              tested.DeleteSa(context.tested->handle(i)));
     }
   }
   fuzz::CheckTables tables;

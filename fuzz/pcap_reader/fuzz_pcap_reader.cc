@@ -12,6 +12,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -75,6 +77,10 @@ report::SaTable& SeedSas() {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  // OpenSSL and the reference NIC's providers first: their exit-time cleanup then runs after the
+  // destructors of the statics below, which still hold EVP objects.
+  static const bool openssl_ready = OPENSSL_init_crypto(0, nullptr) == 1 && nic::FullCapabilities().task.V4ESP.Send != 0;
+  (void)openssl_ready;
   static MemoryFile file;
   static report::CheckResult check;
   static report::Dissection dissection;
