@@ -47,7 +47,10 @@ class MisbehavingCandidate final : public Candidate {
   Outcome<AddSaReply> AddSa(const AddSaRequest& request) override { return inner_.AddSa(request); }
   Outcome<NDIS_STATUS> DeleteSa(NDIS_HANDLE handle) override { return inner_.DeleteSa(handle); }
   Outcome<SendReply> Send(const SendRequest& request) override {
-    if (Hits(mode_.crash_on, request)) std::raise(SIGSEGV);
+    if (Hits(mode_.crash_on, request)) {
+      std::signal(SIGSEGV, SIG_DFL);  // die by the signal even under a sanitizer's handler
+      std::raise(SIGSEGV);
+    }
     if (Hits(mode_.hang_on, request)) {
       for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
     }
@@ -56,7 +59,7 @@ class MisbehavingCandidate final : public Candidate {
       std::fflush(stdout);
       return CandidateError{"garbage sent"};  // Serve answers this too; the harness has already given up
     }
-    if (Hits(mode_.exit_on, request)) std::exit(7);
+    if (Hits(mode_.exit_on, request)) std::_Exit(7);  // no cleanup, as a process that dies mid-request
     SendRequest changed = request;
     if (mode_.own_ivs) changed.ivs.clear();
     if (mode_.constant_ivs) {
