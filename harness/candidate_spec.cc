@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
@@ -98,6 +99,7 @@ FactoryResult MakeCandidateFactory(const std::string& spec, const SpecOptions& o
     const std::string library = path.find('/') == std::string::npos ? "./" + path : path;
     factory->options.argv = {host, library, comma == std::string::npos ? std::string() : rest.substr(comma + 1)};
     factory->options.request_timeout = options.request_timeout;
+    factory->options.start_timeout = std::max(factory->options.start_timeout, options.request_timeout);
     result.factory = std::move(factory);
   } else if (StartsWith(spec, "exec:")) {
     auto words = SplitCommand(spec.substr(5));
@@ -112,6 +114,7 @@ FactoryResult MakeCandidateFactory(const std::string& spec, const SpecOptions& o
     auto factory = std::make_unique<ExecFactory>();
     factory->options.argv = std::move(*words);
     factory->options.request_timeout = options.request_timeout;
+    factory->options.start_timeout = std::max(factory->options.start_timeout, options.request_timeout);
     result.factory = std::move(factory);
   } else if (StartsWith(spec, "pcap:")) {
     const std::string rest = spec.substr(5);

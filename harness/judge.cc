@@ -1,5 +1,7 @@
 #include "harness/judge.h"
 
+#include "harness/protocol.h"
+
 #include <reports/diff.h>
 #include <vectors/loader/vector_loader.h>
 
@@ -74,13 +76,7 @@ std::string Ipv4Field(std::size_t at) {
 
 }  // namespace
 
-std::string StatusText(NDIS_STATUS status) {
-  const std::string_view name = vectors::StatusName(status);
-  if (!name.empty()) return std::string(name);
-  char text[16];
-  std::snprintf(text, sizeof text, "0x%08" PRIX32, static_cast<std::uint32_t>(status));
-  return text;
-}
+std::string StatusText(NDIS_STATUS status) { return protocol::StatusToJson(status); }
 
 SendJudge::SendJudge(const vectors::Vector& vector)
     : vector_(vector),

@@ -29,11 +29,15 @@ const std::string kReferenceLib = SENDPATH_TEST_REFERENCE_LIB;
 const std::string kMisbehavingAgent = SENDPATH_TEST_MISBEHAVING_AGENT;
 const std::string kMisbehavingLib = SENDPATH_TEST_MISBEHAVING_LIB;
 
-// The known-answer and refusal suites: every send kind the judge handles, small enough to run
-// many times.
+// The bundled suites (every one that exists): the reference in every form must pass them all.
 const vectors::LoadResult& Suite() {
-  static const vectors::LoadResult loaded =
-      vectors::LoadVectorPaths({kVectors + "/kat", kVectors + "/robustness", kVectors + "/independent"});
+  static const vectors::LoadResult loaded = [] {
+    std::vector<std::string> paths;
+    for (const char* suite : {"kat", "independent", "contract", "robustness", "regressions"}) {
+      if (std::filesystem::is_directory(kVectors + "/" + suite)) paths.push_back(kVectors + "/" + suite);
+    }
+    return vectors::LoadVectorPaths(paths);
+  }();
   return loaded;
 }
 
@@ -378,6 +382,17 @@ TEST(Command, ExitCodes) {
   EXPECT_EQ(RunCommand(kSendpath + " frobnicate" + quiet), 2);
   EXPECT_EQ(RunCommand(base + "--out " + out + "/3 --candidate exec:/nonexistent/agent" + quiet), 3);
   EXPECT_TRUE(std::filesystem::exists(out + "/3/results.json"));
+  // An invalid vector file: reported, the others still run, exit 2.
+  std::filesystem::create_directories(out + "/bad-suite");
+  std::filesystem::copy(kVectors + "/kat", out + "/bad-suite/kat", std::filesystem::copy_options::recursive);
+  std::ofstream(out + "/bad-suite/broken.json") << "{\"format\": \"sendpath-vectors/1\", \"vectors\": [";
+  EXPECT_EQ(RunCommand(kSendpath + " run --no-progress " + out + "/bad-suite --out " + out + "/2b" + quiet), 2);
+  std::ifstream results(out + "/2b/results.json");
+  const auto json = nlohmann::json::parse(results, nullptr, false);
+  ASSERT_FALSE(json.is_discarded());
+  ASSERT_EQ(json["load_errors"].size(), 1u);
+  EXPECT_NE(json["load_errors"][0].get<std::string>().find("broken.json"), std::string::npos);
+  EXPECT_FALSE(json["vectors"].empty());
   std::filesystem::remove_all(out);
 }
 
