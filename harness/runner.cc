@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <exception>
 #include <map>
 #include <mutex>
 #include <set>
@@ -387,9 +388,18 @@ void RunOne(JobState& job, Shared& shared, const SelectedVector& selected, repor
     result.seconds = SecondsSince(start);
     return;
   }
-  VectorExecution execution(job, selected, result, ivs, picked_own_ivs);
-  if (!execution.Run()) {
-    job.candidate->Stop();  // restarted for the next vector
+  try {
+    VectorExecution execution(job, selected, result, ivs, picked_own_ivs);
+    if (!execution.Run()) {
+      job.candidate->Stop();  // restarted for the next vector
+      job.started = false;
+    }
+  } catch (const std::exception& error) {
+    // Nothing a candidate sends should get here; if something does, this vector reports it and
+    // the run goes on with a fresh candidate.
+    result.verdict = Verdict::kInvalidVector;
+    result.diagnosis = std::string("harness error while running this vector: ") + error.what();
+    job.candidate->Stop();
     job.started = false;
   }
   result.seconds = SecondsSince(start);

@@ -318,7 +318,8 @@ TEST(Judge, AhIcvDiagnosisNamesTheFieldAndACheckedHypothesis) {
     bool usable = false;
     for (const auto& step : vector.steps) {
       if (const auto* send = std::get_if<vectors::SendStep>(&step.op)) {
-        usable = send->expect_frame && send->frame.size() > 40 && (send->frame[0] & 0x0f) == 5 && send->frame[8] != 0;
+        usable = send->expect_frame && send->has_info && send->offload_handle.kind == vectors::HandleRef::Kind::kSa &&
+                 send->frame.size() > 40 && (send->frame[0] & 0x0f) == 5 && send->frame[8] != 0;
       }
     }
     if (!usable) continue;
@@ -349,6 +350,85 @@ TEST(Judge, AhIcvDiagnosisNamesTheFieldAndACheckedHypothesis) {
     EXPECT_EQ(wrong.verdict, Verdict::kFail);
     EXPECT_NE(wrong.diagnosis.find("transport AH ICV differs"), std::string::npos) << wrong.diagnosis;
     EXPECT_EQ(wrong.diagnosis.find("not zeroed"), std::string::npos) << wrong.diagnosis;
+  }
+}
+
+// A candidate whose ESP ICV covers the plaintext instead of the ciphertext (RFC 4303 2.8): the
+// reference's frame with the ICV recomputed over ESP header, IV and the transport's plaintext.
+class EspIcvOverPlaintextCandidate final : public Candidate {
+ public:
+  explicit EspIcvOverPlaintextCandidate(std::map<std::string, Bytes> keys) : keys_(std::move(keys)) {}
+  Outcome<CandidateIdentity> Start() override { return inner_.Start(); }
+  Outcome<Done> Reset() override { return inner_.Reset(); }
+  Outcome<Capabilities> QueryCapabilities() override { return inner_.QueryCapabilities(); }
+  Outcome<NDIS_STATUS> Set(const NDIS_ENCAPSULATION_FORMAT& e, const Capabilities& c) override { return inner_.Set(e, c); }
+  Outcome<AddSaReply> AddSa(const AddSaRequest& r) override { return inner_.AddSa(r); }
+  Outcome<NDIS_STATUS> DeleteSa(NDIS_HANDLE h) override { return inner_.DeleteSa(h); }
+  Outcome<SendReply> Send(const SendRequest& request) override {
+    auto reply = inner_.Send(request);
+    if (!reply || !reply->frame) return reply;
+    Bytes& frame = *reply->frame;
+    const std::size_t esp = std::size_t{frame[0] & 0x0fu} * 4;
+    const std::size_t payload = esp + 8 + 16;  // AES-CBC IV
+    const std::size_t icv = frame.size() - 12;  // HMAC-SHA1-96
+    Bytes input(frame.begin() + static_cast<std::ptrdiff_t>(esp), frame.begin() + static_cast<std::ptrdiff_t>(payload));
+    input.insert(input.end(), request.frame.begin() + static_cast<std::ptrdiff_t>(payload),
+                 request.frame.begin() + static_cast<std::ptrdiff_t>(icv));
+    const Bytes& key = keys_.at(request.context.vector_id);
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    std::size_t mac_length = 0;
+    EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA1", nullptr, key.data(), key.size(), input.data(), input.size(), mac,
+              sizeof mac, &mac_length);
+    std::copy_n(mac, 12, frame.begin() + static_cast<std::ptrdiff_t>(icv));
+    return reply;
+  }
+
+ private:
+  std::map<std::string, Bytes> keys_;
+  ReferenceCandidate inner_;
+};
+
+TEST(Judge, EspIcvOverThePlaintextIsDiagnosed) {
+  // Transport ESP, AES-CBC + HMAC-SHA1-96, raw IP framing, no IPv4 options.
+  std::vector<SelectedVector> selected;
+  std::map<std::string, Bytes> keys;
+  for (const auto& entry : Select({})) {
+    const vectors::Vector& vector = *entry.vector;
+    if (vector.sas.size() != 1 || vector.encapsulation != vectors::Encapsulation::kNull) continue;
+    const vectors::SaSpec& sa = vector.sas.begin()->second;
+    if (sa.bundle.size() != 1 || sa.bundle[0].operation != ENCRYPT || sa.src_tunnel_addr || !sa.bundle[0].conf ||
+        sa.bundle[0].conf->name.rfind("AES_CBC_", 0) != 0 || !sa.bundle[0].integrity ||
+        sa.bundle[0].integrity->name != "SHA_1" || sa.bundle[0].esn_high) {
+      continue;
+    }
+    bool usable = false;
+    for (const auto& step : vector.steps) {
+      if (const auto* send = std::get_if<vectors::SendStep>(&step.op)) {
+        // The IPv4 packet fills the frame (the ICV is its last 12 bytes).
+        usable = send->expect_frame && send->has_info && send->offload_handle.kind == vectors::HandleRef::Kind::kSa &&
+                 send->frame.size() > 80 && (send->frame[0] & 0x0f) == 5 &&
+                 (std::size_t{send->frame[2]} << 8 | send->frame[3]) == send->frame.size();
+      }
+    }
+    if (!usable) continue;
+    selected.push_back(entry);
+    keys[vector.id] = sa.bundle[0].integrity->key;
+  }
+  ASSERT_FALSE(selected.empty()) << "the suite has no AES-CBC + HMAC-SHA1 transport ESP vector";
+  class Factory final : public CandidateFactory {
+   public:
+    explicit Factory(std::map<std::string, Bytes> keys) : keys_(std::move(keys)) {}
+    std::unique_ptr<Candidate> Make() const override { return std::make_unique<EspIcvOverPlaintextCandidate>(keys_); }
+
+   private:
+    std::map<std::string, Bytes> keys_;
+  } factory(keys);
+  factory.spec = "test";
+  const RunOutcome outcome = RunVectors(selected, factory, RunOptions{});
+  for (const auto& vector : outcome.result.vectors) {
+    EXPECT_EQ(vector.verdict, Verdict::kFail) << vector.id;
+    EXPECT_NE(vector.diagnosis.find("transport ESP ICV differs"), std::string::npos) << vector.id << ": " << vector.diagnosis;
+    EXPECT_NE(vector.diagnosis.find("over the plaintext"), std::string::npos) << vector.diagnosis;
   }
 }
 
