@@ -27,7 +27,6 @@
 #include <filesystem>
 #include <map>
 #include <memory>
-#include <mutex>
 
 namespace {
 
@@ -189,7 +188,6 @@ int Run(const RunArgs& args, const std::string& command_line) {
   std::signal(SIGINT, OnInterrupt);
   std::signal(SIGTERM, OnInterrupt);
   ProgressBar progress(!args.no_progress && isatty(STDERR_FILENO) != 0);
-  std::mutex progress_mutex;
   harness::RunOptions options;
   options.jobs = std::max<std::size_t>(1, args.jobs);
   options.filters = args.filters;
