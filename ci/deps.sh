@@ -13,6 +13,8 @@ PACKAGES=(
   python3 python3-cryptography python3-scapy python3-jsonschema tshark openssl chromium
   # measurement
   time
+  # fuzzing: ClusterFuzzLite seed-corpus archives (ci/cflite-build-check)
+  zip unzip
 )
 
 missing=()
