@@ -1031,6 +1031,12 @@ static NDIS_STATUS SnProcessPortion(SN_ADAPTER *Adapter, const SN_PORTION *Porti
   if (esp != NULL) {
     const ULONG iv_length = SnIvLength(esp);
     PUCHAR iv = Frame + Portion->EspOffset + SN_ESP_HEADER;
+#ifdef SAMPLE_NIC_FAULT_IV_NOT_WRITTEN
+    /* Bug: the IV goes to the crypto engine's descriptor only; the packet keeps the IV field the
+     * transport framed. */
+    UCHAR iv_register[SN_MAX_IV_LENGTH];
+    iv = iv_register;
+#endif
     PUCHAR encrypted = Frame + Portion->EspPayload;
     const ULONG encrypted_length = Portion->EspIcv - Portion->EspPayload;
     PUCHAR icv = Frame + Portion->EspIcv;
