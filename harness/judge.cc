@@ -211,7 +211,20 @@ void SendJudge::JudgeFrame(const vectors::SendStep& step, const Bytes& actual, S
 
   if (took_injected) {
     if (const auto first = FirstDifference(actual, expected, [](std::size_t) { return true; })) {
-      fail(*first, describe(*first));
+      // The diff engine knows which differences are consequences of others (an AH ICV over a
+      // wrong ESP ICV, a ciphertext after a wrong plaintext byte): name its first cause.
+      report::FrameDiffer differ(sas_.get(), report::DiffOptions{});
+      const report::FieldDifference* cause = differ.Compare(expected, actual, link_).FirstCause();
+      std::size_t offset = *first;
+      if (cause != nullptr) {
+        for (std::size_t i = cause->offset; i < cause->offset + cause->length && i < expected.size(); ++i) {
+          if (actual[i] != expected[i]) {
+            offset = i;
+            break;
+          }
+        }
+      }
+      fail(offset, describe(offset));
     }
     if (layout_known) CollectIvs(expected_layout_, actual, /*chosen=*/false, out);
     return;
@@ -442,6 +455,10 @@ void SendJudge::CollectIvs(const CheckResult& layout, std::span<const std::uint8
     use.cbc = keys.cipher == report::CipherAlgorithm::kDesCbc || keys.cipher == report::CipherAlgorithm::kTripleDesCbc ||
               keys.cipher == report::CipherAlgorithm::kAesCbc;
     use.chosen_by_candidate = chosen;
+    if (use.aead) {
+      use.key = keys.cipher == report::CipherAlgorithm::kAesGcm ? keys.cipher_key : keys.integrity_key;
+      use.key.insert(use.key.end(), keys.salt.begin(), keys.salt.end());
+    }
     use.iv.assign(frame.begin() + static_cast<std::ptrdiff_t>(header.iv_offset),
                   frame.begin() + static_cast<std::ptrdiff_t>(header.iv_offset + header.iv_length));
     out.ivs.push_back(std::move(use));

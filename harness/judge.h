@@ -32,6 +32,7 @@ struct IvUse {
   bool cbc = false;      // DES/3DES/AES-CBC: repeats and predictable IVs are flagged
   bool chosen_by_candidate = false;  // false when it used the injected IV
   Bytes iv;
+  Bytes key;  // AES-GCM/GMAC: key and salt (the nonce is salt || IV under this key)
 };
 
 struct SendJudgement {

@@ -529,9 +529,21 @@ RunOutcome RunVectors(const std::vector<SelectedVector>& selected, const Candida
 
   // Run-wide IV findings, in vector order (the same for any --jobs).
   std::vector<Bytes> cbc_ivs;
+  std::map<Bytes, std::string> aead_nonces;  // key || salt || IV -> first vector that used it
+  std::size_t aead_repeats = 0;
   for (std::size_t index = 0; index < selected.size(); ++index) {
     for (const IvUse& use : ivs[index]) {
       if (use.chosen_by_candidate && use.cbc) cbc_ivs.push_back(use.iv);
+      if (!use.chosen_by_candidate || !use.aead) continue;
+      // Across SAs (vectors) that share a key, the same IV is the same GCM nonce (RFC 4106 3.1).
+      Bytes nonce = use.key;
+      nonce.insert(nonce.end(), use.iv.begin(), use.iv.end());
+      const auto [first, inserted] = aead_nonces.emplace(std::move(nonce), selected[index].vector->id);
+      if (!inserted && first->second != selected[index].vector->id && ++aead_repeats <= 5) {
+        outcome.result.run_notes.push_back("AES-GCM/GMAC nonce reuse across SAs with the same key: IV " +
+                                           vectors::ToHex(use.iv) + " in " + first->second + " and " +
+                                           selected[index].vector->id);
+      }
     }
     for (const report::StepResult& step : outcome.result.vectors[index].steps) {
       for (const std::string& note : step.notes) {
@@ -540,6 +552,9 @@ RunOutcome RunVectors(const std::vector<SelectedVector>& selected, const Candida
         }
       }
     }
+  }
+  if (aead_repeats > 5) {
+    outcome.result.run_notes.push_back("... " + std::to_string(aead_repeats - 5) + " more AES-GCM/GMAC nonce reuses");
   }
   for (std::string& finding : CbcIvFindings(cbc_ivs)) outcome.result.run_notes.push_back(std::move(finding));
   return outcome;
