@@ -467,7 +467,8 @@ static NDIS_STATUS SnLocatePortion(SN_CHAIN_CURSOR *Cursor, SN_SA *Sa, const SN_
 #ifdef SAMPLE_NIC_FAULT_ESP_HEADER_SPLIT
     /* Bug: "the transport never cuts a header", so an ESP header (SPI, sequence number, IV)
      * that does not fit in what is left of this NDIS_BUFFER is taken from the next one. */
-    if (SnCursorBufferEnd(Cursor, position) - position < SN_ESP_HEADER + iv_length) {
+    if (SnCursorBufferEnd(Cursor, position) - position < SN_ESP_HEADER + iv_length &&
+        SnCursorBufferEnd(Cursor, position) <= Portion->End) {
       position = SnCursorBufferEnd(Cursor, position);
     }
 #endif
