@@ -137,7 +137,7 @@ TEST(EndToEnd, EachMisbehaviourCostsOnlyItsVector) {
   for (const Misbehaviour& m : {Misbehaviour{"--crash-on", "SIGSEGV"}, Misbehaviour{"--hang-on", "hang"},
                                 Misbehaviour{"--garbage-on", "garbage"}, Misbehaviour{"--exit-on", "status 7"}}) {
     const RunOutcome outcome =
-        RunWith("exec:" + kMisbehavingAgent + " " + m.option + " " + victim, selected, 1, std::chrono::milliseconds(300));
+        RunWith("exec:" + kMisbehavingAgent + " " + m.option + " " + victim, selected, 1, std::chrono::milliseconds(1500));
     const auto& hit = Find(outcome.result, victim);
     EXPECT_EQ(hit.verdict, Verdict::kCandidateError) << m.option;
     EXPECT_NE(hit.diagnosis.find(m.reason), std::string::npos) << m.option << ": " << hit.diagnosis;
@@ -159,7 +159,7 @@ TEST(EndToEnd, ACrashingOrHangingLibraryCostsOnlyItsVector) {
   EXPECT_NE(crashed.diagnosis.find("SIGSEGV"), std::string::npos) << crashed.diagnosis;
 
   std::filesystem::remove(marker);
-  const RunOutcome hang = RunWith(LibSpec("hang_on_send=2,once=" + marker), selected, 1, std::chrono::milliseconds(300));
+  const RunOutcome hang = RunWith(LibSpec("hang_on_send=2,once=" + marker), selected, 1, std::chrono::milliseconds(1500));
   std::filesystem::remove(marker);
   EXPECT_EQ(hang.result.vectors[1].verdict, Verdict::kCandidateError);
   EXPECT_NE(hang.result.vectors[1].diagnosis.find("hang"), std::string::npos) << hang.result.vectors[1].diagnosis;
