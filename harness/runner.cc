@@ -419,7 +419,9 @@ Bytes Difference(const Bytes& a, const Bytes& b) {
 
 }  // namespace
 
+namespace {
 std::vector<std::string> CbcIvFindingsOfOneLength(const std::vector<Bytes>& ivs);
+}  // namespace
 
 std::vector<SelectedVector> SelectVectors(const std::vector<vectors::VectorFile>& files,
                                           const std::vector<std::string>& filters) {
@@ -448,6 +450,8 @@ std::vector<std::string> CbcIvFindings(const std::vector<Bytes>& ivs_in_run_orde
   return findings;
 }
 
+namespace {
+
 std::vector<std::string> CbcIvFindingsOfOneLength(const std::vector<Bytes>& ivs) {
   std::vector<std::string> findings;
   if (ivs.size() < 2) return findings;
@@ -474,6 +478,8 @@ std::vector<std::string> CbcIvFindingsOfOneLength(const std::vector<Bytes>& ivs)
   }
   return findings;
 }
+
+}  // namespace
 
 RunOutcome RunVectors(const std::vector<SelectedVector>& selected, const CandidateFactory& factory,
                       const RunOptions& options) {
