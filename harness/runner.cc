@@ -1,5 +1,6 @@
 #include "harness/runner.h"
 
+#include "harness/candidates/reference/reference_candidate.h"
 #include "harness/judge.h"
 
 #include <vectors/loader/vector_loader.h>
@@ -8,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <exception>
 #include <map>
 #include <mutex>
@@ -125,7 +127,10 @@ class VectorExecution {
     return nullptr;
   }
 
-  bool CheckStatus(report::StepResult& out, const char* what, NDIS_STATUS actual, NDIS_STATUS expected) {
+  // `rule`: the reference NIC's answer to the same request, quoted when it explains the
+  // expected refusal.
+  bool CheckStatus(report::StepResult& out, const char* what, NDIS_STATUS actual, NDIS_STATUS expected,
+                   const nic::OidResult& rule) {
     out.expected_status = expected;
     if (!observed()) {
       out.notes.push_back("status not observed (captured candidate)");
@@ -134,19 +139,48 @@ class VectorExecution {
     out.actual_status = actual;
     if (actual != expected) {
       out.verdict = Verdict::kFail;
-      out.diagnosis = std::string(what) + ": status " + StatusText(actual) + ", expected " + StatusText(expected);
+      out.diagnosis = std::string(what) + ": status " + StatusText(actual) + ", expected " + StatusText(expected) +
+                      Because(expected, rule.status, rule.reason, rule.detail);
       return false;
     }
     return true;
+  }
+
+  // " (the rule: ...)" when the reference refuses with the expected status, else "".
+  static std::string Because(NDIS_STATUS expected, NDIS_STATUS reference, nic::Reason reason, const std::string& detail) {
+    if (expected == NDIS_STATUS_SUCCESS || reference != expected) return "";
+    return " (the rule: " + std::string(nic::ReasonName(reason)) + (detail.empty() ? "" : ": " + detail) + ")";
+  }
+
+  // The shadow reference's handle for a vector handle reference.
+  NDIS_HANDLE ShadowResolve(const vectors::HandleRef& ref) const {
+    if (ref.kind == vectors::HandleRef::Kind::kZero) return nullptr;
+    if (ref.kind == vectors::HandleRef::Kind::kSa) {
+      const auto found = shadow_handles_.find(ref.sa);
+      if (found != shadow_handles_.end()) return found->second;
+    }
+    return reinterpret_cast<NDIS_HANDLE>(UINTPTR_MAX - 0x5E9D);  // the reference never issues this
+  }
+
+  nic::OidResult ShadowAddSa(const std::string& name, const vectors::SaSpec& sa) {
+    vectors::AddSaRequest built = vectors::BuildAddSaRequest(sa);
+    const nic::OidResult result = shadow_.AddSa(built.buffer, &built.extension);
+    if (result.ok() && built.buffer.size() >= offsetof(OFFLOAD_IPSEC_ADD_SA, OffloadHandle) + sizeof(HANDLE)) {
+      NDIS_HANDLE handle = nullptr;
+      std::memcpy(&handle, built.buffer.data() + offsetof(OFFLOAD_IPSEC_ADD_SA, OffloadHandle), sizeof handle);
+      shadow_handles_[name] = handle;
+    }
+    return result;
   }
 
   bool Execute(const vectors::SetStep& step, report::StepResult& out) {
     Capabilities enable;
     enable.task = step.task;
     enable.extension = step.extension;
-    auto status = job_.candidate->Set(FormatOf(step.encapsulation.value_or(vector_.encapsulation)), enable);
+    const NDIS_ENCAPSULATION_FORMAT format = FormatOf(step.encapsulation.value_or(vector_.encapsulation));
+    auto status = job_.candidate->Set(format, enable);
     if (!status) return Error(out, status.error());
-    CheckStatus(out, "OID_TCP_TASK_OFFLOAD set", *status, step.expect);
+    CheckStatus(out, "OID_TCP_TASK_OFFLOAD set", *status, step.expect, shadow_.SetCapabilities(format, enable));
     return true;
   }
 
@@ -155,7 +189,8 @@ class VectorExecution {
     if (sa == vector_.sas.end()) return Invalid(out, "add_sa names an SA the vector does not define: " + step.sa);
     auto reply = AddSa(sa->second);
     if (!reply) return Error(out, reply.error());
-    if (CheckStatus(out, "OID_TCP_TASK_IPSEC_ADD_SA", reply->status, step.expect) &&
+    const nic::OidResult rule = ShadowAddSa(step.sa, sa->second);
+    if (CheckStatus(out, "OID_TCP_TASK_IPSEC_ADD_SA", reply->status, step.expect, rule) &&
         reply->status == NDIS_STATUS_SUCCESS) {
       Remember(step.sa, reply->handle, out);
     }
@@ -165,7 +200,7 @@ class VectorExecution {
   bool Execute(const vectors::DeleteSaStep& step, report::StepResult& out) {
     auto status = job_.candidate->DeleteSa(Resolve(step.handle));
     if (!status) return Error(out, status.error());
-    CheckStatus(out, "OID_TCP_TASK_IPSEC_DELETE_SA", *status, step.expect);
+    CheckStatus(out, "OID_TCP_TASK_IPSEC_DELETE_SA", *status, step.expect, shadow_.DeleteSa(ShadowResolve(step.handle)));
     return true;
   }
 
@@ -173,6 +208,7 @@ class VectorExecution {
     const auto sa = vector_.sas.find(step.sa);
     if (sa == vector_.sas.end()) return Invalid(out, "fill_sa_table names an SA the vector does not define: " + step.sa);
     out.expected_status = NDIS_STATUS_RESOURCES;
+    ShadowAddSa(step.sa, sa->second);  // one copy: the shadow only needs the handle for later sends
     for (std::size_t added = 0; added <= step.limit; ++added) {
       auto reply = AddSa(sa->second);
       if (!reply) return Error(out, reply.error());
@@ -229,6 +265,9 @@ class VectorExecution {
     SendJudgement judgement = judge_.Judge(step, *reply);
     out.verdict = judgement.verdict;
     out.diagnosis = std::move(judgement.diagnosis);
+    if (reply->status != step.expect_status && step.expect_status != NDIS_STATUS_SUCCESS) {
+      out.diagnosis += ShadowSendRule(step);
+    }
     out.notes = std::move(judgement.notes);
     out.differences = std::move(judgement.differences);
     out.leaked = judgement.leaked;
@@ -259,6 +298,18 @@ class VectorExecution {
       ivs_.push_back(std::move(use));
     }
     return true;
+  }
+
+  std::string ShadowSendRule(const vectors::SendStep& step) {
+    NDIS_IPSEC_PACKET_INFO info{};
+    info.Transmit.OffloadHandle = ShadowResolve(step.offload_handle);
+    info.Transmit.NextOffloadHandle = ShadowResolve(step.next_offload_handle);
+    std::vector<nic::ByteSpan> chain;
+    SplitFrame(step.frame, step.split, chain);
+    Bytes wire(kWireBufferSize);
+    const nic::SendResult result = shadow_.Send(chain, step.has_info ? &info : nullptr, wire);
+    return Because(step.expect_status, result.status, result.reason,
+                   result.offset == 0 ? std::string() : "at byte " + std::to_string(result.offset));
   }
 
   Outcome<AddSaReply> AddSa(const vectors::SaSpec& sa) {
@@ -302,6 +353,9 @@ class VectorExecution {
   std::map<std::string, NDIS_HANDLE> handles_;
   std::set<NDIS_HANDLE> issued_;
   std::map<std::string, std::set<Bytes>> ivs_seen_;
+  // The reference NIC, programmed alongside, to quote the rule behind an expected refusal.
+  nic::ReferenceNic shadow_;
+  std::map<std::string, NDIS_HANDLE> shadow_handles_;
 };
 
 report::VectorResult Describe(const SelectedVector& selected) {
