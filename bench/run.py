@@ -368,7 +368,9 @@ def update_readme(readme: Path, table: str) -> None:
     text = readme.read_text(encoding="utf-8") if readme.exists() else ""
     note = ("## Performance\n\n"
             "`bench/run` builds in release mode, runs the send-path benchmarks against their OpenSSL ceiling and "
-            "the end-to-end measurements, and prints this table (details: [bench/README.md](bench/README.md)).\n\n")
+            "the end-to-end measurements, and prints the tables below (method, profiles and proposed changes: "
+            "[bench/README.md](bench/README.md)). The machine was shared with other builds while measuring (see "
+            "the load average); figures are medians, in CPU time for the send path.\n\n")
     block = f"{BEGIN_MARK}\n{note}{table}{END_MARK}"
     if BEGIN_MARK in text and END_MARK in text:
         start, end = text.index(BEGIN_MARK), text.index(END_MARK) + len(END_MARK)
