@@ -10,6 +10,7 @@ constexpr std::uint32_t kHostSrc = 0xc0000201;     // 192.0.2.1
 constexpr std::uint32_t kHostDst = 0xc6336407;     // 198.51.100.7
 constexpr std::uint32_t kGatewaySrc = 0xcb007101;  // 203.0.113.1
 constexpr std::uint32_t kGatewayDst = 0xcb007102;  // 203.0.113.2
+constexpr std::uint32_t kFirstHop = 0x0a0100ff;    // 10.1.0.255: a source route's first hop
 constexpr std::uint8_t kProtocolIpInIp = 4;
 constexpr std::uint8_t kProtocolEsp = 50;
 constexpr std::uint8_t kProtocolAh = 51;
@@ -128,14 +129,19 @@ void FrameBuilder::Ipv4Header(unsigned level, const FramePlan& plan, std::uint32
   Put16(frame, 0);  // checksum: FixIpv4Checksum
   Put32(frame, src);
   Put32(frame, dst);
-  Options(level, level == 0 ? plan.outer_options : plan.inner_options, dst);
+  if (Options(level, level == 0 ? plan.outer_options : plan.inner_options, dst)) {
+    // RFC 791 source routing: the header carries the first hop; the final destination is the
+    // route's last address.
+    Store32(frame, at.ip + 16, kFirstHop);
+  }
   at.ip_header = frame.size() - at.ip;
   frame[at.ip] = static_cast<std::uint8_t>(0x40 | (at.ip_header / 4));
 }
 
-void FrameBuilder::Options(unsigned level, const std::vector<OptionDef>& options, std::uint32_t final_destination) {
+bool FrameBuilder::Options(unsigned level, const std::vector<OptionDef>& options, std::uint32_t final_destination) {
   std::vector<std::uint8_t>& frame = *frame_;
   const std::size_t start = frame.size();
+  bool source_route = false;
   for (const OptionDef& option : options) {
     const std::size_t slots = std::max<std::size_t>(1, option.size % 10);
     std::size_t length = 1;
@@ -162,6 +168,7 @@ void FrameBuilder::Options(unsigned level, const std::vector<OptionDef>& options
         // RFC 791: type, length, pointer, route data. A source route's last address is where
         // the packet finally goes (RFC 4302 §3.3.3.1.1.1 computes the AH ICV with it).
         frame.push_back(option.kind == OptionKind::kRecordRoute ? 7 : (option.kind == OptionKind::kLsrr ? 131 : 137));
+        source_route = source_route || option.kind != OptionKind::kRecordRoute;
         frame.push_back(static_cast<std::uint8_t>(length));
         frame.push_back(option.pointer);
         for (std::size_t i = 0; i < slots; ++i) {
@@ -190,6 +197,7 @@ void FrameBuilder::Options(unsigned level, const std::vector<OptionDef>& options
     }
   }
   while ((frame.size() - start) % 4 != 0) frame.push_back(0);  // End of Option List padding
+  return source_route;
 }
 
 void FrameBuilder::OpenPortion(unsigned level, const SaFraming* sa, std::uint32_t sequence, std::uint8_t next_header,

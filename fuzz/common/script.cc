@@ -295,6 +295,14 @@ std::uint8_t FindOrMakeSa(Setup& setup, std::minstd_rand& random, Predicate pred
   return index;
 }
 
+// Frames the send for its (new) handles, keeping the rest of the plan: options, lengths, ...
+void Replan(const Setup& setup, SendDef& send) {
+  const FramePlan consistent = PlanFor(setup, send.offload, send.next);
+  send.plan.outer_sa = consistent.outer_sa;
+  send.plan.inner_sa = consistent.inner_sa;
+  send.plan.tunnel_payload = consistent.tunnel_payload;
+}
+
 void MutateHandles(Script& script, SendDef& send, std::minstd_rand& random) {
   Setup& setup = script.setup;
   switch (std::uniform_int_distribution<int>(0, 10)(random)) {
@@ -317,7 +325,14 @@ void MutateHandles(Script& script, SendDef& send, std::minstd_rand& random) {
       send.plan.inner_sa = kNoSa;
       break;
     case 7: send.has_info = !send.has_info; break;
-    case 8: send.offload = {HandleKind::kSa, RandomSa(setup, random)}; break;
+    case 8:  // another SA, and (mostly) the frame the transport would build for it
+      send.offload = {HandleKind::kSa, RandomSa(setup, random)};
+      send.has_info = true;
+      if (random() % 4 != 0) {
+        send.next = {};
+        Replan(setup, send);
+      }
+      break;
     case 9: send.next = {HandleKind::kSa, RandomSa(setup, random)}; break;
     default: {  // handles and a frame that matches them: transport over tunnel
       const std::uint8_t tunnel = FindOrMakeSa(setup, random, [](const SaDef& sa) { return sa.tunnel && !sa.inbound && !sa.deleted; },
@@ -333,7 +348,7 @@ void MutateHandles(Script& script, SendDef& send, std::minstd_rand& random) {
       send.offload = {HandleKind::kSa, transport};
       send.next = {HandleKind::kSa, tunnel};
       send.has_info = true;
-      send.plan = PlanFor(setup, send.offload, send.next);
+      Replan(setup, send);
       break;
     }
   }

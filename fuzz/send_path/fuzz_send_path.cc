@@ -206,10 +206,12 @@ void CheckSuccess(World& world, Buffers& b, const fuzz::Script& script, std::siz
     // A receiver finds SAs by SPI: when the tunnel and transport SAs share one, it cannot tell
     // which header is whose (an ESP without ICV decrypts under either key), so there is no
     // independent verdict.
-    const fuzz::SaDef& a = world.setup.sas[outer];
-    const fuzz::SaDef& b = world.setup.sas[inner];
-    const bool esp_shared = a.shape != fuzz::SaShape::kAh && b.shape != fuzz::SaShape::kAh && a.esp_spi == b.esp_spi;
-    const bool ah_shared = a.shape != fuzz::SaShape::kEsp && b.shape != fuzz::SaShape::kEsp && a.ah_spi == b.ah_spi;
+    const fuzz::SaDef& tunnel_sa = world.setup.sas[outer];
+    const fuzz::SaDef& transport_sa = world.setup.sas[inner];
+    const bool esp_shared = tunnel_sa.shape != fuzz::SaShape::kAh && transport_sa.shape != fuzz::SaShape::kAh &&
+                            tunnel_sa.esp_spi == transport_sa.esp_spi;
+    const bool ah_shared = tunnel_sa.shape != fuzz::SaShape::kEsp && transport_sa.shape != fuzz::SaShape::kEsp &&
+                           tunnel_sa.ah_spi == transport_sa.ah_spi;
     if (esp_shared || ah_shared) return;
   }
 

@@ -3,7 +3,7 @@
 // script runs through the reference NIC; every step's expected status and every expected frame
 // are the reference's, with the IVs the script injects. ci/nightly-fuzz calls it for each crash.
 //
-//   sendpath-fuzz-export --input CRASH --out vectors/regressions/differential/NAME.json \
+//   sendpath-fuzz-export --input CRASH --out vectors/regressions/differential/NAME.json
 //       --id regressions/2024-01-01-NAME --source "fuzz/differential ..." [--comment TEXT]
 #include "fuzz/common/driver.h"
 #include "fuzz/common/framing.h"
@@ -45,7 +45,9 @@ json Hex(std::span<const std::uint8_t> bytes) {
 
 std::string Status(NDIS_STATUS status) { return std::string(vectors::StatusName(status)); }
 
-struct Exporter {
+class Exporter {
+ public:
+  explicit Exporter(const fuzz::Script& input) : script(input) {}
   const fuzz::Script& script;
   fuzz::Driver driver{std::make_unique<harness::ReferenceCandidate>()};
   fuzz::Programming programming;
@@ -181,7 +183,7 @@ int main(int argc, char** argv) {
   }
   const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const fuzz::Script script = fuzz::DecodeScript(bytes);
-  Exporter exporter{script};
+  Exporter exporter(script);
   if (const std::string error = exporter.driver.Start(); !error.empty()) {
     std::fprintf(stderr, "the reference NIC %s\n", error.c_str());
     return 1;

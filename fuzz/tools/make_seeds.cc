@@ -5,7 +5,7 @@
 //                                               misuse, each framing deviation, ESN, KeyMat order,
 //                                               a second set, SA-slot reuse, IV reuse;
 //   pcap_reader/corpus/                         captures of what the reference NIC sent for them.
-// Usage: sendpath-fuzz-seeds FUZZ_DIR   (fuzz/tools/make-seeds runs it on the checkout)
+// Usage: sendpath-fuzz-seeds FUZZ_DIR   (e.g. build/dev/fuzz/sendpath-fuzz-seeds fuzz)
 #include "fuzz/common/framing.h"
 #include "fuzz/common/programming.h"
 #include "fuzz/common/script.h"
