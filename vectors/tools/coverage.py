@@ -243,6 +243,17 @@ RULES: Dict[str, Tuple[str, str, str]] = {
         "Len 7, IV inside the ICV computation.",
         "A NIC that leaves the IV out of the AAD or writes it elsewhere fails.",
         "GMAC AH framed with Payload Len 4 (no IV room): refused."),
+    "send.iv.fresh": (
+        "Every send draws a new IV: under one SA (one key) an IV never repeats. AES-GCM/GMAC: a "
+        "repeated nonce breaks confidentiality and integrity (RFC 4106 section 3.1, RFC 4543 "
+        "section 3.1); CBC: IVs are random and unpredictable (RFC 3602 section 3).",
+        "Several sends under one SA (different sizes and sequence numbers), each with an injected "
+        "IV of its own, in transport, tunnel and transport-over-tunnel mode: each output must use "
+        "its send's IV; a NIC that repeats an IV under the SA fails (AES-GCM/GMAC) or is flagged "
+        "(CBC).",
+        "The same IV value drawn once under each of two AES-GCM/GMAC SAs with keys of their own, "
+        "sends interleaved: no nonce repeats under a key, both SAs' outputs are exact; a NIC that "
+        "shares crypto state between SAs fails."),
     "send.ah.tunnel_inner_not_zeroed": (
         "AH tunnel mode: the inner IPv4 header is payload and enters the ICV unzeroed.",
         "Inner TOS/TTL/options must not be zeroed for the tunnel AH ICV.",

@@ -233,6 +233,9 @@ class SendCheck:
                 self.elements[(e.esp, e.spi)] = e
         self.tshark_layers: List[Tuple[Element, str, str, int, int]] = []  # in dissection order
         self.tshark_stop = False
+        # (SA name, "ESP" | "AH", IV) for every IV in the expected frame, read after decryption
+        # for headers inside an encrypted tunnel.
+        self.ivs: List[Tuple[str, str, bytes]] = []
 
     def confirm(self, text: str) -> None:
         if text not in self.confirmations:
@@ -264,6 +267,13 @@ class SendCheck:
             if expected[off: off + length] not in supplied:
                 raise Mismatch(f"iv_bytes [{off}, {length}] is not one of the supplied IVs")
 
+    def take_iv(self, e: Element, protocol: str, iv: bytes) -> None:
+        """An IV of the expected frame must be one this send supplied for its SA."""
+        supplied = [hexbytes(x) for x in self.step.get("ivs", {}).get(e.sa, [])]
+        if iv not in supplied:
+            raise Mismatch(f"{protocol} IV {iv.hex()} of {e.label()} is not one the send supplied")
+        self.ivs.append((e.sa, protocol, iv))
+
     def walk(self, inp: bytes, exp: bytes, off: int, visible: bool) -> int:
         ihl = (inp[off] & 0xF) * 4
         total = be16(inp, off + 2)
@@ -280,6 +290,8 @@ class SendCheck:
                 if any(inp[pos + 12: pos + ah_len]):
                     raise Mismatch(f"AH IV/ICV space at {pos + 12} not zero in the input")
                 self.verify_ah(exp[off:end], pos - off, e)
+                if e.ah_iv():
+                    self.take_iv(e, "AH", exp[pos + 12: pos + 12 + e.ah_iv()])
                 proto, pos = inp[pos], pos + ah_len
             elif proto == 50 and (True, be32(inp, pos)) in self.elements:
                 e = self.elements[(True, be32(inp, pos))]
@@ -305,6 +317,8 @@ class SendCheck:
             raise Mismatch(f"ESP IV or ICV space at {pos} not zero in the input")
         plain_in = inp[pos + 8 + iv_len: end - icv_len]
         esp_bytes = exp[pos:end]
+        if iv_len:
+            self.take_iv(e, "ESP", esp_bytes[8: 8 + iv_len])
         plain_out = self.verify_esp(esp_bytes, e, exp[off + 12: off + 16], exp[off + 16: off + 20])
         if len(plain_out) != len(plain_in):
             raise Mismatch("decrypted length differs from the framed plaintext")
@@ -518,6 +532,30 @@ def run_tshark(batch, version: str, errors: List[str]) -> None:
 # ---- driver --------------------------------------------------------------------------------------
 
 
+def iv_freshness(checks: List[Tuple[str, SendCheck, bytes]], errors: List[str]) -> List[Tuple[str, str]]:
+    """Within a vector, the IVs one SA draws over its sends must all differ: a vector that
+    supplied one twice would make a conforming NIC repeat a nonce under one key (RFC 4106
+    section 3.1, RFC 4543 section 3.1) or a CBC IV (RFC 3602 section 3). Returns a confirmation
+    per SA that draws more than one IV."""
+    drawn: Dict[str, Dict[Tuple[str, str], List[bytes]]] = {}
+    for vid, check, _ in checks:
+        for sa, protocol, iv in check.ivs:
+            drawn.setdefault(vid, {}).setdefault((sa, protocol), []).append(iv)
+    out = []
+    for vid, per_sa in drawn.items():
+        for (sa, protocol), ivs in per_sa.items():
+            if len(ivs) < 2:
+                continue
+            repeated = [iv for i, iv in enumerate(ivs) if iv in ivs[:i]]
+            if repeated:
+                errors.append(f"{vid}: {protocol} SA {sa} draws IV {repeated[0].hex()} in more than "
+                              "one send")
+                continue
+            out.append((vid, f"crosscheck: {protocol} SA {sa}: {len(ivs)} IVs over the vector's "
+                             "sends, all different, each the one its send supplied"))
+    return out
+
+
 def load(vectors_dir: Path, only: Optional[str]):
     for suite in SUITES:
         for path in sorted((vectors_dir / suite).glob("*.json")):
@@ -562,6 +600,8 @@ def main() -> int:
         for text in check.confirmations:
             if text not in per_vector[vid]:
                 per_vector[vid].append(text)
+    for vid, text in iv_freshness(checks, errors):
+        per_vector[vid].append(text)
     for _, vector in vectors:
         if not any(s["op"] == "send" and s["expect"]["frame"] is not None for s in vector["steps"]):
             per_vector[vector["id"]] = ["crosscheck: nothing is emitted; the expected status "

@@ -15,7 +15,7 @@ from suite_common import (CBC_CONFS, GCMS, GMACS, GW_A, GW_B, HMACS, HOST_A, HOS
                           protected_packet, simple_case, standard_vector, transport_ip, tunnel_ip,
                           udp_payload)
 from vectorfile import (ETHERNET_HEADER, SendResult, Vector, VectorGroup, frame_send, ivs_for,
-                        sa_capabilities, sa_json, sort_caps)
+                        packet_capabilities, sa_capabilities, sa_json, sort_caps)
 
 SUCCESS = "NDIS_STATUS_SUCCESS"
 FAILURE = "NDIS_STATUS_FAILURE"
@@ -1183,9 +1183,161 @@ def esn_group() -> VectorGroup:
     return group
 
 
+# ---- IV freshness: several sends under one SA ----------------------------------------------------
+
+IV_REUSE_NOTES = {
+    "contract.iv_reuse.aead": (
+        "AES-GCM and AES-GMAC: the nonce is salt || IV under the SA's key, and for a given key the "
+        "IV MUST NOT repeat (RFC 4106 section 3.1, RFC 4543 section 3.1). Two packets under one "
+        "nonce give away the XOR of their plaintexts and the GHASH key, with which anyone can forge "
+        "ICVs for that SA. Bug class: a NIC whose IV register is reset and never advanced, or that "
+        "drops the transport's IV source and writes a constant; with several sends under one SA "
+        "it repeats the IV and fails ('IV ... repeated under SA')."),
+    "contract.iv_reuse.cbc": (
+        "CBC (DES, 3DES, AES-CBC): the IV MUST be chosen at random and be unpredictable (RFC 3602 "
+        "section 3). A repeated IV shows which packets begin with the same plaintext blocks, and "
+        "an IV an attacker can predict lets him test guesses of the plaintext with a chosen "
+        "packet. Bug class: a constant, reset or counting IV register; with several sends under "
+        "one SA the repeat is seen within the vector, and the harness's run-wide check names a "
+        "constant or counting IV."),
+}
+
+
+def multi_send_vector(vid: str, title: str, flags: Sequence[str], source: str, sas: Dict[str, Sa],
+                      sends: Sequence[tuple]) -> Vector:
+    """set(everything required) -> add every SA -> the sends, in order.
+
+    sends: (packet, info, ivs) with ivs None for seeded IVs of this send's own (label
+    "<vid>/send-<n>"), or an explicit {sa name: [IV, ...]}. Seeded IVs must not repeat under an
+    SA within the vector: a vector of this kind exists to tell fresh IVs from repeated ones."""
+    vector = Vector(vid, title, flags, source)
+    requires = set()
+    for sa in sas.values():
+        requires |= set(sa_capabilities(sa))
+    for pkt, info, _ in sends:
+        requires |= set(packet_capabilities(pkt))
+        if all(isinstance(h, str) and h in sas for h in info):
+            requires.add("Supported.TRANSPORT_TUNNEL_COMBINED")
+    vector.requires = sorted(requires)
+    vector.sas = {name: sa_json(sa) for name, sa in sas.items()}
+    vector.set(requires)
+    for name in sas:
+        vector.add_sa(name)
+    drawn: Dict[str, List[bytes]] = {}
+    for n, (pkt, info, ivs) in enumerate(sends):
+        processed = [h for h in info if isinstance(h, str) and h in sas]
+        if ivs is None:
+            ivs = ivs_for(sas, processed, f"{vid}/send-{n}")
+            for name, values in ivs.items():
+                for iv in values:
+                    if iv in drawn.get(name, []):
+                        raise ValueError(f"{vid}: send {n} repeats an IV of SA {name}")
+                    drawn.setdefault(name, []).append(iv)
+        vector.send(frame_send(pkt, sas, processed, ivs), info)
+    return vector
+
+
+def iv_freshness_group() -> VectorGroup:
+    group = VectorGroup("contract", "contract-iv-freshness",
+                        "Several sends under one SA, each with an IV of its own: a NIC that "
+                        "repeats an IV under one key (AES-GCM/GMAC nonce reuse, constant CBC IVs) "
+                        "is caught here; every other vector sends at most once per SA.")
+    group.extra_notes.update(IV_REUSE_NOTES)
+    src = "[S5] the NIC generates the IV; "
+
+    # (name, bundle maker, tunnel, payload sizes, first sequence number, source)
+    single = [
+        ("esp-transport-aes-gcm-128", lambda v: [esp_elem(v, "AES_GCM_128", None)], False,
+         [20, 111, 64, 250], 1, "RFC 4106 sections 3.1 and 5"),
+        ("esp-tunnel-aes-gcm-256", lambda v: [esp_elem(v, "AES_GCM_256", None)], True,
+         [40, 301, 72], 0x100, "RFC 4106 sections 3.1 and 5"),
+        ("esp-transport-null-aes-gmac-128", lambda v: [esp_elem(v, "NONE", "AES_GMAC_128")], False,
+         [28, 93, 180, 12], 7, "RFC 4543 sections 3.1 and 3.3"),
+        ("ah-transport-aes-gmac-256", lambda v: [ah_elem(v, "AES_GMAC_256")], False,
+         [48, 9, 133], 0x7FFFFFFE, "RFC 4543 sections 3.1 and 5"),
+        ("esp-transport-aes-cbc-128-sha-1", lambda v: [esp_elem(v, "AES_CBC_128", "SHA_1")], False,
+         [30, 122, 66, 201], 1, "RFC 3602 section 3; RFC 2404"),
+        ("esp-transport-3des-md5", lambda v: [esp_elem(v, "3_DES", "MD5")], False,
+         [17, 88, 250], 0x20, "RFC 2451 section 3; RFC 3602 section 3 (the same IV rule); RFC 2403"),
+    ]
+    for name, make, tunnel, sizes, first_seq, source in single:
+        vid = f"contract/iv-freshness/{name}"
+        bundle = make(vid)
+        sa_name = "tun" if tunnel else "t"
+        kind = "esp" if bundle[0].is_esp else "ah"
+        if tunnel:
+            sa = make_sa(sa_name, bundle, INNER_A, INNER_B, 17, (GW_A, GW_B))
+        else:
+            sa = make_sa(sa_name, bundle, HOST_A, HOST_B, 17)
+        sends = []
+        for n, size in enumerate(sizes):
+            label = f"{vid}/send-{n}"
+            if tunnel:
+                inner = Packet(inner_ip(ident=0x300 + n), udp_payload(label, INNER_A, INNER_B, size), 17)
+                pkt = protected_packet(tunnel_ip(ident=0x400 + n), inner, kind, sa_name,
+                                       first_seq + n, 4)
+            else:
+                pkt = protected_packet(transport_ip(ident=0x500 + n),
+                                       udp_payload(label, HOST_A, HOST_B, size), kind, sa_name,
+                                       first_seq + n)
+            sends.append((pkt, (sa_name, 0), None))
+        aead = bundle[0].is_gcm() or bundle[0].integrity in GMACS
+        flags = (["send.iv.fresh", "contract.iv_reuse.aead" if aead else "contract.iv_reuse.cbc"]
+                 + alg_flags(bundle))
+        group.add(multi_send_vector(
+            vid, f"{describe(bundle)} {'tunnel' if tunnel else 'transport'}: {len(sizes)} sends "
+            "under one SA, each with an IV of its own", flags, src + source, {sa_name: sa}, sends))
+
+    # Transport over tunnel: the inner IVs are hidden by the tunnel's encryption on the wire but
+    # must be fresh all the same.
+    vid = "contract/iv-freshness/tot-aes-gcm-128-in-aes-cbc-256-sha-1"
+    inner_bundle = [esp_elem(vid + "/t", "AES_GCM_128", None)]
+    outer_bundle = [esp_elem(vid + "/tun", "AES_CBC_256", "SHA_1")]
+    sas = {"t": make_sa("t", inner_bundle, INNER_A, INNER_B, 17),
+           "tun": make_sa("tun", outer_bundle, INNER_A, INNER_B, 0, (GW_A, GW_B))}
+    sends = []
+    for n, size in enumerate([36, 170, 90]):
+        label = f"{vid}/send-{n}"
+        inner = protected_packet(inner_ip(ident=0x600 + n), udp_payload(label, INNER_A, INNER_B, size),
+                                 "esp", "t", 11 + n)
+        sends.append((protected_packet(tunnel_ip(ident=0x700 + n), inner, "esp", "tun", 500 + n, 4),
+                      ("t", "tun"), None))
+    group.add(multi_send_vector(
+        vid, "Transport ESP AES-GCM-128 inside tunnel ESP AES-CBC-256/HMAC-SHA1: 3 sends, fresh "
+        "IVs for both SAs (the inner ones are encrypted by the tunnel)",
+        ["send.iv.fresh", "contract.iv_reuse.aead", "contract.iv_reuse.cbc",
+         "send.tot.transport_first"] + alg_flags(inner_bundle) + alg_flags(outer_bundle),
+        src + "[S1][S12]; RFC 4106 section 3.1; RFC 3602 section 3", sas, sends))
+
+    # The near miss: the same IV value under two AES-GCM SAs with keys of their own is no nonce
+    # reuse (the rule is per key). Not for CBC: an IV seen under one SA and then used under
+    # another is one an observer could predict (RFC 3602 section 3).
+    for conf, integ in (("AES_GCM_128", None), ("NONE", "AES_GMAC_256")):
+        vid = f"contract/iv-freshness/same-iv-two-sas-{slug(conf)}-{slug(integ) if integ else 'none'}"
+        dst_b = "198.51.100.9"
+        sas = {"a": make_sa("a", [esp_elem(vid + "/a", conf, integ)], HOST_A, HOST_B, 17),
+               "b": make_sa("b", [esp_elem(vid + "/b", conf, integ)], HOST_A, dst_b, 17)}
+        iv_length = sas["a"].bundle[0].esp_iv_bytes()
+        sends = []
+        for n, size in enumerate([44, 130]):
+            iv = deterministic_bytes(f"iv/{vid}/{n}", iv_length)
+            for k, (name, dst) in enumerate((("a", HOST_B), ("b", dst_b))):
+                pkt = protected_packet(transport_ip(dst=dst, ident=0x800 + 2 * n + k),
+                                       udp_payload(f"{vid}/{name}/{n}", HOST_A, dst, size + 16 * k),
+                                       "esp", name, 1 + n)
+                sends.append((pkt, (name, 0), {name: [iv]}))
+        bundle = sas["a"].bundle
+        group.add(multi_send_vector(
+            vid, f"Two {describe(bundle)} SAs with keys of their own, sends interleaved: each IV "
+            "value is drawn once under each SA", ["send.iv.fresh/neg"] + alg_flags(bundle),
+            src + ("RFC 4106 section 3.1" if conf in GCMS else "RFC 4543 section 3.1") +
+            " (the IV must not repeat for a given key)", sas, sends))
+    return group
+
+
 def build() -> List[VectorGroup]:
     return (esp_algorithms() + [ah_algorithms(), bundles(), transport_over_tunnel(),
                                 options_group(), mutable_fields(), padding_group(),
                                 handles_group(), capabilities_group(), fragments_group(),
                                 misframed_group(), splits_group(), oid_group(), ethernet_group(),
-                                esn_group()])
+                                esn_group(), iv_freshness_group()])
