@@ -276,7 +276,7 @@ def verdict(ok: Optional[bool]) -> str:
     return "n/a" if ok is None else ("met" if ok else "**missed**")
 
 
-def render(results: Dict[str, Any]) -> str:
+def render(results: Dict[str, Any], for_readme: bool = False) -> str:
     machine, micro, e2e = results["machine"], results.get("micro", {}), results.get("e2e", {})
     lines: List[str] = []
     lines.append(f"Measured {machine['date']} on {machine['cpu']} ({machine['cpus']} CPUs, "
@@ -347,6 +347,9 @@ def render(results: Dict[str, Any]) -> str:
                      "at a time); *ceiling*: the EVP calls alone. Packets/s are medians of "
                      f"{max((r.get('nic_runs', 0) for r in micro['rows']), default=0)} interleaved repetitions.")
         lines.append("")
+        if for_readme:
+            lines.append(f"<details><summary>Every case and size ({len(micro['rows'])} rows)</summary>")
+            lines.append("")
         lines.append("| case | size | nic pkt/s | nic MB/s | pooled pkt/s | ceiling pkt/s | nic / ceiling | pooled / ceiling |")
         lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
         for r in micro["rows"]:
@@ -359,6 +362,9 @@ def render(results: Dict[str, Any]) -> str:
                 f"{n} B: {ns:.0f} ns" for n, ns in sorted(micro["rand_bytes_ns"].items(), key=lambda kv: int(kv[0]))) + ".")
         for name, why in sorted(micro.get("errors", {}).items()):
             lines.append(f"- {name}: skipped: {why}")
+        if for_readme:
+            lines.append("")
+            lines.append("</details>")
     else:
         lines.append(f"Micro benchmarks: not available ({micro.get('why', 'not run')}).")
     return "\n".join(lines) + "\n"
@@ -370,7 +376,8 @@ def update_readme(readme: Path, table: str) -> None:
             "`bench/run` builds in release mode, runs the send-path benchmarks against their OpenSSL ceiling and "
             "the end-to-end measurements, and prints the tables below (method, profiles and proposed changes: "
             "[bench/README.md](bench/README.md)). The machine was shared with other builds while measuring (see "
-            "the load average); figures are medians, in CPU time for the send path.\n\n")
+            "the load average); figures are medians, in CPU time for the send path, and single ratios still move by "
+            "about ±0.1 between runs on such a machine (a ratio above 1 is noise).\n\n")
     block = f"{BEGIN_MARK}\n{note}{table}{END_MARK}"
     if BEGIN_MARK in text and END_MARK in text:
         start, end = text.index(BEGIN_MARK), text.index(END_MARK) + len(END_MARK)
@@ -423,7 +430,7 @@ def main() -> int:
     (work / "table.md").write_text(table, encoding="utf-8")
     print(table)
     if args.update_readme:
-        update_readme(args.readme, table)
+        update_readme(args.readme, render(results, for_readme=True))
         log(f"wrote the table into {args.readme}")
     return 0
 
