@@ -59,7 +59,8 @@ ParseFailure ParseIpv4(ByteSpan frame, std::size_t offset, std::size_t limit, Ip
     if (i + 1 >= header.header_length) return {Reason::kMalformedOption, offset + i};
     const std::size_t length = p[i + 1];
     if (length < 2 || i + length > header.header_length) return {Reason::kMalformedOption, offset + i + 1};
-    if ((type == kOptionLsrr || type == kOptionSsrr) && length < 3) {
+    // RFC 791 3.1: a source route is type, length, pointer and whole 4-byte addresses.
+    if ((type == kOptionLsrr || type == kOptionSsrr) && (length < 3 || (length - 3) % 4 != 0)) {
       return {Reason::kMalformedOption, offset + i + 1};
     }
     i += length;

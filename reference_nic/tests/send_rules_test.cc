@@ -321,6 +321,9 @@ TEST_F(Refusals, MisframedPackets) {
   Ip bad_option;
   bad_option.options = {148, 9, 0, 0};  // option length past the header
   ExpectRefused(AhTransportPacket(bad_option), &ah_info, NDIS_STATUS_INVALID_PACKET, Reason::kMalformedOption);
+  Ip bad_route;
+  bad_route.options = {131, 8, 4, 10, 0, 0, 2, 0};  // LSRR with 5 bytes of route: not whole addresses
+  ExpectRefused(AhTransportPacket(bad_route), &ah_info, NDIS_STATUS_INVALID_PACKET, Reason::kMalformedOption);
 }
 
 TEST_F(Refusals, EthernetEncapsulation) {
