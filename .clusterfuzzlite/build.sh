@@ -6,6 +6,7 @@
 # (<fuzzer>.dict), the candidate library the differential fuzzer drives by default
 # (libsendpath_sample_nic.so), and in $OUT/lib the shared libraries they need beyond the C and
 # C++ runtimes (found at run time through RPATH $ORIGIN/lib).
+set -euo pipefail  # also when started as `bash build.sh`
 src=$SRC/sendpath
 build=${WORK:-$(mktemp -d)}/sendpath-build
 targets=(vector_loader pcap_reader send_path differential)

@@ -277,7 +277,7 @@ void CheckSuccess(World& world, Buffers& b, const fuzz::Script& script, std::siz
       return ip.level == header.level && ip.offset < header.offset;
     });
     const bool no_verdict = header.protocol == report::IpsecProtocol::kAh && packet != b.check.ip_packets.rend() &&
-                            ExhaustedSourceRoute(wire, packet->offset);
+                            ExhaustedSourceRoute(b.check.plaintext, packet->offset);
     if (no_verdict) {
       keep(header.iv_offset, header.iv_length);
       keep(header.icv_offset, header.icv_length);
