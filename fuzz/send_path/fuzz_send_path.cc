@@ -152,10 +152,11 @@ std::size_t HeaderCount(fuzz::SaShape shape) { return shape == fuzz::SaShape::kE
 
 // True when the IPv4 header at `offset` has a source route (LSRR/SSRR) whose pointer is past its
 // end: the route is used up, so the destination field already holds the final destination
-// (RFC 791). The reference NIC and the sample NIC compute the AH ICV with that field; the receive
-// check (reports/receive_check.cc) and vectors/tools/crosscheck.py put the route's last address
-// there whatever the pointer says. Until that disagreement is settled, AH ICVs under such a
-// header get no independent verdict (fuzz/README.md, "Findings").
+// (RFC 791, RFC 4302 3.3.3.1.1.1). The reference NIC and the sample NIC compute the AH ICV with
+// that field, and so does reports' SourceRouteFinalDestination; the receive check's own
+// ZeroMutableFields (reports/receive_check.cc) still puts the route's last address there
+// whatever the pointer says. Until it agrees, AH ICVs under such a header get no independent
+// verdict here (fuzz/README.md, "Findings"); seed-ah-exhausted-source-route* reproduce it.
 bool ExhaustedSourceRoute(std::span<const std::uint8_t> frame, std::size_t offset) {
   if (offset + 20 > frame.size()) return false;
   const std::size_t header = std::size_t{frame[offset] & 0x0fu} * 4;
