@@ -443,9 +443,14 @@ std::string SendJudge::EspHypothesis(const CheckResult& expected_layout, const H
 
 void SendJudge::CollectIvs(const CheckResult& layout, std::span<const std::uint8_t> frame, bool chosen,
                            SendJudgement& out) const {
+  // An IV inside a decrypted range (a transport ESP/AH in an encrypted tunnel) is read from the
+  // receive check's plaintext: on the wire it is ciphertext, and counting those bytes as IVs
+  // would hide a constant IV and invent repeats.
+  const std::span<const std::uint8_t> bytes =
+      layout.plaintext.size() == frame.size() ? std::span<const std::uint8_t>(layout.plaintext) : frame;
   for (const HeaderCheck& header : layout.headers) {
     if (header.iv_length == 0 || header.sa == report::kNoSa || header.sa >= sas_->size() ||
-        header.iv_offset + header.iv_length > frame.size()) {
+        header.iv_offset + header.iv_length > bytes.size()) {
       continue;
     }
     const report::SaKeys& keys = sas_->keys(header.sa);
@@ -454,13 +459,25 @@ void SendJudge::CollectIvs(const CheckResult& layout, std::span<const std::uint8
     use.aead = keys.cipher == report::CipherAlgorithm::kAesGcm || keys.integrity == report::IntegrityAlgorithm::kAesGmac;
     use.cbc = keys.cipher == report::CipherAlgorithm::kDesCbc || keys.cipher == report::CipherAlgorithm::kTripleDesCbc ||
               keys.cipher == report::CipherAlgorithm::kAesCbc;
+    switch (keys.cipher) {
+      case report::CipherAlgorithm::kAesGcm: use.algorithm = "AES-GCM"; break;
+      case report::CipherAlgorithm::kAesCbc: use.algorithm = "AES-CBC"; break;
+      case report::CipherAlgorithm::kTripleDesCbc: use.algorithm = "3DES-CBC"; break;
+      case report::CipherAlgorithm::kDesCbc: use.algorithm = "DES-CBC"; break;
+      case report::CipherAlgorithm::kNull:
+        use.algorithm = keys.integrity == report::IntegrityAlgorithm::kAesGmac ? "AES-GMAC" : "no cipher";
+        break;
+    }
     use.chosen_by_candidate = chosen;
+    for (const auto& [offset, length] : layout.plaintext_ranges) {
+      if (header.iv_offset >= offset && header.iv_offset - offset < length) use.in_clear = false;
+    }
     if (use.aead) {
       use.key = keys.cipher == report::CipherAlgorithm::kAesGcm ? keys.cipher_key : keys.integrity_key;
       use.key.insert(use.key.end(), keys.salt.begin(), keys.salt.end());
     }
-    use.iv.assign(frame.begin() + static_cast<std::ptrdiff_t>(header.iv_offset),
-                  frame.begin() + static_cast<std::ptrdiff_t>(header.iv_offset + header.iv_length));
+    use.iv.assign(bytes.begin() + static_cast<std::ptrdiff_t>(header.iv_offset),
+                  bytes.begin() + static_cast<std::ptrdiff_t>(header.iv_offset + header.iv_length));
     out.ivs.push_back(std::move(use));
   }
 }

@@ -25,12 +25,16 @@
 
 namespace sendpath::harness {
 
-// An IV the candidate wrote, for the run-wide checks (reuse, predictability).
+// An IV the candidate wrote, for the IV checks (reuse under one SA, predictability run-wide).
 struct IvUse {
-  std::string sa;        // "<sa name>/esp" or "<sa name>/ah"
-  bool aead = false;     // AES-GCM or AES-GMAC: a repeated IV is a MUST failure
-  bool cbc = false;      // DES/3DES/AES-CBC: repeats and predictable IVs are flagged
+  std::string sa;         // "<sa name>/esp" or "<sa name>/ah"
+  std::string algorithm;  // "AES-GCM", "AES-GMAC", "AES-CBC", "3DES-CBC", "DES-CBC"
+  bool aead = false;      // AES-GCM or AES-GMAC: a repeated IV is a MUST failure
+  bool cbc = false;       // DES/3DES/AES-CBC: repeats and predictable IVs are flagged
   bool chosen_by_candidate = false;  // false when it used the injected IV
+  // False for the IV of a header inside an encrypted tunnel: on the wire those bytes are the
+  // tunnel's ciphertext; `iv` holds them as the receive check decrypted them.
+  bool in_clear = true;
   Bytes iv;
   Bytes key;  // AES-GCM/GMAC: key and salt (the nonce is salt || IV under this key)
 };

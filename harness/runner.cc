@@ -277,27 +277,37 @@ class VectorExecution {
       out.notes.push_back("the candidate used its own IVs: judged by decrypt-and-compare");
     }
     // IV reuse under one SA (the NIC is fresh per vector, so an SA lives within this vector).
+    // Injected IVs are remembered too; only an IV the candidate chose can be its repeat.
     for (IvUse& use : judgement.ivs) {
-      if (!use.chosen_by_candidate) continue;
-      auto& seen = ivs_seen_[use.sa];
-      if (seen.count(use.iv) != 0) {
-        const std::string what = "IV " + vectors::ToHex(use.iv) + " repeated under SA " + use.sa;
-        if (use.aead) {
-          if (out.verdict == Verdict::kPass) {
-            out.verdict = Verdict::kFail;
-            out.diagnosis = what + " (AES-GCM/GMAC: a repeated nonce breaks confidentiality and integrity, RFC 4106 "
-                                   "section 3.1)";
-          } else {
-            out.notes.push_back(what + " (AES-GCM/GMAC)");
-          }
+      const auto [first, fresh] = ivs_seen_[use.sa].emplace(use.iv, out.index);
+      if (!fresh && use.chosen_by_candidate) {
+        const std::string what = RepeatedIv(use, first->second, out.index);
+        if (use.aead && out.verdict == Verdict::kPass) {
+          out.verdict = Verdict::kFail;
+          out.diagnosis = what;
         } else {
-          out.notes.push_back(what + " (CBC: flagged)");
+          out.notes.push_back(what);
         }
       }
-      seen.insert(use.iv);
       ivs_.push_back(std::move(use));
     }
     return true;
+  }
+
+  // "IV <hex> repeated under SA <name>: ..." with the rule it breaks.
+  static std::string RepeatedIv(const IvUse& use, std::size_t first_step, std::size_t step) {
+    std::string text = "IV " + vectors::ToHex(use.iv) + " repeated under SA " + use.sa + ": step " +
+                       std::to_string(step) + " reuses the IV of step " + std::to_string(first_step) +
+                       (use.in_clear ? "" : ", inside the encrypted tunnel (read after decryption)");
+    if (use.aead) {
+      // RFC 4106 3.1 / RFC 4543 3.1: for a given key the IV MUST NOT repeat.
+      const bool gcm = use.algorithm == "AES-GCM";
+      return text + " (" + use.algorithm + ": the same nonce twice under one key gives away " +
+             (gcm ? "the XOR of the two plaintexts and " : "") + "the GHASH key, with which ICVs can be forged; " +
+             (gcm ? "RFC 4106" : "RFC 4543") + " section 3.1)";
+    }
+    return text + " (" + use.algorithm + ": a repeated CBC IV is not random and is predictable, RFC 3602 section 3; " +
+           "flagged, not failed)";
   }
 
   std::string ShadowSendRule(const vectors::SendStep& step) {
@@ -352,7 +362,7 @@ class VectorExecution {
   SendJudge judge_;
   std::map<std::string, NDIS_HANDLE> handles_;
   std::set<NDIS_HANDLE> issued_;
-  std::map<std::string, std::set<Bytes>> ivs_seen_;
+  std::map<std::string, std::map<Bytes, std::size_t>> ivs_seen_;  // SA -> IV -> step that first drew it
   // The reference NIC, programmed alongside, to quote the rule behind an expected refusal.
   nic::ReferenceNic shadow_;
   std::map<std::string, NDIS_HANDLE> shadow_handles_;
@@ -511,8 +521,8 @@ std::vector<std::string> CbcIvFindingsOfOneLength(const std::vector<Bytes>& ivs)
   if (ivs.size() < 2) return findings;
   if (std::all_of(ivs.begin(), ivs.end(), [&](const Bytes& iv) { return iv == ivs.front(); })) {
     findings.push_back("predictable CBC IVs: the candidate wrote the same IV " + vectors::ToHex(ivs.front()) +
-                       " in all " + std::to_string(ivs.size()) + " CBC sends (RFC 3602 section 2.3 requires "
-                       "unpredictable IVs)");
+                       " in all " + std::to_string(ivs.size()) + " CBC IVs it chose (RFC 3602 section 3: IVs are "
+                       "chosen at random and unpredictable)");
     return findings;
   }
   if (ivs.size() >= 3) {
@@ -521,14 +531,14 @@ std::vector<std::string> CbcIvFindingsOfOneLength(const std::vector<Bytes>& ivs)
     for (std::size_t i = 2; i < ivs.size() && counter; ++i) counter = Difference(ivs[i - 1], ivs[i]) == step;
     if (counter) {
       findings.push_back("predictable CBC IVs: the candidate's " + std::to_string(ivs.size()) +
-                         " CBC IVs form a counter (step " + vectors::ToHex(step) + "; RFC 3602 section 2.3)");
+                         " CBC IVs form a counter (step " + vectors::ToHex(step) + "; RFC 3602 section 3)");
       return findings;
     }
   }
   std::set<Bytes> distinct(ivs.begin(), ivs.end());
   if (distinct.size() < ivs.size()) {
     findings.push_back("repeated CBC IVs: " + std::to_string(ivs.size() - distinct.size()) + " of the candidate's " +
-                       std::to_string(ivs.size()) + " CBC IVs repeat an earlier one");
+                       std::to_string(ivs.size()) + " CBC IVs repeat an earlier one (RFC 3602 section 3)");
   }
   return findings;
 }

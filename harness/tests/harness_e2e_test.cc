@@ -12,10 +12,13 @@
 #include <openssl/evp.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
+#include <tuple>
 
 namespace sendpath::harness {
 namespace {
@@ -216,6 +219,125 @@ TEST(Judge, AGcmIvRepeatedUnderOneSaFails) {
   // Fresh random IVs do not repeat.
   const RunOutcome random = RunWith("exec:" + kMisbehavingAgent + " --own-ivs", selected);
   EXPECT_EQ(random.result.vectors[0].verdict, Verdict::kPass) << random.result.vectors[0].diagnosis;
+}
+
+// Which algorithm an SA's element draws its IV for (only what the IV vectors use).
+bool IsAeadSa(const vectors::SaSpec& sa) {
+  for (const vectors::SecAssocSpec& element : sa.bundle) {
+    if (element.conf && element.conf->name.rfind("AES_GCM_", 0) == 0) return true;
+    if (element.integrity && element.integrity->name.rfind("AES_GMAC_", 0) == 0) return true;
+  }
+  return false;
+}
+
+// The IV length of each CBC IV the NIC draws over the vectors' successful sends, from the
+// vectors themselves: the SAs a send injects IVs for, element by element.
+std::map<std::size_t, std::size_t> CbcIvCounts(const std::vector<SelectedVector>& selected) {
+  std::map<std::size_t, std::size_t> counts;
+  for (const SelectedVector& s : selected) {
+    for (const vectors::Step& step : s.vector->steps) {
+      const auto* send = std::get_if<vectors::SendStep>(&step.op);
+      if (send == nullptr || !send->expect_frame) continue;
+      for (const auto& [name, ivs] : send->ivs) {
+        (void)ivs;
+        for (const vectors::SecAssocSpec& element : s.vector->sas.at(name).bundle) {
+          if (!element.conf) continue;
+          const std::string& conf = element.conf->name;
+          if (conf == "DES" || conf == "3_DES") ++counts[8];
+          if (conf.rfind("AES_CBC_", 0) == 0) ++counts[16];
+        }
+      }
+    }
+  }
+  return counts;
+}
+
+TEST(Judge, ConstantIvsInsideAnEncryptedTunnelAreReadDecrypted) {
+  // Transport ESPs inside encrypted tunnels: on the wire their IVs are ciphertext. A NIC writing
+  // all-zero IVs must be reported as the same IV everywhere, not as a scatter of repeats.
+  const auto selected = Select({"contract/transport-over-tunnel/*"});
+  const std::map<std::size_t, std::size_t> counts = CbcIvCounts(selected);
+  ASSERT_EQ(counts.size(), 2u);  // DES/3DES and AES-CBC IVs, inner and outer
+  const RunOutcome outcome = RunWith("exec:" + kMisbehavingAgent + " --constant-ivs", selected);
+  EXPECT_EQ(Count(outcome.result, Verdict::kPass), selected.size());
+  for (const auto& [length, count] : counts) {
+    const std::string expected = "the same IV " + std::string(2 * length, '0') + " in all " + std::to_string(count) +
+                                 " CBC IVs it chose";
+    const bool found = std::any_of(outcome.result.run_notes.begin(), outcome.result.run_notes.end(),
+                                   [&](const std::string& note) { return note.find(expected) != std::string::npos; });
+    EXPECT_TRUE(found) << "no run note with \"" << expected << "\"";
+  }
+  for (const std::string& note : outcome.result.run_notes) {
+    EXPECT_EQ(note.find("repeated CBC IVs"), std::string::npos) << note;
+  }
+}
+
+TEST(Judge, IvFreshnessVectorsCatchARepeatedIv) {
+  const auto selected = Select({"contract/iv-freshness/*"});
+  ASSERT_GE(selected.size(), 7u);
+  // A NIC that takes the injected IVs, or draws random ones, passes every one of them.
+  for (const char* spec : {"", " --own-ivs"}) {
+    const RunOutcome outcome = RunWith("exec:" + kMisbehavingAgent + spec, selected);
+    EXPECT_EQ(Count(outcome.result, Verdict::kPass), selected.size()) << spec;
+    EXPECT_TRUE(outcome.result.run_notes.empty()) << outcome.result.run_notes.front();
+  }
+  // A NIC writing the same IV every packet: every vector with an AES-GCM/GMAC SA fails at the
+  // send that repeats an IV under that SA, naming the SA, the IV and both steps.
+  const RunOutcome constant = RunWith("exec:" + kMisbehavingAgent + " --constant-ivs", selected);
+  EXPECT_EQ(ExitCodeOf(constant.result), 1);
+  std::size_t aead_vectors = 0, hidden_repeats = 0;
+  for (std::size_t v = 0; v < selected.size(); ++v) {
+    const vectors::Vector& vector = *selected[v].vector;
+    const report::VectorResult& result = constant.result.vectors[v];
+    // The expected first repeat under an AES-GCM/GMAC SA, from the vector's sends.
+    std::map<std::string, std::size_t> first_send;
+    std::optional<std::tuple<std::string, std::size_t, std::size_t>> repeat;
+    for (std::size_t index = 0; index < vector.steps.size() && !repeat; ++index) {
+      const auto* send = std::get_if<vectors::SendStep>(&vector.steps[index].op);
+      if (send == nullptr) continue;
+      for (const auto& [name, ivs] : send->ivs) {
+        (void)ivs;
+        if (!IsAeadSa(vector.sas.at(name))) continue;
+        const auto [first, inserted] = first_send.emplace(name, index);
+        if (!inserted && !repeat) repeat = std::make_tuple(name, first->second, index);
+      }
+    }
+    if (!repeat) {
+      EXPECT_EQ(result.verdict, Verdict::kPass) << vector.id << ": " << result.diagnosis;
+      continue;
+    }
+    ++aead_vectors;
+    const auto& [sa, first, again] = *repeat;
+    EXPECT_EQ(result.verdict, Verdict::kFail) << vector.id;
+    const std::string expected = "step " + std::to_string(again) + " (send): IV 0000000000000000 repeated under SA " +
+                                 sa + "/";
+    EXPECT_EQ(result.diagnosis.rfind(expected, 0), 0u) << vector.id << ": " << result.diagnosis;
+    EXPECT_NE(result.diagnosis.find("reuses the IV of step " + std::to_string(first)), std::string::npos)
+        << result.diagnosis;
+    EXPECT_NE(result.diagnosis.find("section 3.1"), std::string::npos) << result.diagnosis;
+    // The transport SA of a transport-over-tunnel vector whose tunnel SA encrypts: on the wire
+    // its IV is the tunnel's ciphertext, and the diagnosis says it was read after decryption.
+    const bool under_encrypted_tunnel =
+        !vector.sas.at(sa).src_tunnel_addr &&
+        std::any_of(vector.sas.begin(), vector.sas.end(), [](const auto& entry) {
+          return entry.second.src_tunnel_addr &&
+                 std::any_of(entry.second.bundle.begin(), entry.second.bundle.end(),
+                             [](const vectors::SecAssocSpec& e) { return e.conf && e.conf->name != "NONE"; });
+        });
+    hidden_repeats += under_encrypted_tunnel ? 1 : 0;
+    EXPECT_EQ(result.diagnosis.find("inside the encrypted tunnel") != std::string::npos, under_encrypted_tunnel)
+        << vector.id << ": " << result.diagnosis;
+  }
+  EXPECT_GE(aead_vectors, 5u);
+  EXPECT_GE(hidden_repeats, 1u);
+  // The CBC SAs' repeats are flagged, with the SA named.
+  const auto& cbc = Find(constant.result, "contract/iv-freshness/esp-transport-aes-cbc-128-sha-1");
+  EXPECT_EQ(cbc.verdict, Verdict::kPass) << cbc.diagnosis;
+  const bool noted = std::any_of(constant.result.run_notes.begin(), constant.result.run_notes.end(), [](const std::string& n) {
+    return n.find("contract/iv-freshness/esp-transport-aes-cbc-128-sha-1: IV 00000000000000000000000000000000 "
+                  "repeated under SA t/esp") == 0;
+  });
+  EXPECT_TRUE(noted);
 }
 
 TEST(Judge, EmittingOnARefusedSendIsALeak) {

@@ -1189,8 +1189,8 @@ IV_REUSE_NOTES = {
     "contract.iv_reuse.aead": (
         "AES-GCM and AES-GMAC: the nonce is salt || IV under the SA's key, and for a given key the "
         "IV MUST NOT repeat (RFC 4106 section 3.1, RFC 4543 section 3.1). Two packets under one "
-        "nonce give away the XOR of their plaintexts and the GHASH key, with which anyone can forge "
-        "ICVs for that SA. Bug class: a NIC whose IV register is reset and never advanced, or that "
+        "nonce give away the GHASH key, with which anyone can forge ICVs for that SA, and with "
+        "AES-GCM also the XOR of their plaintexts. Bug class: a NIC whose IV register is reset and never advanced, or that "
         "drops the transport's IV source and writes a constant; with several sends under one SA "
         "it repeats the IV and fails ('IV ... repeated under SA')."),
     "contract.iv_reuse.cbc": (
