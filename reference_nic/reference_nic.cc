@@ -1,9 +1,12 @@
 #include "reference_nic/reference_nic.h"
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstring>
 #include <string>
 #include <unordered_map>
@@ -139,8 +142,36 @@ Reason CheckSaCapabilities(const Capabilities& caps, const SaEntry& sa, bool sen
 
 }  // namespace
 
+namespace {
+
+// Bumped in every forked child, so IV pools filled before the fork are not reused after it.
+std::atomic<unsigned> g_fork_generation{0};
+
+unsigned ForkGeneration() {
+  static const bool registered = [] {
+    pthread_atfork(nullptr, nullptr, [] { g_fork_generation.fetch_add(1, std::memory_order_relaxed); });
+    return true;
+  }();
+  (void)registered;
+  return g_fork_generation.load(std::memory_order_relaxed);
+}
+
+}  // namespace
+
+RandomIvSource::~RandomIvSource() { OPENSSL_cleanse(pool_, sizeof pool_); }
+
 bool RandomIvSource::NextIv(NDIS_HANDLE, unsigned, MutableByteSpan iv) {
-  return iv.size() <= static_cast<std::size_t>(INT32_MAX) && RAND_bytes(iv.data(), static_cast<int>(iv.size())) == 1;
+  if (iv.size() > kPoolBytes) return false;
+  const unsigned generation = ForkGeneration();
+  if (generation != fork_generation_ || kPoolBytes - used_ < iv.size()) {
+    if (RAND_bytes(pool_, static_cast<int>(kPoolBytes)) != 1) return false;
+    used_ = 0;
+    fork_generation_ = generation;
+  }
+  std::memcpy(iv.data(), pool_ + used_, iv.size());
+  OPENSSL_cleanse(pool_ + used_, iv.size());  // an IV handed out is never handed out again
+  used_ += iv.size();
+  return true;
 }
 
 struct ReferenceNic::State {
@@ -461,8 +492,10 @@ Reason ReferenceNic::State::Apply(const PortionLayout& layout, MutableByteSpan f
     const ByteSpan sequence_low = frame.subspan(layout.esp_offset + 4, 4);
     const ByteSpan high = esp.esn ? ByteSpan(sequence_high) : ByteSpan();
     if (detail::IsGcm(esp.cipher)) {
-      // RFC 4106 5: AAD = SPI || Sequence Number (|| with ESN: SPI || high || low).
-      const std::array<ByteSpan, 3> aad = {spi, high, sequence_low};
+      // RFC 4106 5: AAD = SPI || Sequence Number, or with ESN SPI || high || low. Without ESN the
+      // AAD is contiguous in the frame: one piece.
+      const std::array<ByteSpan, 3> aad = {esp.esn ? spi : ByteSpan(frame).subspan(layout.esp_offset, kEspHeader), high,
+                                           esp.esn ? sequence_low : ByteSpan()};
       if (!esp.cipher_key.Seal(iv, aad, encrypted, icv)) return Reason::kCryptoFailure;
     } else {
       if (esp.cipher != CipherAlgorithm::kNull && !esp.cipher_key.EncryptCbc(iv, encrypted)) return Reason::kCryptoFailure;

@@ -139,10 +139,22 @@ class IvSource {
   virtual bool NextIv(NDIS_HANDLE sa, unsigned sec_assoc_index, MutableByteSpan iv) = 0;
 };
 
-// Cryptographically random IVs (OpenSSL RAND_bytes). The default.
+// Cryptographically random IVs from OpenSSL's DRBG. The default. IVs are drawn from a pool
+// filled 4 KiB at a time (one RAND_bytes call costs as much as sealing a 1500-byte packet);
+// the pool is discarded in a forked child so that parent and child never share IVs.
 class RandomIvSource final : public IvSource {
  public:
+  RandomIvSource() = default;
+  ~RandomIvSource() override;
+  RandomIvSource(const RandomIvSource&) = delete;
+  RandomIvSource& operator=(const RandomIvSource&) = delete;
   bool NextIv(NDIS_HANDLE sa, unsigned sec_assoc_index, MutableByteSpan iv) override;
+
+ private:
+  static constexpr std::size_t kPoolBytes = 4096;
+  std::uint8_t pool_[kPoolBytes] = {};
+  std::size_t used_ = kPoolBytes;
+  unsigned fork_generation_ = 0;
 };
 
 struct NicOptions {

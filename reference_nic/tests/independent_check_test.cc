@@ -3,6 +3,8 @@
 // of RFC 4303 / RFC 4302 / RFC 4106 / RFC 4543.
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <memory>
 #include <set>
@@ -220,12 +222,51 @@ TEST(RandomIvs, DifferEveryPacket) {
   ip.protocol = 50;
   const Bytes input = Ipv4(ip, EspFramed(0x71, 1, 8, Udp(10), 17, 1, 16));
   std::set<Bytes> ivs;
-  for (int i = 0; i < 64; ++i) {
+  constexpr int kSends = 2000;  // several refills of the 4 KiB IV pool
+  for (int i = 0; i < kSends; ++i) {
     Bytes wire;
     ASSERT_TRUE(SendFrame(nic, input, &info, wire).ok());
     ivs.insert(Bytes(wire.begin() + 28, wire.begin() + 36));
   }
-  EXPECT_EQ(ivs.size(), 64u);
+  EXPECT_EQ(ivs.size(), static_cast<std::size_t>(kSends));
+}
+
+// A forked child must not hand out the IVs its parent's pool still holds.
+TEST(RandomIvs, ParentAndForkedChildNeverShareIvs) {
+  RandomIvSource source;
+  Bytes first(8);
+  ASSERT_TRUE(source.NextIv(nullptr, 0, first));  // the pool is filled before the fork
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  constexpr int kIvs = 32;
+  if (child == 0) {
+    close(fds[0]);
+    for (int i = 0; i < kIvs; ++i) {
+      Bytes iv(8);
+      if (!source.NextIv(nullptr, 0, iv) || write(fds[1], iv.data(), iv.size()) != 8) _exit(1);
+    }
+    _exit(0);
+  }
+  close(fds[1]);
+  std::set<Bytes> parent;
+  for (int i = 0; i < kIvs; ++i) {
+    Bytes iv(8);
+    ASSERT_TRUE(source.NextIv(nullptr, 0, iv));
+    parent.insert(iv);
+  }
+  int received = 0;
+  Bytes iv(8);
+  while (read(fds[0], iv.data(), iv.size()) == 8) {
+    EXPECT_EQ(parent.count(iv), 0u) << "the child repeated a parent IV";
+    ++received;
+  }
+  close(fds[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_EQ(received, kIvs);
 }
 
 }  // namespace
