@@ -46,13 +46,18 @@ struct MacFree {
 using FetchedCipher = std::unique_ptr<EVP_CIPHER, CipherFree>;
 using FetchedMac = std::unique_ptr<EVP_MAC, MacFree>;
 
+struct ProviderUnload {
+  void operator()(OSSL_PROVIDER* provider) const { OSSL_PROVIDER_unload(provider); }
+};
+using LoadedProvider = std::unique_ptr<OSSL_PROVIDER, ProviderUnload>;
+
+// Loaded once per process, unloaded at exit (after the fetched algorithms, which are static
+// objects constructed later and so destroyed earlier).
 struct Providers {
-  bool legacy = false;
-  Providers() {
-    // Loading any provider explicitly turns off the implicit default one, so load both.
-    OSSL_PROVIDER_load(nullptr, "default");
-    legacy = OSSL_PROVIDER_load(nullptr, "legacy") != nullptr;
-  }
+  // Loading any provider explicitly turns off the implicit default one, so load both.
+  LoadedProvider default_provider{OSSL_PROVIDER_load(nullptr, "default")};
+  LoadedProvider legacy_provider{OSSL_PROVIDER_load(nullptr, "legacy")};
+  bool legacy = legacy_provider != nullptr;
 };
 
 const Providers& LoadProviders() {
