@@ -217,6 +217,7 @@ void FrameBuilder::OpenPortion(unsigned level, const SaFraming* sa, std::uint32_
     Put32(frame, sa->ah_spi);
     Put32(frame, sequence);
     at.ah_iv = frame.size();
+    at.ah_iv_length = sa->ah_iv;
     if (!sa->HasEsp()) at.icv = at.ah_iv + sa->ah_iv;
     frame.insert(frame.end(), length - 12, 0);
   }
@@ -372,8 +373,10 @@ void FrameBuilder::Deviate(const Deviation& deviation, std::span<const SaFraming
       frame.resize(size - std::min<std::size_t>(size, 1 + value % 64));
       break;
     case Field::kIv: {
+      // Only where there is an IV: NULL ESP and HMAC AH have none.
+      const bool has_iv = ah_only ? at.ah_iv_length > 0 : (at.esp_iv != kNowhere && at.esp_payload > at.esp_iv);
       const std::size_t offset = ah_only ? at.ah_iv : at.esp_iv;
-      if (Fits(offset, 1, size)) frame[offset] ^= static_cast<std::uint8_t>(value | 1);
+      if (has_iv && Fits(offset, 1, size)) frame[offset] ^= static_cast<std::uint8_t>(value | 1);
       break;
     }
     case Field::kCount: break;

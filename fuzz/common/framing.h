@@ -30,7 +30,7 @@ inline constexpr std::size_t kNowhere = static_cast<std::size_t>(-1);
 struct Layout {
   struct Level {
     std::size_t ip = kNowhere, ip_header = 0, end = kNowhere;
-    std::size_t ah = kNowhere, ah_iv = kNowhere;
+    std::size_t ah = kNowhere, ah_iv = kNowhere, ah_iv_length = 0;
     std::size_t esp = kNowhere, esp_iv = kNowhere, esp_payload = kNowhere, esp_trailer = kNowhere;
     std::size_t icv = kNowhere;  // the ESP ICV when the portion has ESP, else the AH ICV
   };
