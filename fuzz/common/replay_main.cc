@@ -1,7 +1,8 @@
 // The replay executable of a fuzz target built without libFuzzer: feeds every file named on the
 // command line, and every file below every directory named (recursively, in path order), to
-// LLVMFuzzerTestOneInput once. A missing directory counts as empty (git keeps no empty folders).
-// Exit 0 when every input ran; a finding aborts, as it does under libFuzzer.
+// LLVMFuzzerTestOneInput once. `--match=TEXT` keeps, of the paths after it, only files whose
+// name contains TEXT (the regressions of one target in vectors/regressions/). A missing directory counts as empty (git
+// keeps no empty folders). Exit 0 when every input ran; a finding aborts, as under libFuzzer.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -29,12 +30,21 @@ bool ReadFile(const std::filesystem::path& path, std::vector<std::uint8_t>& byte
 int main(int argc, char** argv) {
   if (LLVMFuzzerInitialize != nullptr) LLVMFuzzerInitialize(&argc, &argv);
   std::vector<std::filesystem::path> inputs;
+  std::string match;
   for (int i = 1; i < argc; ++i) {
-    const std::filesystem::path path = argv[i];
+    const std::string argument = argv[i];
+    if (argument.rfind("--match=", 0) == 0) {
+      match = argument.substr(8);
+      continue;
+    }
+    const std::filesystem::path path = argument;
     std::error_code error;
+    const auto matches = [&](const std::filesystem::path& file) {
+      return file.filename().string().find(match) != std::string::npos;
+    };
     if (std::filesystem::is_directory(path, error)) {
       for (const auto& entry : std::filesystem::recursive_directory_iterator(path, error)) {
-        if (entry.is_regular_file()) inputs.push_back(entry.path());
+        if (entry.is_regular_file() && matches(entry.path())) inputs.push_back(entry.path());
       }
     } else if (std::filesystem::is_regular_file(path, error)) {
       inputs.push_back(path);
