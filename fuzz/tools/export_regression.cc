@@ -116,7 +116,13 @@ class Exporter {
       const auto reply = nic.Send(driver.Request(script, index, programming, frame, cuts));
       if (!reply) throw std::runtime_error(reply.error().reason);
       json step = {{"op", "send"}, {"frame", Hex(frame)}};
-      if (!cuts.empty()) step["split"] = cuts;
+      // The vector format cuts strictly inside the frame; a zero-length NDIS_BUFFER (a cut at 0,
+      // at the end, or twice at one offset) has no spelling there and is left out.
+      json split = json::array();
+      for (const std::size_t cut : cuts) {
+        if (cut > 0 && cut < frame.size() && (split.empty() || split.back().get<std::size_t>() < cut)) split.push_back(cut);
+      }
+      if (!split.empty()) step["split"] = split;
       step["info"] = send.has_info ? json{{"OffloadHandle", Handle(send.offload)}, {"NextOffloadHandle", Handle(send.next)}}
                                    : json(nullptr);
       json ivs = json::object();
