@@ -22,19 +22,6 @@ json LoadKat(const std::string& name) {
   return json::parse(in);
 }
 
-// Per-SA IVs, as the vector format supplies them.
-class IvsBySa final : public IvSource {
- public:
-  std::map<NDIS_HANDLE, std::deque<Bytes>> ivs;
-  bool NextIv(NDIS_HANDLE sa, unsigned, MutableByteSpan iv) override {
-    auto& queue = ivs[sa];
-    if (queue.empty() || queue.front().size() != iv.size()) return false;
-    std::copy(queue.front().begin(), queue.front().end(), iv.begin());
-    queue.pop_front();
-    return true;
-  }
-};
-
 Bytes Ipv4Wrap(const Bytes& esp, std::uint16_t id) {
   Ip ip;
   ip.protocol = 50;

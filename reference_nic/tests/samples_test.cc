@@ -43,18 +43,6 @@ ULONG IntegrityId(const std::string& name) {
   return ids.at(name);
 }
 
-class IvsBySa final : public IvSource {
- public:
-  std::map<NDIS_HANDLE, std::deque<Bytes>> ivs;
-  bool NextIv(NDIS_HANDLE sa, unsigned, MutableByteSpan iv) override {
-    auto& queue = ivs[sa];
-    if (queue.empty() || queue.front().size() != iv.size()) return false;
-    std::copy(queue.front().begin(), queue.front().end(), iv.begin());
-    queue.pop_front();
-    return true;
-  }
-};
-
 class IndependentCases : public testing::TestWithParam<int> {
  public:
   static const json& Cases() {

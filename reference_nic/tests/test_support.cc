@@ -1,5 +1,6 @@
 #include "reference_nic/tests/test_support.h"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -43,6 +44,14 @@ bool ScriptedIvs::NextIv(NDIS_HANDLE sa, unsigned sec_assoc_index, MutableByteSp
   if (ivs.empty() || ivs.front().size() != iv.size()) return false;
   std::memcpy(iv.data(), ivs.front().data(), iv.size());
   ivs.pop_front();
+  return true;
+}
+
+bool IvsBySa::NextIv(NDIS_HANDLE sa, unsigned, MutableByteSpan iv) {
+  auto& queue = ivs[sa];
+  if (queue.empty() || queue.front().size() != iv.size()) return false;
+  std::copy(queue.front().begin(), queue.front().end(), iv.begin());
+  queue.pop_front();
   return true;
 }
 

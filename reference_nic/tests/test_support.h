@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,13 @@ class ScriptedIvs final : public IvSource {
  public:
   std::deque<Bytes> ivs;
   std::vector<std::pair<NDIS_HANDLE, unsigned>> requests;
+  bool NextIv(NDIS_HANDLE sa, unsigned sec_assoc_index, MutableByteSpan iv) override;
+};
+
+// Per-SA IVs, as the vector format supplies them: each SA's queue in generation order.
+class IvsBySa final : public IvSource {
+ public:
+  std::map<NDIS_HANDLE, std::deque<Bytes>> ivs;
   bool NextIv(NDIS_HANDLE sa, unsigned sec_assoc_index, MutableByteSpan iv) override;
 };
 
