@@ -8,7 +8,7 @@ PACKAGES=(
   # build
   cmake ninja-build g++ clang pkg-config
   # libraries
-  libssl-dev nlohmann-json3-dev libpcap-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libssl-dev nlohmann-json3-dev libpcap-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libboost-dev
   # cross-check and report tests
   python3 python3-cryptography python3-scapy python3-jsonschema tshark openssl chromium
   # measurement

@@ -142,12 +142,26 @@ void FrameDiffer::CompareField(const Field* expected, const Field* actual, bool 
 void FrameDiffer::MarkConsequences() {
   auto& differences = result_.differences;
   const std::size_t count = differences.size();
+  // Decrypted fields of an ESP payload that does not verify on the actual side are garbage or
+  // missing (an AEAD tag that fails yields no plaintext): they follow from the ciphertext or the
+  // ICV and explain neither.
+  unverified_.assign(count, false);
+  for (std::size_t i = 0; i < count; ++i) {
+    const Field& field = *difference_fields_[i];
+    if (!field.decrypted) continue;
+    for (const HeaderCheck& header : actual_check_.headers) {
+      if (header.protocol != IpsecProtocol::kEsp) continue;
+      const bool inside = field.offset >= header.data_offset && field.offset < header.data_offset + header.data_length;
+      const bool verified = header.decrypted && (header.icv_length > 0 ? header.icv_ok : header.trailer_ok);
+      if (inside && !verified) unverified_[i] = true;
+    }
+  }
   for (std::size_t i = 0; i < count; ++i) {
     const Field& field = *difference_fields_[i];
     if (field.kind == FieldKind::kCiphertext) {
       // Explained by a different IV of the same header or by a decrypted field inside it.
       for (std::size_t j = 0; j < count; ++j) {
-        if (j == i) continue;
+        if (j == i || unverified_[j]) continue;
         const Field& other = *difference_fields_[j];
         const bool same_iv = other.kind == FieldKind::kIv && other.header == field.header;
         const bool inside = other.decrypted && other.offset >= field.offset && other.offset < field.offset + field.length;
@@ -155,7 +169,7 @@ void FrameDiffer::MarkConsequences() {
       }
     } else if (field.kind == FieldKind::kIcv) {
       for (std::size_t j = 0; j < count; ++j) {
-        if (j == i) continue;
+        if (j == i || unverified_[j]) continue;
         const Field& other = *difference_fields_[j];
         const bool inside = other.offset >= field.cover_begin && other.offset < field.cover_end;
         // AH zeroes the mutable fields of its own IPv4 header: a change there cannot explain it.
@@ -163,14 +177,8 @@ void FrameDiffer::MarkConsequences() {
                             std::strcmp(other.protocol, "ipv4") == 0;
         if (inside && !zeroed) differences[i].consequence = true;
       }
-    } else if (field.decrypted) {
-      // Garbage after decrypting a wrong ciphertext: the ciphertext is the cause.
-      for (const HeaderCheck& header : actual_check_.headers) {
-        if (header.protocol != IpsecProtocol::kEsp || !header.decrypted) continue;
-        const bool inside = field.offset >= header.data_offset && field.offset < header.data_offset + header.data_length;
-        const bool verified = header.icv_length > 0 ? header.icv_ok : header.trailer_ok;
-        if (inside && !verified) differences[i].consequence = true;
-      }
+    } else if (unverified_[i]) {
+      differences[i].consequence = true;
     }
   }
   result_.first = 0;

@@ -71,6 +71,7 @@ class FrameDiffer {
   FrameComparison result_;
   std::vector<std::uint8_t> covered_;
   std::vector<const Field*> difference_fields_;  // parallel to result_.differences (field of the expected side, or actual)
+  std::vector<bool> unverified_;                 // parallel too: decrypted under an ESP header that does not verify
   std::string name_buffer_;
 };
 

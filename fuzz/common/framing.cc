@@ -129,7 +129,8 @@ void FrameBuilder::Ipv4Header(unsigned level, const FramePlan& plan, std::uint32
   Put16(frame, 0);  // checksum: FixIpv4Checksum
   Put32(frame, src);
   Put32(frame, dst);
-  if (Options(level, level == 0 ? plan.outer_options : plan.inner_options, dst)) {
+  const auto& options = level == 0 ? plan.outer_options : plan.inner_options;
+  if (Options(level, std::span<const OptionDef>(options.data(), options.size()), dst)) {
     // RFC 791 source routing: the header carries the first hop; the final destination is the
     // route's last address.
     Store32(frame, at.ip + 16, kFirstHop);
@@ -138,7 +139,7 @@ void FrameBuilder::Ipv4Header(unsigned level, const FramePlan& plan, std::uint32
   frame[at.ip] = static_cast<std::uint8_t>(0x40 | (at.ip_header / 4));
 }
 
-bool FrameBuilder::Options(unsigned level, const std::vector<OptionDef>& options, std::uint32_t final_destination) {
+bool FrameBuilder::Options(unsigned level, std::span<const OptionDef> options, std::uint32_t final_destination) {
   std::vector<std::uint8_t>& frame = *frame_;
   const std::size_t start = frame.size();
   bool source_route = false;

@@ -50,7 +50,7 @@ class FrameBuilder {
  private:
   void Ipv4Header(unsigned level, const FramePlan& plan, std::uint32_t src, std::uint32_t dst, std::uint8_t protocol);
   // True when the options hold a source route (LSRR/SSRR).
-  bool Options(unsigned level, const std::vector<OptionDef>& options, std::uint32_t final_destination);
+  bool Options(unsigned level, std::span<const OptionDef> options, std::uint32_t final_destination);
   void OpenPortion(unsigned level, const SaFraming* sa, std::uint32_t sequence, std::uint8_t next_header, int icv_delta);
   void ClosePortion(unsigned level, const SaFraming* sa, std::uint8_t next_header, std::size_t extra_pad_blocks,
                     std::size_t cipher_delta, int icv_delta);

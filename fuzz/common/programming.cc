@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <unordered_map>
 
 namespace sendpath::fuzz {
 namespace {
@@ -88,54 +89,130 @@ vectors::SaSpec MakeSaSpec(const SaDef& sa, std::size_t index) {
   return spec;
 }
 
+namespace {
+
+// What one SaDef programs, apart from the NIC: its request, its receive-side spec and its framing.
+struct SaProgramming {
+  vectors::SaSpec spec;
+  vectors::AddSaRequest request;
+  SaFraming framing;
+};
+
+SaProgramming ProgramSa(const SaDef& sa, std::size_t index) {
+  SaProgramming result;
+  result.spec = MakeSaSpec(sa, index);
+  result.request = vectors::BuildAddSaRequest(result.spec);
+  SaFraming& framing = result.framing;
+  framing.shape = sa.shape;
+  framing.esp_spi = sa.esp_spi;
+  framing.ah_spi = sa.ah_spi;
+  framing.tunnel = sa.tunnel;
+  if (sa.tunnel) {
+    framing.tunnel_src = TunnelSrc(index);
+    framing.tunnel_dst = TunnelDst(index);
+  }
+  // The lengths come from the receive side's SA model; an SA it cannot describe (the NIC will
+  // refuse it too) is framed as AES-CBC with a 12-byte ICV.
+  framing.esp_iv = 16;
+  framing.esp_icv = 12;
+  framing.esp_alignment = 16;
+  for (std::size_t element = 0; element < result.spec.bundle.size(); ++element) {
+    auto keys = report::MakeSaKeys(result.spec.name, result.spec, element);
+    if (!keys) continue;
+    if (keys.value().protocol == report::IpsecProtocol::kEsp) {
+      framing.esp_iv = keys.value().IvLength();
+      framing.esp_icv = keys.value().IcvLength();
+      framing.esp_alignment = keys.value().Alignment();
+    } else {
+      framing.ah_iv = keys.value().IvLength();
+      framing.ah_icv = keys.value().IcvLength();
+    }
+  }
+  return result;
+}
+
+struct SaKey {
+  SaDef sa;
+  std::size_t index;
+  bool operator==(const SaKey&) const = default;
+};
+
+struct SaKeyHash {
+  std::size_t operator()(const SaKey& key) const {
+    const SaDef& sa = key.sa;
+    std::uint64_t h = key.index;
+    for (const std::uint64_t part :
+         {std::uint64_t{static_cast<std::uint8_t>(sa.shape)}, std::uint64_t{sa.conf}, std::uint64_t{sa.esp_integrity},
+          std::uint64_t{sa.ah_integrity},
+          std::uint64_t{sa.tunnel} | std::uint64_t{sa.inbound} << 1 | std::uint64_t{sa.integrity_first} << 2 |
+              std::uint64_t{sa.esn} << 3 | std::uint64_t{sa.deleted} << 4,
+          std::uint64_t{sa.esn_high}, std::uint64_t{sa.esp_spi}, std::uint64_t{sa.ah_spi}}) {
+      h = (h ^ part) * 0x100000001b3ull;
+    }
+    return static_cast<std::size_t>(h);
+  }
+};
+
+// Program runs for every Setup a fuzz target has not seen (about one input in five under the
+// script mutator), and most new Setups differ from an old one in a single SA or capability:
+// what an SaDef programs and what a left-out set enables are kept. Not thread-safe; the fuzz
+// targets and tools are single-threaded.
+class ProgrammingMemo {
+ public:
+  const SaProgramming& Sa(const SaDef& sa, std::size_t index) {
+    if (sas_.size() > kLimit) sas_.clear();
+    const SaKey key{sa, index};
+    auto found = sas_.find(key);
+    if (found == sas_.end()) found = sas_.emplace(key, ProgramSa(sa, index)).first;
+    return found->second;
+  }
+
+  const nic::Capabilities& Enable(std::span<const std::uint8_t> disabled, const nic::Capabilities& reported) {
+    if (std::memcmp(&reported_, &reported, sizeof reported) != 0 || enables_.size() > kLimit) {
+      reported_ = reported;
+      enables_.clear();
+    }
+    const auto& names = vectors::AllCapabilityNames();
+    std::vector<std::uint8_t> left_out;
+    for (const std::uint8_t index : disabled) left_out.push_back(static_cast<std::uint8_t>(index % names.size()));
+    std::sort(left_out.begin(), left_out.end());
+    left_out.erase(std::unique(left_out.begin(), left_out.end()), left_out.end());
+    auto found = enables_.find(left_out);
+    if (found != enables_.end()) return found->second;
+    nic::Capabilities enable;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (!std::binary_search(left_out.begin(), left_out.end(), i) &&
+          vectors::HasCapability(reported.task, reported.extension, names[i])) {
+        vectors::SetCapability(enable.task, enable.extension, names[i]);
+      }
+    }
+    return enables_.emplace(std::move(left_out), enable).first->second;
+  }
+
+ private:
+  static constexpr std::size_t kLimit = 1 << 14;
+  std::unordered_map<SaKey, SaProgramming, SaKeyHash> sas_;
+  std::map<std::vector<std::uint8_t>, nic::Capabilities> enables_;
+  nic::Capabilities reported_{};
+};
+
+}  // namespace
+
 Programming Program(const Setup& setup, const nic::Capabilities& reported) {
+  static ProgrammingMemo memo;
   Programming programming;
   programming.encapsulation.Encapsulation = setup.ethernet ? IEEE_802_3_Encapsulation : NULL_Encapsulation;
   programming.encapsulation.Flags.FixedHeaderSize = 1;
   programming.encapsulation.EncapsulationHeaderSize = setup.ethernet ? 14 : 0;
-
-  const auto& names = vectors::AllCapabilityNames();
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    const bool left_out = std::any_of(setup.disabled.begin(), setup.disabled.end(),
-                                      [&](std::uint8_t index) { return index % names.size() == i; });
-    if (!left_out && vectors::HasCapability(reported.task, reported.extension, names[i])) {
-      vectors::SetCapability(programming.enable.task, programming.enable.extension, names[i]);
-    }
-  }
-
+  programming.enable = memo.Enable({setup.disabled.data(), setup.disabled.size()}, reported);
+  programming.specs.reserve(setup.sas.size());
+  programming.requests.reserve(setup.sas.size());
+  programming.framing.reserve(setup.sas.size());
   for (std::size_t i = 0; i < setup.sas.size(); ++i) {
-    const SaDef& sa = setup.sas[i];
-    vectors::SaSpec spec = MakeSaSpec(sa, i);
-    programming.requests.push_back(vectors::BuildAddSaRequest(spec));
-
-    SaFraming framing;
-    framing.shape = sa.shape;
-    framing.esp_spi = sa.esp_spi;
-    framing.ah_spi = sa.ah_spi;
-    framing.tunnel = sa.tunnel;
-    if (sa.tunnel) {
-      framing.tunnel_src = TunnelSrc(i);
-      framing.tunnel_dst = TunnelDst(i);
-    }
-    // The lengths come from the receive side's SA model; an SA it cannot describe (the NIC will
-    // refuse it too) is framed as AES-CBC with a 12-byte ICV.
-    framing.esp_iv = 16;
-    framing.esp_icv = 12;
-    framing.esp_alignment = 16;
-    for (std::size_t element = 0; element < spec.bundle.size(); ++element) {
-      auto keys = report::MakeSaKeys(spec.name, spec, element);
-      if (!keys) continue;
-      if (keys.value().protocol == report::IpsecProtocol::kEsp) {
-        framing.esp_iv = keys.value().IvLength();
-        framing.esp_icv = keys.value().IcvLength();
-        framing.esp_alignment = keys.value().Alignment();
-      } else {
-        framing.ah_iv = keys.value().IvLength();
-        framing.ah_icv = keys.value().IcvLength();
-      }
-    }
-    programming.framing.push_back(framing);
-    programming.specs.push_back(std::move(spec));
+    const SaProgramming& sa = memo.Sa(setup.sas[i], i);
+    programming.specs.push_back(sa.spec);
+    programming.requests.push_back(sa.request);
+    programming.framing.push_back(sa.framing);
   }
   return programming;
 }

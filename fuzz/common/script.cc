@@ -32,11 +32,11 @@ class Reader {
   void Enum(E& value) {
     value = static_cast<E>(provider_.ConsumeIntegralInRange<std::uint8_t>(0, MaxOf<E>()));
   }
-  template <class T, class F>
-  void List(std::vector<T>& items, std::size_t min, std::size_t max, F&& visit) {
+  template <class List, class F>
+  void List(List& items, std::size_t min, std::size_t max, F&& visit) {
     const auto count = min + provider_.ConsumeIntegralInRange<std::size_t>(0, max - min);
     items.resize(count);
-    for (T& item : items) visit(item);
+    for (auto& item : items) visit(item);
   }
 
  private:
@@ -47,6 +47,7 @@ class Reader {
 // FuzzedDataProvider reads integrals from the end of the data.
 class Writer {
  public:
+  Writer() { bytes_.reserve(512); }
   void Small(std::uint8_t value, std::uint8_t max) {
     if (max > 0) Push(std::min(value, max), 1);
   }
@@ -62,12 +63,12 @@ class Writer {
   void Enum(E value) {
     Small(static_cast<std::uint8_t>(value), MaxOf<E>());
   }
-  template <class T, class F>
-  void List(const std::vector<T>& items, std::size_t min, std::size_t max, F&& visit) {
+  template <class List, class F>
+  void List(const List& items, std::size_t min, std::size_t max, F&& visit) {
     const std::size_t count = std::clamp(items.size(), min, max);
     const std::size_t range = max - min;
     Push(count - min, range > 0xff ? 8 : (range > 0 ? 1 : 0));
-    const T fallback{};
+    const typename List::value_type fallback{};
     for (std::size_t i = 0; i < count; ++i) visit(i < items.size() ? items[i] : fallback);
   }
   std::vector<std::uint8_t> Bytes() const { return {bytes_.rbegin(), bytes_.rend()}; }
@@ -273,8 +274,8 @@ std::uint32_t DeviationValue(Field field, std::minstd_rand& random) {
   return static_cast<std::uint32_t>(random());
 }
 
-template <class T>
-T& Element(std::vector<T>& items, std::minstd_rand& random) {
+template <class List>
+typename List::value_type& Element(List& items, std::minstd_rand& random) {
   return items[std::uniform_int_distribution<std::size_t>(0, items.size() - 1)(random)];
 }
 

@@ -8,6 +8,8 @@
 // edit the structure and libFuzzer's own byte mutations still land on valid scripts.
 #pragma once
 
+#include <boost/container/static_vector.hpp>
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -43,6 +45,11 @@ inline constexpr std::array kIntegrityChoices = {
     AlgorithmChoice{"AES_GMAC_256", 36},
 };
 
+// The lists of a script have small fixed bounds: kept in place, so that decoding, mutating and
+// copying a script (several times per fuzz execution) allocates nothing.
+template <class T, std::size_t N>
+using Bounded = boost::container::static_vector<T, N>;
+
 enum class SaShape : std::uint8_t { kEsp, kAh, kEspAh, kCount };
 
 // One OID_TCP_TASK_IPSEC_ADD_SA. The keys are derived from the SA's index, not fuzzed: their
@@ -67,10 +74,10 @@ struct SaDef {
 // with equal Setups leave a NIC in the same state, which lets a fuzz target reuse it.
 struct Setup {
   bool ethernet = false;              // IEEE 802.3 encapsulation instead of NULL
-  std::vector<std::uint8_t> disabled; // capabilities (vectors::AllCapabilityNames() index) left out of the set
+  Bounded<std::uint8_t, kMaxDisabled> disabled; // capabilities (vectors::AllCapabilityNames() index) left out of the set
   bool second_set = false;            // a second OID_TCP_TASK_OFFLOAD set, which must fail [S16c]
   std::uint8_t churn = 0;             // ADD_SA + DELETE_SA cycles before the SAs: slots must be reclaimed
-  std::vector<SaDef> sas;
+  Bounded<SaDef, kMaxSas> sas;
   bool operator==(const Setup&) const = default;
 };
 
@@ -110,8 +117,8 @@ struct FramePlan {
   std::int8_t icv_delta = 0;           // ICV space reserved minus the SA's ICV length (outer ESP/AH)
   std::uint8_t cipher_delta = 0;       // bytes added to the ESP padding, breaking the block alignment
   std::uint8_t trailing = 0;           // bytes after the IPv4 packet (link padding)
-  std::vector<OptionDef> outer_options;
-  std::vector<OptionDef> inner_options;
+  Bounded<OptionDef, kMaxOptions> outer_options;
+  Bounded<OptionDef, kMaxOptions> inner_options;
   bool operator==(const FramePlan&) const = default;
 };
 
@@ -143,14 +150,14 @@ struct SendDef {
   HandleRef offload;
   HandleRef next;
   FramePlan plan;
-  std::vector<Deviation> deviations;
-  std::vector<Cut> cuts;
+  Bounded<Deviation, kMaxDeviations> deviations;
+  Bounded<Cut, kMaxCuts> cuts;
   bool operator==(const SendDef&) const = default;
 };
 
 struct Script {
   Setup setup;
-  std::vector<SendDef> sends;
+  Bounded<SendDef, kMaxSends> sends;
   std::uint32_t iv_seed = 0;
   bool operator==(const Script&) const = default;
 };

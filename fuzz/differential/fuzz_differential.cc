@@ -6,7 +6,8 @@
 // The candidate is a shared library on the sendpath C ABI (include/sendpath/candidate_abi.h),
 // loaded in process (harness AbiCandidate: NDIS_PACKETs with buffer chains, injected IVs):
 //   SENDPATH_FUZZ_CANDIDATE=/path/lib.so[,key=value...]   default: libsendpath_sample_nic.so
-//                                                          beside this executable
+//                                                          beside this executable (or in the
+//                                                          build tree's candidates/)
 // Options after the path go to the candidate's Create (default "sa_capacity=8"); the reference
 // NIC is given the same sa_capacity, so that SA-table exhaustion is compared too.
 #include "fuzz/common/driver.h"
@@ -94,7 +95,10 @@ Candidate CandidateFromEnvironment() {
   } else {
     std::error_code error;
     const auto self = std::filesystem::read_symlink("/proc/self/exe", error);
+    // Beside the executable in a ClusterFuzzLite $OUT; in a CMake build tree, in candidates/.
     spec = (self.parent_path() / "libsendpath_sample_nic.so").string();
+    const auto in_build_tree = self.parent_path().parent_path() / "candidates" / "libsendpath_sample_nic.so";
+    if (!std::filesystem::exists(spec, error) && std::filesystem::exists(in_build_tree, error)) spec = in_build_tree.string();
   }
   const auto comma = spec.find(',');
   candidate.path = spec.substr(0, comma);

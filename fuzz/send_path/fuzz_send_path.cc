@@ -150,31 +150,6 @@ bool Live(const World& world, const fuzz::HandleRef& ref, std::size_t& index) {
 
 std::size_t HeaderCount(fuzz::SaShape shape) { return shape == fuzz::SaShape::kEspAh ? 2 : 1; }
 
-// True when the IPv4 header at `offset` has a source route (LSRR/SSRR) whose pointer is past its
-// end: the route is used up, so the destination field already holds the final destination
-// (RFC 791, RFC 4302 3.3.3.1.1.1). The reference NIC and the sample NIC compute the AH ICV with
-// that field, and so does reports' SourceRouteFinalDestination; the receive check's own
-// ZeroMutableFields (reports/receive_check.cc) still puts the route's last address there
-// whatever the pointer says. Until it agrees, AH ICVs under such a header get no independent
-// verdict here (fuzz/README.md, "Findings"); seed-ah-exhausted-source-route* reproduce it.
-bool ExhaustedSourceRoute(std::span<const std::uint8_t> frame, std::size_t offset) {
-  if (offset + 20 > frame.size()) return false;
-  const std::size_t header = std::size_t{frame[offset] & 0x0fu} * 4;
-  for (std::size_t i = offset + 20; i + 2 < offset + header && i + 2 < frame.size();) {
-    const std::uint8_t type = frame[i];
-    if (type == 0) break;
-    if (type == 1) {
-      ++i;
-      continue;
-    }
-    const std::size_t length = frame[i + 1];
-    if ((type == 131 || type == 137) && frame[i + 2] > length) return true;
-    if (length < 2) break;
-    i += length;
-  }
-  return false;
-}
-
 // Whether the transport framed this send exactly as its live SAs say, with every capability
 // enabled: then the NIC has no reason to refuse it.
 bool MustSucceed(const World& world, const fuzz::SendDef& send) {
@@ -274,16 +249,6 @@ void CheckSuccess(World& world, Buffers& b, const fuzz::Script& script, std::siz
       continue;
     }
     const bool esp_trailer_bad = header.protocol == report::IpsecProtocol::kEsp && !header.trailer_ok;
-    const auto packet = std::find_if(b.check.ip_packets.rbegin(), b.check.ip_packets.rend(), [&](const report::IpPacket& ip) {
-      return ip.level == header.level && ip.offset < header.offset;
-    });
-    const bool no_verdict = header.protocol == report::IpsecProtocol::kAh && packet != b.check.ip_packets.rend() &&
-                            ExhaustedSourceRoute(b.check.plaintext, packet->offset);
-    if (no_verdict) {
-      keep(header.iv_offset, header.iv_length);
-      keep(header.icv_offset, header.icv_length);
-      continue;
-    }
     if (header.sa == report::kNoSa || (header.icv_length > 0 && !header.icv_ok) || esp_trailer_bad) {
       Finding("receive-check", "header " + std::to_string(h) + " at byte " + std::to_string(header.offset) +
                                    " does not verify: " + b.check.reason, script, index);

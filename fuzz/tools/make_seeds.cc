@@ -41,7 +41,7 @@ SendDef Send(const Setup& setup, HandleRef offload, HandleRef next = {}) {
 Script With(std::vector<SendDef> sends, Setup setup = BaseSetup()) {
   Script script;
   script.setup = std::move(setup);
-  script.sends = std::move(sends);
+  script.sends.assign(sends.begin(), sends.end());
   script.iv_seed = 0x5eed;
   return script;
 }
@@ -220,7 +220,7 @@ std::vector<std::vector<std::uint8_t>> Sent(const Script& script) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
+  if (argc != 2 || argv[1][0] == '-') {  // --help, or a typo: never write seeds into "./-..."
     std::fprintf(stderr, "usage: %s FUZZ_DIR\n", argv[0]);
     return 2;
   }

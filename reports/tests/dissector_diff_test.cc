@@ -239,6 +239,34 @@ TEST(DiffTest, CandidateChosenIvsAreJudgedByDecryptionAndVerification) {
   EXPECT_NE(broken.FirstCause()->actual.find("does not verify"), std::string::npos);
 }
 
+// A wrong GCM tag over the right ciphertext: the receive side decrypts nothing it cannot
+// authenticate, so the actual frame has no inner fields. Their absence follows from the tag; the
+// tag is the cause, whichever tag byte differs.
+TEST(DiffTest, NamesTheGcmTagWhenOnlyTheTagDiffers) {
+  auto sample = SampleWithLayout(
+      "IPv4 / ESP(aes-128-gcm,none) / IPv4[NOP Record Route 4 slots, 1 filled (mutable)] / AH(hmac-sha1-96) / "
+      "ESP(null,hmac-md5-96) / UDP 43136->1812, 16 data bytes");
+  Dissection dissection;
+  CheckResult check;
+  ReceiveChecker checker(sample.sas);
+  checker.Check(sample.expected, LinkType::kRawIp, check);
+  ASSERT_EQ(check.status, FrameStatus::kVerified) << check.reason;
+  Dissect(sample.expected, LinkType::kRawIp, &check, dissection);
+  const Field* tag = FindField(dissection, "esp[outer].icv");
+  ASSERT_NE(tag, nullptr);
+  for (std::size_t byte : {std::size_t{0}, std::size_t{tag->length} - 1}) {
+    auto actual = sample.expected;
+    actual[tag->offset + byte] ^= 0x01;
+    FrameDiffer differ(&sample.sas, {});
+    const auto& comparison = differ.Compare(sample.expected, actual, LinkType::kRawIp);
+    ASSERT_FALSE(comparison.equivalent);
+    EXPECT_EQ(comparison.FirstCause()->field, "esp[outer].icv") << comparison.Summary();
+    for (const auto& difference : comparison.differences) {
+      if (difference.field != "esp[outer].icv") EXPECT_TRUE(difference.consequence) << difference.field;
+    }
+  }
+}
+
 TEST(DiffTest, DifferentLengthsAndStructuresAreReported) {
   auto sample = SampleWithLayout("IPv4 / AH(hmac-sha1-96) / UDP 49597->53, 100 data bytes");
   auto shorter = sample.expected;

@@ -223,6 +223,10 @@ class SendCheck:
         self.v = versions
         self.confirmations: List[str] = []
         self.elements: Dict[Tuple[bool, int], Element] = {}
+        # The transport hands over zeroed IV and ICV space, and the suites frame it so. A fuzz
+        # finding may carry bytes there on purpose (the send_path scripts' IV deviation): the NIC
+        # overwrites that space, so its content does not change what the output must be.
+        self.space_may_be_nonzero = "fuzz.finding" in vector.get("flags", [])
         info = step["info"] or {}
         names = [info.get(k, 0) for k in ("OffloadHandle", "NextOffloadHandle")]
         self.processed = [n for n in names if isinstance(n, str) and n in vector["sas"]]
@@ -287,7 +291,7 @@ class SendCheck:
                 ah_len = (inp[pos + 1] + 2) * 4
                 if exp[pos: pos + 12] != inp[pos: pos + 12]:
                     raise Mismatch(f"AH header fields at {pos} changed")
-                if any(inp[pos + 12: pos + ah_len]):
+                if any(inp[pos + 12: pos + ah_len]) and not self.space_may_be_nonzero:
                     raise Mismatch(f"AH IV/ICV space at {pos + 12} not zero in the input")
                 self.verify_ah(exp[off:end], pos - off, e)
                 if e.ah_iv():
@@ -313,7 +317,7 @@ class SendCheck:
         iv_len, icv_len = e.esp_iv(), e.esp_icv()
         if exp[pos: pos + 8] != inp[pos: pos + 8]:
             raise Mismatch(f"ESP SPI/sequence at {pos} changed")
-        if any(inp[pos + 8: pos + 8 + iv_len]) or any(inp[end - icv_len: end]):
+        if (any(inp[pos + 8: pos + 8 + iv_len]) or any(inp[end - icv_len: end])) and not self.space_may_be_nonzero:
             raise Mismatch(f"ESP IV or ICV space at {pos} not zero in the input")
         plain_in = inp[pos + 8 + iv_len: end - icv_len]
         esp_bytes = exp[pos:end]
