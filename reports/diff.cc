@@ -158,7 +158,9 @@ void FrameDiffer::MarkConsequences() {
   }
   for (std::size_t i = 0; i < count; ++i) {
     const Field& field = *difference_fields_[i];
-    if (field.kind == FieldKind::kCiphertext) {
+    if (unverified_[i]) {
+      differences[i].consequence = true;
+    } else if (field.kind == FieldKind::kCiphertext) {
       // Explained by a different IV of the same header or by a decrypted field inside it.
       for (std::size_t j = 0; j < count; ++j) {
         if (j == i || unverified_[j]) continue;
@@ -177,8 +179,6 @@ void FrameDiffer::MarkConsequences() {
                             std::strcmp(other.protocol, "ipv4") == 0;
         if (inside && !zeroed) differences[i].consequence = true;
       }
-    } else if (unverified_[i]) {
-      differences[i].consequence = true;
     }
   }
   result_.first = 0;

@@ -32,8 +32,8 @@ class Reader {
   void Enum(E& value) {
     value = static_cast<E>(provider_.ConsumeIntegralInRange<std::uint8_t>(0, MaxOf<E>()));
   }
-  template <class List, class F>
-  void List(List& items, std::size_t min, std::size_t max, F&& visit) {
+  template <class Items, class F>
+  void List(Items& items, std::size_t min, std::size_t max, F&& visit) {
     const auto count = min + provider_.ConsumeIntegralInRange<std::size_t>(0, max - min);
     items.resize(count);
     for (auto& item : items) visit(item);
@@ -63,12 +63,12 @@ class Writer {
   void Enum(E value) {
     Small(static_cast<std::uint8_t>(value), MaxOf<E>());
   }
-  template <class List, class F>
-  void List(const List& items, std::size_t min, std::size_t max, F&& visit) {
+  template <class Items, class F>
+  void List(const Items& items, std::size_t min, std::size_t max, F&& visit) {
     const std::size_t count = std::clamp(items.size(), min, max);
     const std::size_t range = max - min;
     Push(count - min, range > 0xff ? 8 : (range > 0 ? 1 : 0));
-    const typename List::value_type fallback{};
+    const typename Items::value_type fallback{};
     for (std::size_t i = 0; i < count; ++i) visit(i < items.size() ? items[i] : fallback);
   }
   std::vector<std::uint8_t> Bytes() const { return {bytes_.rbegin(), bytes_.rend()}; }
@@ -274,8 +274,8 @@ std::uint32_t DeviationValue(Field field, std::minstd_rand& random) {
   return static_cast<std::uint32_t>(random());
 }
 
-template <class List>
-typename List::value_type& Element(List& items, std::minstd_rand& random) {
+template <class Items>
+typename Items::value_type& Element(Items& items, std::minstd_rand& random) {
   return items[std::uniform_int_distribution<std::size_t>(0, items.size() - 1)(random)];
 }
 

@@ -135,7 +135,7 @@ std::vector<std::pair<std::string, Script>> Seeds() {
     const std::pair<Field, std::uint32_t> kDeviations[] = {
         {Field::kIhl, 4},           {Field::kTotalLength, 0xfffc}, {Field::kProtocol, 17},   {Field::kFragment, 0x2000},
         {Field::kSpi, 1},           {Field::kPadLength, 255},     {Field::kNextHeader, 41}, {Field::kTruncate, 11},
-        {Field::kVersion, 6},       {Field::kOptionLength, 1}};
+        {Field::kVersion, 6},       {Field::kOptionLength, 1},     {Field::kIv, 0x80}};
     for (const auto& [field, value] : kDeviations) {
       SendDef esp = Send(base, Sa(0));
       esp.deviations = {{field, 0, value}};

@@ -262,7 +262,30 @@ TEST(DiffTest, NamesTheGcmTagWhenOnlyTheTagDiffers) {
     ASSERT_FALSE(comparison.equivalent);
     EXPECT_EQ(comparison.FirstCause()->field, "esp[outer].icv") << comparison.Summary();
     for (const auto& difference : comparison.differences) {
-      if (difference.field != "esp[outer].icv") EXPECT_TRUE(difference.consequence) << difference.field;
+      if (difference.field != "esp[outer].icv") {
+        EXPECT_TRUE(difference.consequence) << difference.field;
+      }
+    }
+  }
+}
+
+// A ciphertext byte corrupted after sealing (a buffer-chain bug, say): the ICV no longer verifies,
+// the decrypted fields are garbage, and the ciphertext is the cause.
+TEST(DiffTest, NamesTheCiphertextWhenACiphertextByteIsCorrupted) {
+  auto sample = SampleWithLayout("IPv4 / ESP(aes-256-cbc,hmac-sha256-128) / ICMP type 8, 1315 data bytes");
+  ReceiveChecker checker(sample.sas);
+  CheckResult check;
+  checker.Check(sample.expected, LinkType::kRawIp, check);
+  ASSERT_EQ(check.status, FrameStatus::kVerified) << check.reason;
+  auto actual = sample.expected;
+  actual[check.headers[0].data_offset + 100] ^= 0x40;
+  FrameDiffer differ(&sample.sas, {});
+  const auto& comparison = differ.Compare(sample.expected, actual, LinkType::kRawIp);
+  ASSERT_FALSE(comparison.equivalent);
+  EXPECT_EQ(comparison.FirstCause()->field, "esp.ciphertext") << comparison.Summary();
+  for (const auto& difference : comparison.differences) {
+    if (difference.field != "esp.ciphertext") {
+      EXPECT_TRUE(difference.consequence) << difference.field;
     }
   }
 }

@@ -487,7 +487,10 @@ def run_tshark(batch, version: str, errors: List[str]) -> None:
                 frame = bytes.fromhex("020000000002020000000001") + b"\x08\x00" + frame
             writer.write(frame)
         writer.close()
-        cmd = ["tshark", "-r", pcap, "-o", "esp.enable_encryption_decode:TRUE",
+        # Only ESP fields are read. An application dissector that throws on a payload ends the
+        # ESP layer before its trailer and ICV fields: DNS does on the fuzz framings' UDP
+        # payloads to port 53 (vectors/regressions/), so it is off.
+        cmd = ["tshark", "-r", pcap, "--disable-protocol", "dns", "-o", "esp.enable_encryption_decode:TRUE",
                "-o", "esp.enable_authentication_check:TRUE"]
         for (src, dst, spi), e in records.items():
             auth = TSHARK_AUTH[None if e.gcm else e.integ]
