@@ -239,6 +239,28 @@ TEST(DiffTest, CandidateChosenIvsAreJudgedByDecryptionAndVerification) {
   EXPECT_NE(broken.FirstCause()->actual.find("does not verify"), std::string::npos);
 }
 
+// The receive check of a sample frame, which must verify.
+CheckResult VerifiedCheck(Sample& sample) {
+  ReceiveChecker checker(sample.sas);
+  CheckResult check;
+  checker.Check(sample.expected, LinkType::kRawIp, check);
+  EXPECT_EQ(check.status, FrameStatus::kVerified) << check.reason;
+  return check;
+}
+
+// `actual` differs from the sample in `cause` first, and in nothing that `cause` does not explain.
+void ExpectSoleCause(Sample& sample, const std::vector<std::uint8_t>& actual, const std::string& cause) {
+  FrameDiffer differ(&sample.sas, {});
+  const auto& comparison = differ.Compare(sample.expected, actual, LinkType::kRawIp);
+  ASSERT_FALSE(comparison.equivalent);
+  EXPECT_EQ(comparison.FirstCause()->field, cause) << comparison.Summary();
+  for (const auto& difference : comparison.differences) {
+    if (difference.field != cause) {
+      EXPECT_TRUE(difference.consequence) << difference.field;
+    }
+  }
+}
+
 // A wrong GCM tag over the right ciphertext: the receive side decrypts nothing it cannot
 // authenticate, so the actual frame has no inner fields. Their absence follows from the tag; the
 // tag is the cause, whichever tag byte differs.
@@ -246,26 +268,15 @@ TEST(DiffTest, NamesTheGcmTagWhenOnlyTheTagDiffers) {
   auto sample = SampleWithLayout(
       "IPv4 / ESP(aes-128-gcm,none) / IPv4[NOP Record Route 4 slots, 1 filled (mutable)] / AH(hmac-sha1-96) / "
       "ESP(null,hmac-md5-96) / UDP 43136->1812, 16 data bytes");
+  const CheckResult check = VerifiedCheck(sample);
   Dissection dissection;
-  CheckResult check;
-  ReceiveChecker checker(sample.sas);
-  checker.Check(sample.expected, LinkType::kRawIp, check);
-  ASSERT_EQ(check.status, FrameStatus::kVerified) << check.reason;
   Dissect(sample.expected, LinkType::kRawIp, &check, dissection);
   const Field* tag = FindField(dissection, "esp[outer].icv");
   ASSERT_NE(tag, nullptr);
   for (std::size_t byte : {std::size_t{0}, std::size_t{tag->length} - 1}) {
     auto actual = sample.expected;
     actual[tag->offset + byte] ^= 0x01;
-    FrameDiffer differ(&sample.sas, {});
-    const auto& comparison = differ.Compare(sample.expected, actual, LinkType::kRawIp);
-    ASSERT_FALSE(comparison.equivalent);
-    EXPECT_EQ(comparison.FirstCause()->field, "esp[outer].icv") << comparison.Summary();
-    for (const auto& difference : comparison.differences) {
-      if (difference.field != "esp[outer].icv") {
-        EXPECT_TRUE(difference.consequence) << difference.field;
-      }
-    }
+    ExpectSoleCause(sample, actual, "esp[outer].icv");
   }
 }
 
@@ -273,21 +284,11 @@ TEST(DiffTest, NamesTheGcmTagWhenOnlyTheTagDiffers) {
 // the decrypted fields are garbage, and the ciphertext is the cause.
 TEST(DiffTest, NamesTheCiphertextWhenACiphertextByteIsCorrupted) {
   auto sample = SampleWithLayout("IPv4 / ESP(aes-256-cbc,hmac-sha256-128) / ICMP type 8, 1315 data bytes");
-  ReceiveChecker checker(sample.sas);
-  CheckResult check;
-  checker.Check(sample.expected, LinkType::kRawIp, check);
-  ASSERT_EQ(check.status, FrameStatus::kVerified) << check.reason;
+  const CheckResult check = VerifiedCheck(sample);
+  ASSERT_FALSE(check.headers.empty());
   auto actual = sample.expected;
   actual[check.headers[0].data_offset + 100] ^= 0x40;
-  FrameDiffer differ(&sample.sas, {});
-  const auto& comparison = differ.Compare(sample.expected, actual, LinkType::kRawIp);
-  ASSERT_FALSE(comparison.equivalent);
-  EXPECT_EQ(comparison.FirstCause()->field, "esp.ciphertext") << comparison.Summary();
-  for (const auto& difference : comparison.differences) {
-    if (difference.field != "esp.ciphertext") {
-      EXPECT_TRUE(difference.consequence) << difference.field;
-    }
-  }
+  ExpectSoleCause(sample, actual, "esp.ciphertext");
 }
 
 TEST(DiffTest, DifferentLengthsAndStructuresAreReported) {
