@@ -343,8 +343,9 @@ def render(results: Dict[str, Any], for_readme: bool = False) -> str:
 
     if micro.get("available"):
         lines.append("Send path per case and IPv4 packet size (before IPsec). *nic*: `ReferenceNic::Send` as shipped "
-                     "(one `RAND_bytes` per IV); *pooled*: the same NIC with `PooledRandomIvSource` (IVs drawn 4 KiB "
-                     "at a time); *ceiling*: the EVP calls alone. Packets/s are medians of "
+                     "(its `RandomIvSource` draws IVs from a 4 KiB DRBG pool); *pooled*: the same NIC with the "
+                     "benchmark's own `PooledRandomIvSource`, the series that measured the pool before the NIC "
+                     "adopted it (the two should agree); *ceiling*: the EVP calls alone. Packets/s are medians of "
                      f"{max((r.get('nic_runs', 0) for r in micro['rows']), default=0)} interleaved repetitions.")
         lines.append("")
         if for_readme:

@@ -1,10 +1,11 @@
 // Reference NIC send throughput per algorithm and packet size, next to its ceiling: the bare
 // OpenSSL EVP work for the same bytes (bench/ceiling.h). Three series per case and size:
-//   nic/<case>/<size>             ReferenceNic::Send as deployed (random IVs from RAND_bytes);
-//   nic_pooled_iv/<case>/<size>   the same with IVs drawn from the DRBG 4 KiB at a time
-//                                 (PooledRandomIvSource), to show what per-IV RAND_bytes costs;
+//   nic/<case>/<size>             ReferenceNic::Send as deployed (its RandomIvSource draws IVs
+//                                 from a 4 KiB DRBG pool);
+//   nic_pooled_iv/<case>/<size>   the same with this benchmark's PooledRandomIvSource, which
+//                                 measured the pool before the NIC adopted it (they should agree);
 //   ceiling/<case>/<size>         the EVP calls alone, contexts keyed in advance.
-// and, to explain the difference between the first two:
+// and, to show what a RAND_bytes call per IV would cost:
 //   rand_bytes/<n>                one RAND_bytes call for n bytes (8 and 16: one IV; 4096: a pool).
 // <size> is the IPv4 packet before IPsec (IP + UDP + data): 64, 512, 1500, 9000 bytes. Items
 // are packets; bytes are those plaintext bytes. bench/report.py turns the JSON output into the
