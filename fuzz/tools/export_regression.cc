@@ -145,8 +145,8 @@ class Exporter {
         std::size_t first = 0, second = 0;
         const bool has_first = fuzz::SaIndexOf(send.offload, programming.specs.size(), first);
         const bool tunnelled = fuzz::SaIndexOf(send.next, programming.specs.size(), second);
-        const auto encrypts = [&](std::size_t sa) {
-          return std::any_of(programming.specs[sa].bundle.begin(), programming.specs[sa].bundle.end(),
+        const auto encrypts = [&](std::size_t tunnel_sa) {
+          return std::any_of(programming.specs[tunnel_sa].bundle.begin(), programming.specs[tunnel_sa].bundle.end(),
                              [](const vectors::SecAssocSpec& element) { return element.conf && element.conf->name != "NONE"; });
         };
         const int visible_levels = !tunnelled ? 1 : (encrypts(second) ? 1 : 2);
