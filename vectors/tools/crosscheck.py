@@ -509,8 +509,12 @@ def run_tshark(batch, version: str, errors: List[str]) -> None:
         spis, goods, pads, nhs = (f.split("|") if f else [] for f in fields[1:])
         layers = check.tshark_layers
         # icv_good appears once per layer with an ICV; the trailer fields once per layer whose
-        # trailer tshark shows (it shows none after an empty payload).
+        # trailer tshark shows (it shows none after an empty payload, nor for a dummy packet:
+        # next header 59, RFC 4303 §2.6).
         with_icv = [x for x in layers if x[0].gcm or x[0].integ]
+        dummies = [x for x in layers if x[4] == 59]
+        if dummies and len(dummies) < len(layers):
+            layers = [x for x in layers if x[4] != 59]
         trailers = len(pads) == len(layers) and len(nhs) == len(layers)
         problem = None
         if [int(x, 16) for x in spis[: len(layers)]] != [x[0].spi for x in layers]:
@@ -526,11 +530,14 @@ def run_tshark(batch, version: str, errors: List[str]) -> None:
             errors.append(f"{vid}: tshark does not confirm ({problem}): spi={spis} "
                           f"icv_good={goods} pad_len={pads} next_header={nhs}")
             continue
-        for e, _, _, _, _ in layers:
+        for e, _, _, _, nh in check.tshark_layers:
             what = "decrypted" if e.conf != "NONE" else "parsed"
             what += ", ICV good" if (e.gcm or e.integ) else ""
-            what += ", pad length and next header as framed" if trailers else \
-                " (no trailer shown after an empty payload)"
+            if nh == 59 and dummies and len(dummies) < len(check.tshark_layers):
+                what += " (a dummy packet, next header 59: no trailer shown)"
+            else:
+                what += ", pad length and next header as framed" if trailers else \
+                    " (no trailer shown after an empty payload)"
             check.confirm(f"{version}: {e.label()} {what}")
     if len(lines) != len(batch):
         errors.append(f"tshark printed {len(lines)} lines for {len(batch)} frames")
