@@ -6,8 +6,11 @@
 #include "reports/receive_check.h"
 #include "reports/writers.h"
 
+#include <algorithm>
 #include <cctype>
+#include <numeric>
 #include <string_view>
+#include <vector>
 
 namespace sendpath::report {
 namespace {
@@ -277,8 +280,27 @@ Status WriteHtmlReport(const RunResult& run, const std::string& path, const Repo
   html += "<span class=\"muted\" id=\"shown\"></span></div>\n";
   html += "<table id=\"vectors\"><thead><tr><th></th><th>vector</th><th>title</th><th>verdict</th><th>class</th><th>diagnosis</th><th>pcap frames (in / exp / act)</th></tr></thead><tbody>\n";
 
+  // What a reviewer has to read comes first: MUST failures, candidate errors, invalid vectors,
+  // SHOULD failures, then not claimed, skipped and passed; run order within each group. Rows
+  // keep their run index (ids, details), so only the order on the page changes.
+  const auto rank = [](const VectorResult& vector) {
+    switch (vector.verdict) {
+      case Verdict::kFail: return vector.must ? 0 : 3;
+      case Verdict::kCandidateError: return 1;
+      case Verdict::kInvalidVector: return 2;
+      case Verdict::kNotClaimed: return 4;
+      case Verdict::kSkipped: return 5;
+      case Verdict::kPass: return 6;
+    }
+    return 6;
+  };
+  std::vector<std::size_t> order(run.vectors.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return rank(run.vectors[a]) < rank(run.vectors[b]); });
+
   nlohmann::json details = nlohmann::json::object();
-  for (std::size_t index = 0; index < run.vectors.size(); ++index) {
+  for (const std::size_t index : order) {
     const VectorResult& vector = run.vectors[index];
     const bool has_details = vector.verdict != Verdict::kPass;
     std::string frames;

@@ -176,6 +176,32 @@ TEST(WritersTest, HtmlIsSelfContainedAndEscaped) {
   EXPECT_NE(html.find("id=\"incomplete\""), std::string::npos);
 }
 
+// A reviewer meets the failures first: MUST failures, then candidate errors, ... passes last,
+// each group in run order (the fixture's run starts with a pass).
+TEST(WritersTest, HtmlListsFailuresBeforePasses) {
+  auto written = WriteFixture();
+  const std::string html = ReadFile(written.directory + "/report.html");
+  const auto& vectors = written.fixture.run.vectors;
+  const auto row = [&](std::size_t index) { return html.find("<tr class=\"row\" id=\"v-" + std::to_string(index) + "\""); };
+  std::size_t first_pass = std::string::npos, first_fail = std::string::npos, first_error = std::string::npos,
+              not_claimed = std::string::npos;
+  for (std::size_t i = 0; i < vectors.size(); ++i) {
+    ASSERT_NE(row(i), std::string::npos) << vectors[i].id;
+    const auto at = row(i);
+    if (vectors[i].verdict == Verdict::kPass) first_pass = std::min(first_pass, at);
+    if (vectors[i].verdict == Verdict::kFail && vectors[i].must) first_fail = std::min(first_fail, at);
+    if (vectors[i].verdict == Verdict::kCandidateError) first_error = std::min(first_error, at);
+    if (vectors[i].verdict == Verdict::kNotClaimed) not_claimed = std::min(not_claimed, at);
+  }
+  ASSERT_EQ(vectors.front().verdict, Verdict::kPass);
+  ASSERT_NE(first_fail, std::string::npos);
+  ASSERT_NE(first_error, std::string::npos);
+  ASSERT_NE(not_claimed, std::string::npos);
+  EXPECT_LT(first_fail, first_error);
+  EXPECT_LT(first_error, not_claimed);
+  EXPECT_LT(not_claimed, first_pass);
+}
+
 // Renders report.html in headless Chromium and reads the DOM after the scripts ran.
 TEST(WritersTest, ReportRendersInHeadlessChromium) {
   const std::string chromium = RunCommand("command -v chromium || command -v chromium-browser");
