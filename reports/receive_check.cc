@@ -42,22 +42,15 @@ bool ZeroMutableFields(std::span<const std::uint8_t> header, std::array<std::uin
   out[8] = 0;
   out[10] = 0;
   out[11] = 0;
-  std::optional<std::uint32_t> final_destination;
   const bool well_formed = ipv4::WalkOptions(header, [&](std::size_t offset, std::uint8_t type, std::size_t length) {
     if (!ipv4::OptionIsImmutableForAh(type)) std::fill_n(out.begin() + static_cast<std::ptrdiff_t>(offset), length, 0);
-    // LSRR/SSRR: the route's last address while the route has addresses left (pointer within
-    // the option); once it is used up the header's destination already is the final one (RFC
-    // 4302 3.3.3.1.1.1), as in ipv4::SourceRouteFinalDestination.
-    if ((type == 131 || type == 137) && length >= 7 && header[offset + 2] <= length) {
-      const std::size_t addresses = (length - 3) / 4;
-      final_destination = Be32(header, offset + 3 + (addresses - 1) * 4);
-    }
   });
   if (!well_formed) {
     if (why != nullptr) *why = "malformed IPv4 option";
     return false;
   }
-  if (final_destination) ipv4::PutBe32(out, 16, *final_destination);
+  // LSRR/SSRR: the destination as it arrives at the final one (RFC 4302 3.3.3.1.1.1).
+  if (const auto final_destination = ipv4::SourceRouteFinalDestination(header)) ipv4::PutBe32(out, 16, *final_destination);
   return true;
 }
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <optional>
 
 namespace sendpath::report {
 namespace {
@@ -31,6 +32,22 @@ std::vector<Case> LoadCases() {
                      std::move(table).value()});
   }
   return cases;
+}
+
+// RFC 4302 3.3.3.1.1.1: the AH ICV covers the destination as it arrives at the final one. With
+// a source route that has addresses left that is the route's last address; once the route is
+// used up (pointer past the option) the header's destination already is.
+TEST(ReceiveCheckTest, SourceRouteFinalDestinationFollowsThePointer) {
+  for (const std::uint8_t type : {std::uint8_t{131}, std::uint8_t{137}}) {
+    // 20-byte header + LSRR/SSRR of two addresses (11 bytes) + EOL: IHL 8.
+    std::vector<std::uint8_t> header = {0x48, 0, 0, 32, 0, 0, 0, 0, 64, 51, 0, 0, 192, 0, 2, 1, 198, 51, 100, 7,
+                                        type, 11, 4, 10, 0, 0, 1, 10, 0, 0, 2, 0};
+    EXPECT_EQ(ipv4::SourceRouteFinalDestination(header), std::optional<std::uint32_t>(0x0a000002u));
+    header[22] = 8;  // one address used, one left
+    EXPECT_EQ(ipv4::SourceRouteFinalDestination(header), std::optional<std::uint32_t>(0x0a000002u));
+    header[22] = 12;  // used up: the header's destination is final
+    EXPECT_EQ(ipv4::SourceRouteFinalDestination(header), std::nullopt);
+  }
 }
 
 TEST(ReceiveCheckTest, EveryIndependentCaseVerifiesWithItsKeys) {
