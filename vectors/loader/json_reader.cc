@@ -337,6 +337,27 @@ class DuplicateKeyGuard {
 
 }  // namespace
 
+void RequireFormat(const nlohmann::json& document, std::string_view format) {
+  const std::string expected(format);
+  if (!document.is_object()) {
+    Fail("", "not a " + expected + " file: expected object, found " + TypeName(document));
+  }
+  const auto found = document.find("format");
+  if (found == document.end()) {
+    Fail("", "missing required key 'format' (not a " + expected + " file, which starts with \"format\": \"" +
+                 expected + "\")");
+  }
+  if (!found->is_string()) Fail("/format", "not a " + expected + " file: expected string, found " + TypeName(*found));
+  const std::string& actual = found->get_ref<const std::string&>();
+  if (actual == format) return;
+  std::string instead;
+  if (actual == "sendpath-vectors/1") instead = " (it is a vector file)";
+  if (actual == "sendpath-sas/1") instead = " (it is an SA file)";
+  if (actual == "sendpath-results/1") instead = " (it is a run's results.json)";
+  if (actual == "sendpath-pcap-index/1") instead = " (it is a report's pcap index)";
+  Fail("/format", "not a " + expected + " file: format is '" + actual + "'; expected '" + expected + "'" + instead);
+}
+
 nlohmann::json ParseJsonText(std::string_view text) {
   DuplicateKeyGuard guard;
   try {

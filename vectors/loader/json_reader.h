@@ -78,6 +78,11 @@ SaSpec ParseSa(const nlohmann::json& value, const std::string& pointer, const st
 // The whole file, or a LoadError (cannot open, larger than kMaxFileBytes).
 std::variant<std::string, LoadError> ReadWholeFile(const std::string& path);
 
+// The document is an object whose "format" is `format`; otherwise fails naming what the file
+// is instead ("not a sendpath-sas/1 file: format is 'sendpath-vectors/1'; ... (it is a vector
+// file)"), before any other key is looked at.
+void RequireFormat(const nlohmann::json& document, std::string_view format);
+
 // Parses JSON text; fails at "" with the byte offset of a syntax error.
 nlohmann::json ParseJsonText(std::string_view text);
 

@@ -34,6 +34,10 @@ AlgorithmSpec ParseAlgorithm(const nlohmann::json& value, const std::string& poi
     spec.identifier = *identifier;
   }
   spec.key = AsHex(reader.Required("key"), reader.At("key"));
+  if (spec.key.size() > kMaxKeyBytes) {
+    Fail(reader.At("key"), "key of " + std::to_string(spec.key.size()) + " bytes; at most " + std::to_string(kMaxKeyBytes) +
+                               " (state a larger algoKeylen with key_length)");
+  }
   if (const auto* key_length = reader.Optional("key_length")) {
     spec.key_length = static_cast<ULONG>(AsUnsigned(*key_length, reader.At("key_length"), kMaxUlong));
   }
@@ -242,11 +246,10 @@ std::variant<SaFile, LoadError> ParseSaFile(std::string_view json_text, std::str
   using namespace detail;
   try {
     const nlohmann::json document = ParseJsonText(json_text);
+    // The format first: another kind of file (a vector file, results.json) is named as such,
+    // not reported by the first key an SA file does not have.
+    RequireFormat(document, kSaFileFormat);
     ObjectReader reader(document, "", {"format", "encapsulation", "sas"});
-    const std::string& format = AsString(reader.Required("format"), reader.At("format"));
-    if (format != kSaFileFormat) {
-      Fail(reader.At("format"), "format is '" + format + "'; expected '" + std::string(kSaFileFormat) + "'");
-    }
     SaFile file;
     file.encapsulation = AsEncapsulation(reader.Required("encapsulation"), reader.At("encapsulation"));
     const nlohmann::json& sas = reader.Required("sas");

@@ -31,14 +31,26 @@ namespace {
 using namespace detail;
 
 constexpr std::uint64_t kMaxUlong = std::numeric_limits<ULONG>::max();
-// fill_sa_table adds at most this many SAs: enough for any real SA table, bounded for the harness.
-constexpr std::uint64_t kMaxFillLimit = 1'000'000;
 
 // What a vector's steps may refer to.
 struct VectorScope {
   const std::map<std::string, SaSpec>& sas;
   std::string sas_pointer;  // "/vectors/N/sas"
+  Encapsulation encapsulation = Encapsulation::kNull;  // in effect for this step (the vector's, or a set's)
 };
+
+// A frame of a send step: HEX, at most the largest IPv4 datagram plus the encapsulation header.
+Bytes AsFrame(const nlohmann::json& value, const std::string& pointer, const VectorScope& scope) {
+  Bytes frame = AsHex(value, pointer);
+  const std::size_t max = MaxFrameBytes(scope.encapsulation);
+  if (frame.size() > max) {
+    Fail(pointer, "frame of " + std::to_string(frame.size()) + " bytes; the largest is " + std::to_string(max) +
+                      " (a 65535-byte IPv4 datagram" +
+                      (scope.encapsulation == Encapsulation::kIeee8023 ? " plus the 14-byte Ethernet II header" : "") +
+                      ", encapsulation " + std::string(EncapsulationName(scope.encapsulation)) + ")");
+  }
+  return frame;
+}
 
 std::string RequireSaName(const nlohmann::json& value, const std::string& pointer, const VectorScope& scope) {
   const std::string& name = AsString(value, pointer);
@@ -95,7 +107,7 @@ DeleteSaStep ParseDeleteSaStep(const ObjectReader& reader, const VectorScope& sc
 
 SendStep ParseSendStep(const ObjectReader& reader, const VectorScope& scope) {
   SendStep step;
-  step.frame = AsHex(reader.Required("frame"), reader.At("frame"));
+  step.frame = AsFrame(reader.Required("frame"), reader.At("frame"), scope);
 
   if (const auto* split = reader.Optional("split")) {
     const std::string at = reader.At("split");
@@ -137,15 +149,25 @@ SendStep ParseSendStep(const ObjectReader& reader, const VectorScope& scope) {
         Fail(name_at, "bad handle name '" + name + "': no SA of that name in " + scope.sas_pointer);
       }
       const auto& entries = AsArray(list, name_at);
+      if (entries.size() > kMaxIvsPerSa) {
+        Fail(name_at, std::to_string(entries.size()) + " IVs for one SA in one send; at most " +
+                          std::to_string(kMaxIvsPerSa));
+      }
       std::vector<Bytes>& out = step.ivs[name];
-      for (std::size_t i = 0; i < entries.size(); ++i) out.push_back(AsHex(entries[i], Child(name_at, i)));
+      for (std::size_t i = 0; i < entries.size(); ++i) {
+        out.push_back(AsHex(entries[i], Child(name_at, i)));
+        if (out.back().size() > kMaxIvBytes) {
+          Fail(Child(name_at, i), "IV of " + std::to_string(out.back().size()) + " bytes; at most " +
+                                      std::to_string(kMaxIvBytes));
+        }
+      }
     }
   }
 
   ObjectReader expect(reader.Required("expect"), reader.At("expect"), {"status", "frame", "iv_bytes"});
   step.expect_status = AsStatus(expect.Required("status"), expect.At("status"));
   const nlohmann::json& frame = expect.Required("frame");
-  if (!frame.is_null()) step.expect_frame = AsHex(frame, expect.At("frame"));
+  if (!frame.is_null()) step.expect_frame = AsFrame(frame, expect.At("frame"), scope);
   if (const auto* iv_bytes = expect.Optional("iv_bytes")) {
     const std::string at = expect.At("iv_bytes");
     const auto& ranges = AsArray(*iv_bytes, at);
@@ -257,23 +279,26 @@ Vector ParseVector(const nlohmann::json& value, const std::string& pointer, cons
     vector.sas.emplace(name, ParseSa(sa, at, name));
   }
 
-  const VectorScope scope{vector.sas, sas_at};
+  VectorScope scope{vector.sas, sas_at, vector.encapsulation};
   const std::string steps_at = reader.At("steps");
   const auto& steps = AsArray(reader.Required("steps"), steps_at);
   if (steps.empty()) Fail(steps_at, "a vector needs at least one step");
-  for (std::size_t i = 0; i < steps.size(); ++i) vector.steps.push_back(ParseStep(steps[i], Child(steps_at, i), scope));
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    vector.steps.push_back(ParseStep(steps[i], Child(steps_at, i), scope));
+    if (const auto* set = std::get_if<SetStep>(&vector.steps.back().op); set != nullptr && set->encapsulation == Encapsulation::kIeee8023) {
+      scope.encapsulation = Encapsulation::kIeee8023;  // frames may carry the Ethernet header from here on
+    }
+  }
   return vector;
 }
 
 VectorFile ParseDocument(std::string_view json_text, const std::string& path) {
   const nlohmann::json document = ParseJsonText(json_text);
+  RequireFormat(document, kVectorFormat);
   ObjectReader reader(document, "", {"format", "group", "description", "notes", "vectors"});
   VectorFile file;
   file.path = path;
   file.format = AsString(reader.Required("format"), reader.At("format"));
-  if (file.format != kVectorFormat) {
-    Fail(reader.At("format"), "format is '" + file.format + "'; expected '" + std::string(kVectorFormat) + "'");
-  }
   file.group = AsNonEmptyString(reader.Required("group"), reader.At("group"));
   file.description = AsString(reader.Required("description"), reader.At("description"));
 

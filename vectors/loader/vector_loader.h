@@ -29,6 +29,26 @@ inline constexpr std::string_view kSaFileFormat = "sendpath-sas/1";
 // Files larger than this are refused before parsing (the largest suite file is far smaller).
 inline constexpr std::size_t kMaxFileBytes = 64u * 1024u * 1024u;
 
+// Sizes beyond these are invalid vectors (the error names the JSON pointer), not candidate
+// failures: nothing a real transport could hand a miniport, nor anything a harness should try.
+// A send's frame (and its expected frame) is at most the largest IPv4 datagram plus the
+// encapsulation header in effect (14 bytes of Ethernet II for ieee802.3, 0 for null). Split
+// offsets lie inside the frame and ascend, so a frame has at most size - 1 of them.
+inline constexpr std::size_t kMaxIpv4Bytes = 65535;
+inline constexpr std::size_t kMaxEncapsulationBytes = 14;
+// One algorithm key (the largest real one is AES-256-GCM's 32 + 4 bytes of salt). A differing
+// algoKeylen is still stated with `key_length`.
+inline constexpr std::size_t kMaxKeyBytes = 256;
+// One injected IV (the largest real one is AES-CBC's 16 bytes), and IVs per SA per send.
+inline constexpr std::size_t kMaxIvBytes = 64;
+inline constexpr std::size_t kMaxIvsPerSa = 16;
+// fill_sa_table adds at most this many SAs: enough for any real SA table, bounded for the harness.
+inline constexpr std::uint64_t kMaxFillLimit = 1'000'000;
+// The largest frame allowed with `encapsulation`.
+constexpr std::size_t MaxFrameBytes(Encapsulation encapsulation) {
+  return kMaxIpv4Bytes + (encapsulation == Encapsulation::kIeee8023 ? kMaxEncapsulationBytes : 0);
+}
+
 struct LoadError {
   std::string file;
   std::string pointer;  // RFC 6901; "" is the whole document
