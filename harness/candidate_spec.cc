@@ -99,6 +99,7 @@ FactoryResult MakeCandidateFactory(const std::string& spec, const SpecOptions& o
     const std::string library = path.find('/') == std::string::npos ? "./" + path : path;
     factory->options.argv = {host, library, comma == std::string::npos ? std::string() : rest.substr(comma + 1)};
     factory->options.request_timeout = options.request_timeout;
+    factory->options.stop = options.stop;
     factory->options.start_timeout = std::max(factory->options.start_timeout, options.request_timeout);
     result.factory = std::move(factory);
   } else if (StartsWith(spec, "exec:")) {
@@ -114,6 +115,7 @@ FactoryResult MakeCandidateFactory(const std::string& spec, const SpecOptions& o
     auto factory = std::make_unique<ExecFactory>();
     factory->options.argv = std::move(*words);
     factory->options.request_timeout = options.request_timeout;
+    factory->options.stop = options.stop;
     factory->options.start_timeout = std::max(factory->options.start_timeout, options.request_timeout);
     result.factory = std::move(factory);
   } else if (StartsWith(spec, "pcap:")) {

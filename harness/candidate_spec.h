@@ -8,6 +8,7 @@
 
 #include "harness/candidate.h"
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -19,6 +20,8 @@ namespace sendpath::harness {
 struct SpecOptions {
   std::chrono::milliseconds request_timeout{5000};
   std::string host_path;  // sendpath-candidate-host; "" = next to this executable or $SENDPATH_CANDIDATE_HOST
+  // The run's stop flag (SIGINT/SIGTERM): live candidates abandon a pending request and are killed.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct FactoryResult {

@@ -1,13 +1,16 @@
 // sendpath: the command line (README.md, "Command line").
 //
 //   sendpath run [VECTOR_PATH...] [--candidate SPEC] [--out DIR] [--jobs N] [--filter GLOB]...
-//                [--timeout MS] [--no-progress]
+//                [--timeout MS] [--rerun-failed RESULTS.json] [--no-progress]
 //   sendpath export [VECTOR_PATH...] --out DIR [--filter GLOB]...
+//   sendpath compare OLD_RESULTS.json NEW_RESULTS.json
 //   sendpath diff EXPECTED ACTUAL [...] / sendpath verify CAPTURE --sa SAS.json [...] (reports/)
 //
-// Exit codes: 0 every MUST vector passed; 1 a MUST vector failed (or its candidate errored);
-// 2 usage error or invalid vectors/inputs; 3 the candidate could not be run at all.
+// Exit codes of run: 0 every MUST vector passed; 1 a MUST vector failed (or its candidate errored);
+// 2 usage error or invalid vectors/inputs; 3 the candidate could not be run at all; 4 the run was
+// interrupted (SIGINT/SIGTERM), the report is incomplete.
 #include "harness/candidate_spec.h"
+#include "harness/compare.h"
 #include "harness/export.h"
 #include "harness/runner.h"
 
@@ -18,15 +21,23 @@
 
 #include <CLI/CLI.hpp>
 
+#include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
+#include <variant>
 
 namespace {
 
@@ -36,10 +47,50 @@ constexpr int kExitPass = 0;
 constexpr int kExitMustFailed = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitCandidateUnusable = 3;
+constexpr int kExitInterrupted = 4;
+
+constexpr const char* kRunExitCodes =
+    "Exit codes:\n"
+    "  0  every MUST vector passed (SHOULD failures and \"not claimed\" are reported, not fatal)\n"
+    "  1  a MUST vector failed or hit a candidate error\n"
+    "  2  usage error or invalid input: a vector file that does not load (the others still run), no vector\n"
+    "     selected, --out not creatable or writable (checked before the first vector), an unreadable\n"
+    "     capture, programming or --rerun-failed file, a failed vector of --rerun-failed not found\n"
+    "  3  the candidate could not be run at all: it did not start or complete the handshake (checked\n"
+    "     before the first vector; no vector is run, the report says why)\n"
+    "  4  the run was interrupted (SIGINT, SIGTERM): the running vector is abandoned, the report is written\n"
+    "     and marked incomplete\n"
+    "When several apply, the larger code wins.\n";
 
 std::atomic<bool> g_interrupted{false};
+std::atomic<int> g_signal{0};
 
-extern "C" void OnInterrupt(int) { g_interrupted.store(true); }
+extern "C" void OnInterrupt(int signal) {
+  g_signal.store(signal);
+  g_interrupted.store(true);
+}
+
+// SIGINT and SIGTERM set the stop flag while a run is in progress.
+class InterruptHandlers {
+ public:
+  InterruptHandlers() {
+    struct sigaction action {};
+    action.sa_handler = OnInterrupt;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &old_int_);
+    sigaction(SIGTERM, &action, &old_term_);
+  }
+  ~InterruptHandlers() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  InterruptHandlers(const InterruptHandlers&) = delete;
+  InterruptHandlers& operator=(const InterruptHandlers&) = delete;
+
+ private:
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
 
 std::string UtcNow() {
   const std::time_t now = std::time(nullptr);
@@ -50,10 +101,15 @@ std::string UtcNow() {
   return text;
 }
 
-// The bundled suites: the vector folders of the source tree, or $SENDPATH_VECTORS.
+// The root of the bundled suites: $SENDPATH_VECTORS, else the vector folder of the source tree.
+std::string VectorRoot() {
+  if (const char* env = std::getenv("SENDPATH_VECTORS"); env != nullptr && *env != '\0') return env;
+  return SENDPATH_VECTORS_DIR;
+}
+
+// The bundled suites: the vector folders of the vector root.
 std::vector<std::string> DefaultVectorPaths() {
-  std::string root = SENDPATH_VECTORS_DIR;
-  if (const char* env = std::getenv("SENDPATH_VECTORS"); env != nullptr && *env != '\0') root = env;
+  const std::string root = VectorRoot();
   std::vector<std::string> paths;
   for (const char* suite : {"kat", "independent", "contract", "robustness", "regressions"}) {
     const std::filesystem::path path = std::filesystem::path(root) / suite;
@@ -63,20 +119,55 @@ std::vector<std::string> DefaultVectorPaths() {
   return paths;
 }
 
+std::filesystem::path AbsoluteNormal(const std::string& path) {
+  std::error_code error;
+  std::filesystem::path absolute = std::filesystem::absolute(path, error);
+  if (error) absolute = path;
+  absolute = absolute.lexically_normal();
+  if (absolute.filename().empty() && absolute.has_parent_path()) absolute = absolute.parent_path();  // "dir/"
+  return absolute;
+}
+
+// `path` relative to `base` when it lies inside it.
+std::optional<std::string> Inside(const std::filesystem::path& path, const std::filesystem::path& base) {
+  const std::filesystem::path relative = path.lexically_relative(base);
+  if (relative.empty() || *relative.begin() == "..") return std::nullopt;
+  return relative.generic_string();
+}
+
+// The name a vector file has in the report (junit.xml suites, results.json "file" and
+// "vector_files"): relative to the vector root when it lies inside it, else relative to the
+// parent of the VECTOR_PATH it was found through (a folder keeps its own name, a file its name).
+// Never the absolute path of the machine that ran it.
+std::string ReportFileName(const std::string& file, const std::vector<std::string>& arguments) {
+  const std::filesystem::path absolute = AbsoluteNormal(file);
+  if (auto name = Inside(absolute, AbsoluteNormal(VectorRoot()))) return *name;
+  for (const std::string& argument : arguments) {
+    const std::filesystem::path base = AbsoluteNormal(argument);
+    if (base == absolute) return absolute.filename().generic_string();
+    if (auto name = Inside(absolute, base)) return (base.filename() / *name).generic_string();
+  }
+  return absolute.filename().generic_string();
+}
+
 struct Loaded {
+  std::vector<std::string> paths;  // as searched (the defaults when none was given)
   vectors::LoadResult result;
   std::vector<harness::SelectedVector> selected;
 };
 
-Loaded Load(std::vector<std::string> paths, const std::vector<std::string>& filters) {
+// Loads the vector paths; `report_names` gives every file its report name (ReportFileName).
+Loaded Load(std::vector<std::string> paths, const std::vector<std::string>& filters, bool report_names) {
   Loaded loaded;
   if (paths.empty()) paths = DefaultVectorPaths();
-  for (const std::string& path : paths) {
-    if (!std::filesystem::exists(path)) loaded.result.errors.push_back({path, "", "no such file or directory"});
+  loaded.paths = paths;
+  loaded.result = vectors::LoadVectorPaths(paths);  // a missing path is one error there
+  if (report_names) {
+    for (vectors::VectorFile& file : loaded.result.files) {
+      file.path = ReportFileName(file.path, paths);
+      for (vectors::Vector& vector : file.vectors) vector.file = file.path;
+    }
   }
-  auto result = vectors::LoadVectorPaths(paths);
-  loaded.result.files = std::move(result.files);
-  for (auto& error : result.errors) loaded.result.errors.push_back(std::move(error));
   loaded.selected = harness::SelectVectors(loaded.result.files, filters);
   return loaded;
 }
@@ -85,6 +176,32 @@ std::string Join(const std::vector<std::string>& items, const char* separator) {
   std::string text;
   for (const std::string& item : items) text += (text.empty() ? "" : separator) + item;
   return text;
+}
+
+// Why nothing was selected, naming the paths searched.
+std::string NothingToRun(const Loaded& loaded, const std::vector<std::string>& filters) {
+  std::size_t vectors = 0;
+  for (const auto& file : loaded.result.files) vectors += file.vectors.size();
+  std::string text = "no vector to run in " + Join(loaded.paths, ", ");
+  if (!filters.empty() && vectors > 0) {
+    return text + ": --filter " + Join(filters, ", ") + " matches none of its " + std::to_string(vectors) + " vectors";
+  }
+  if (!loaded.result.errors.empty() && loaded.result.files.empty()) return text + ": no vector file loaded";
+  return text + ": no *.json vector file there";
+}
+
+// Checks before the first vector that the report folder can be created and written to.
+std::string CheckOutputFolder(const std::string& directory) {
+  std::error_code error;
+  std::filesystem::create_directories(directory, error);
+  if (error) return "cannot create the report folder: " + error.message();
+  if (!std::filesystem::is_directory(directory, error)) return "exists and is not a folder";
+  std::string probe = (std::filesystem::path(directory) / ".sendpath-write-check-XXXXXX").string();
+  const int fd = mkstemp(probe.data());
+  if (fd < 0) return std::string("cannot write to the report folder: ") + std::strerror(errno);
+  close(fd);
+  std::filesystem::remove(probe, error);
+  return "";
 }
 
 class ProgressBar {
@@ -96,15 +213,33 @@ class ProgressBar {
     const std::size_t filled = done * kWidth / total;
     std::fprintf(stderr, "\r[%s%s] %zu/%zu", std::string(filled, '#').c_str(), std::string(kWidth - filled, ' ').c_str(),
                  done, total);
-    if (done == total) std::fputs("\n", stderr);
+    open_ = done != total;
+    if (!open_) std::fputs("\n", stderr);
     std::fflush(stderr);
+  }
+  // Ends a bar left open by an interrupted run.
+  void Close() {
+    if (open_) std::fputs("\n", stderr);
+    open_ = false;
   }
 
  private:
   bool enabled_;
+  bool open_ = false;
 };
 
-void PrintSummary(const report::RunResult& run, const std::string& out_dir, int exit_code) {
+const char* ExitMeaning(int exit_code) {
+  switch (exit_code) {
+    case kExitPass: return "every MUST vector passed";
+    case kExitMustFailed: return "a MUST vector failed";
+    case kExitUsage: return "invalid vectors or inputs";
+    case kExitCandidateUnusable: return "the candidate could not be run";
+    case kExitInterrupted: return "the run was interrupted; the results are incomplete";
+    default: return "";
+  }
+}
+
+void PrintSummary(const report::RunResult& run, const std::string& report_line, int exit_code) {
   std::size_t counts[6] = {};
   std::size_t must = 0;
   for (const auto& vector : run.vectors) {
@@ -117,7 +252,8 @@ void PrintSummary(const report::RunResult& run, const std::string& out_dir, int 
               run.candidate.claimed_caps.empty() ? "(none)" : Join(run.candidate.claimed_caps, ", ").c_str());
   if (run.candidate.picks_own_ivs) std::printf("  IVs: the candidate picks its own; judged by decrypt-and-compare\n");
   std::printf("vectors: %zu (%zu MUST, %zu SHOULD) from %zu files%s\n", run.vectors.size(), must,
-              run.vectors.size() - must, run.vector_files.size(), run.complete ? "" : " -- INTERRUPTED");
+              run.vectors.size() - must, run.vector_files.size(),
+              run.complete ? "" : (" -- INCOMPLETE: " + run.incomplete_reason).c_str());
   const report::Verdict order[] = {report::Verdict::kPass, report::Verdict::kFail, report::Verdict::kNotClaimed,
                                    report::Verdict::kCandidateError, report::Verdict::kInvalidVector,
                                    report::Verdict::kSkipped};
@@ -143,12 +279,8 @@ void PrintSummary(const report::RunResult& run, const std::string& out_dir, int 
   if (run.load_errors.size() > 5) std::printf("  ... and %zu more invalid files\n", run.load_errors.size() - 5);
   for (std::size_t i = 0; i < run.run_notes.size() && i < 5; ++i) std::printf("  note: %s\n", run.run_notes[i].c_str());
   if (run.run_notes.size() > 5) std::printf("  ... and %zu more notes\n", run.run_notes.size() - 5);
-  std::printf("report: %s\n", out_dir.c_str());
-  const char* meaning = exit_code == kExitPass ? "every MUST vector passed"
-                        : exit_code == kExitMustFailed ? "a MUST vector failed"
-                        : exit_code == kExitUsage ? "invalid vectors or inputs"
-                                                  : "the candidate could not be run";
-  std::printf("exit %d: %s\n", exit_code, meaning);
+  std::printf("report: %s\n", report_line.c_str());
+  std::printf("exit %d: %s\n", exit_code, ExitMeaning(exit_code));
 }
 
 struct RunArgs {
@@ -158,52 +290,105 @@ struct RunArgs {
   std::size_t jobs = 1;
   std::vector<std::string> filters;
   unsigned timeout_ms = 5000;
+  std::string rerun_failed;  // results.json of an earlier run
   bool no_progress = false;
 };
 
+// Starts one candidate and completes the handshake and the capability query, before any vector.
+// "" when it works; the reason otherwise.
+std::string PreflightCandidate(const harness::CandidateFactory& factory) {
+  std::unique_ptr<harness::Candidate> candidate = factory.Make();
+  std::string error;
+  if (auto identity = candidate->Start(); !identity) {
+    error = identity.error().reason;
+  } else if (auto capabilities = candidate->QueryCapabilities(); !capabilities) {
+    error = "OID_TCP_TASK_OFFLOAD query: " + capabilities.error().reason;
+  }
+  candidate->Stop();
+  return error;
+}
+
+// Every selected vector as "not run", for a report of a run that ran none of them.
+void MarkNotRun(report::RunResult& run, const std::vector<harness::SelectedVector>& selected, const std::string& why) {
+  for (const auto& entry : selected) {
+    report::VectorResult& vector = run.vectors.emplace_back();
+    vector.id = entry.vector->id;
+    vector.title = entry.vector->title;
+    vector.file = entry.vector->file;
+    vector.must = entry.vector->vector_class == vectors::VectorClass::kMust;
+    vector.requires_caps = entry.vector->requires_caps;
+    vector.ethernet = entry.vector->encapsulation == vectors::Encapsulation::kIeee8023;
+    vector.verdict = report::Verdict::kSkipped;
+    vector.diagnosis = "not run: " + why;
+  }
+}
+
 int Run(const RunArgs& args, const std::string& command_line) {
+  InterruptHandlers handlers;  // from here on SIGINT/SIGTERM stop the run and still write the report
+  g_interrupted.store(false);
   report::RunResult run;
   run.sendpath_version = SENDPATH_VERSION;
   run.command_line = command_line;
   run.started_utc = UtcNow();
 
-  Loaded loaded = Load(args.paths, args.filters);
+  // Before any vector: where the report goes, what to rerun, which vectors.
+  if (const std::string error = CheckOutputFolder(args.out); !error.empty()) {
+    std::fprintf(stderr, "sendpath run: --out %s: %s\n", args.out.c_str(), error.c_str());
+    return kExitUsage;
+  }
+  std::optional<harness::ResultsFile> rerun;
+  if (!args.rerun_failed.empty()) {
+    auto read = harness::ReadResultsFile(args.rerun_failed);
+    if (const auto* error = std::get_if<harness::ResultsError>(&read)) {
+      std::fprintf(stderr, "sendpath run: --rerun-failed %s\n", error->message.c_str());
+      return kExitUsage;
+    }
+    rerun = std::move(std::get<harness::ResultsFile>(read));
+  }
+
+  Loaded loaded = Load(args.paths, args.filters, /*report_names=*/true);
   for (const auto& error : loaded.result.errors) run.load_errors.push_back(error.ToString());
   for (const auto& file : loaded.result.files) run.vector_files.push_back({file.path, file.sha256});
+  if (rerun) {
+    const std::vector<std::string> failed = harness::FailedIds(*rerun);
+    if (!rerun->complete) {
+      std::fprintf(stderr, "sendpath run: note: --rerun-failed %s is an interrupted run: only the vectors it reached are rerun\n",
+                   args.rerun_failed.c_str());
+    }
+    if (failed.empty()) {
+      std::printf("sendpath run: --rerun-failed %s: no vector failed or errored there; nothing to rerun\n",
+                  args.rerun_failed.c_str());
+      return kExitPass;
+    }
+    std::set<std::string> loaded_ids;
+    for (const auto& file : loaded.result.files) {
+      for (const auto& vector : file.vectors) loaded_ids.insert(vector.id);
+    }
+    for (const std::string& id : failed) {
+      if (loaded_ids.count(id) != 0) continue;
+      run.load_errors.push_back(args.rerun_failed + ": vector '" + id + "' failed there but is not among the vectors of " +
+                                Join(loaded.paths, ", "));
+      std::fprintf(stderr, "sendpath run: %s\n", run.load_errors.back().c_str());
+    }
+    const std::set<std::string> wanted(failed.begin(), failed.end());
+    std::erase_if(loaded.selected, [&](const harness::SelectedVector& entry) { return wanted.count(entry.vector->id) == 0; });
+  }
   if (loaded.selected.empty()) {
-    for (const std::string& error : run.load_errors) std::fprintf(stderr, "sendpath: %s\n", error.c_str());
-    std::fprintf(stderr, "sendpath run: no vector to run%s\n",
-                 args.filters.empty() ? "" : (" (--filter " + Join(args.filters, ", ") + " matches none)").c_str());
+    for (const std::string& error : run.load_errors) std::fprintf(stderr, "sendpath run: %s\n", error.c_str());
+    std::fprintf(stderr, "sendpath run: %s\n", NothingToRun(loaded, args.filters).c_str());
     return kExitUsage;
   }
 
   harness::SpecOptions spec_options;
   spec_options.request_timeout = std::chrono::milliseconds(args.timeout_ms);
+  spec_options.stop = &g_interrupted;
   harness::FactoryResult factory = harness::MakeCandidateFactory(args.candidate, spec_options);
   if (!factory.factory) {
     std::fprintf(stderr, "sendpath run: %s\n", factory.error.c_str());
     return kExitUsage;
   }
-
-  std::signal(SIGINT, OnInterrupt);
-  std::signal(SIGTERM, OnInterrupt);
-  ProgressBar progress(!args.no_progress && isatty(STDERR_FILENO) != 0);
-  harness::RunOptions options;
-  options.jobs = std::max<std::size_t>(1, args.jobs);
-  options.filters = args.filters;
-  options.stop = &g_interrupted;
-  options.progress = [&](std::size_t done, std::size_t total) { progress.Update(done, total); };
-  harness::RunOutcome outcome = harness::RunVectors(loaded.selected, *factory.factory, options);
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
-
-  run.complete = outcome.result.complete;
-  run.candidate = std::move(outcome.result.candidate);
-  run.vectors = std::move(outcome.result.vectors);
+  run.candidate.spec = args.candidate;
   run.run_notes = std::move(factory.notes);
-  for (std::string& note : outcome.result.run_notes) run.run_notes.push_back(std::move(note));
-  if (outcome.candidate_never_ran) run.run_notes.insert(run.run_notes.begin(), "candidate could not be run: " + outcome.candidate_error);
-  run.finished_utc = UtcNow();
 
   // SA tables for the report writers, so they can decrypt and decode frames.
   std::map<std::string, const vectors::Vector*> by_id;
@@ -225,23 +410,73 @@ int Run(const RunArgs& args, const std::string& command_line) {
     }
     return table.get();
   };
+  const auto finish = [&](int exit_code) {
+    run.finished_utc = UtcNow();
+    std::string report_line = args.out;
+    if (auto written = report::WriteReportFolder(run, args.out, report_options); !written) {
+      std::fprintf(stderr, "sendpath run: writing the report to %s: %s\n", args.out.c_str(), written.error().message.c_str());
+      exit_code = std::max(exit_code, kExitUsage);
+      report_line = "NOT WRITTEN (" + written.error().message + ")";
+    }
+    PrintSummary(run, report_line, exit_code);
+    return exit_code;
+  };
+  const auto interrupted_reason = [] {
+    return std::string("the run was interrupted by ") + (g_signal.load() == SIGTERM ? "SIGTERM" : "SIGINT");
+  };
+
+  // The candidate must start and answer before the first vector.
+  const std::string candidate_error = PreflightCandidate(*factory.factory);
+  if (g_interrupted.load()) {
+    run.complete = false;
+    run.incomplete_reason = interrupted_reason();
+    MarkNotRun(run, loaded.selected, "the run was interrupted");
+    return finish(kExitInterrupted);
+  }
+  if (!candidate_error.empty()) {
+    std::fprintf(stderr, "sendpath run: the candidate cannot be run (--candidate %s): %s\n", args.candidate.c_str(),
+                 candidate_error.c_str());
+    run.complete = false;
+    run.incomplete_reason = "the candidate could not be run: " + candidate_error;
+    run.run_notes.insert(run.run_notes.begin(), "candidate could not be run: " + candidate_error);
+    MarkNotRun(run, loaded.selected, "the candidate could not be run");
+    return finish(kExitCandidateUnusable);
+  }
+
+  ProgressBar progress(!args.no_progress && isatty(STDERR_FILENO) != 0);
+  harness::RunOptions options;
+  options.jobs = std::max<std::size_t>(1, args.jobs);
+  options.filters = args.filters;
+  options.stop = &g_interrupted;
+  options.progress = [&](std::size_t done, std::size_t total) { progress.Update(done, total); };
+  harness::RunOutcome outcome = harness::RunVectors(loaded.selected, *factory.factory, options);
+  progress.Close();
+
+  run.complete = outcome.result.complete;
+  run.candidate = std::move(outcome.result.candidate);
+  run.vectors = std::move(outcome.result.vectors);
+  for (std::string& note : outcome.result.run_notes) run.run_notes.push_back(std::move(note));
+  if (outcome.candidate_never_ran) run.run_notes.insert(run.run_notes.begin(), "candidate could not be run: " + outcome.candidate_error);
 
   int exit_code = harness::ExitCodeOf(run);
   if (!run.load_errors.empty()) exit_code = kExitUsage;
   if (outcome.candidate_never_ran) exit_code = kExitCandidateUnusable;
-  if (auto written = report::WriteReportFolder(run, args.out, report_options); !written) {
-    std::fprintf(stderr, "sendpath run: writing the report to %s: %s\n", args.out.c_str(), written.error().message.c_str());
-    if (exit_code != kExitCandidateUnusable) exit_code = kExitUsage;
+  if (outcome.interrupted) {
+    std::size_t skipped = 0;
+    for (const auto& vector : run.vectors) skipped += vector.verdict == report::Verdict::kSkipped ? 1 : 0;
+    run.incomplete_reason = interrupted_reason() + " (" + std::to_string(skipped) + " of " +
+                            std::to_string(run.vectors.size()) + " vectors not run or not finished)";
+    std::fprintf(stderr, "sendpath run: %s\n", run.incomplete_reason.c_str());
+    exit_code = kExitInterrupted;
   }
-  PrintSummary(run, args.out, exit_code);
-  return exit_code;
+  return finish(exit_code);
 }
 
 int Export(const std::vector<std::string>& paths, const std::string& out, const std::vector<std::string>& filters) {
-  Loaded loaded = Load(paths, filters);
+  Loaded loaded = Load(paths, filters, /*report_names=*/false);
   for (const auto& error : loaded.result.errors) std::fprintf(stderr, "sendpath export: %s\n", error.ToString().c_str());
   if (loaded.selected.empty()) {
-    std::fprintf(stderr, "sendpath export: no vector to export\n");
+    std::fprintf(stderr, "sendpath export: %s\n", NothingToRun(loaded, filters).c_str());
     return kExitUsage;
   }
   std::string error;
@@ -274,7 +509,7 @@ int main(int argc, char** argv) {
   run->add_option("--candidate", run_args.candidate,
                   "reference | lib:PATH.so[,key=value...] | exec:COMMAND [ARGS...] | pcap:CAPTURE[,programming=FILE]")
       ->capture_default_str();
-  run->add_option("--out", run_args.out, "Report folder")->capture_default_str();
+  run->add_option("--out", run_args.out, "Report folder (checked before the first vector)")->capture_default_str();
   run->add_option("--jobs,-j", run_args.jobs, "Parallel jobs, one candidate (process) each")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
@@ -282,7 +517,10 @@ int main(int argc, char** argv) {
   run->add_option("--timeout", run_args.timeout_ms, "Milliseconds a live candidate has for each request")
       ->check(CLI::Range(1u, 3600000u))
       ->capture_default_str();
+  run->add_option("--rerun-failed", run_args.rerun_failed,
+                  "Run only the vectors that failed or errored in this results.json of an earlier run (by id)");
   run->add_flag("--no-progress", run_args.no_progress, "No progress bar (it is shown only on a terminal anyway)");
+  run->footer(kRunExitCodes);
 
   std::vector<std::string> export_paths, export_filters;
   std::string export_out;
@@ -291,6 +529,16 @@ int main(int argc, char** argv) {
   export_command->add_option("VECTOR_PATH", export_paths, "Vector files or folders (default: the bundled suites)");
   export_command->add_option("--out", export_out, "Output folder")->required();
   export_command->add_option("--filter", export_filters, "Export only vectors whose id matches this glob (repeatable)");
+  export_command->footer("Exit codes:\n  0  written\n  2  usage error, invalid vectors, output not writable");
+
+  std::string compare_old, compare_new;
+  CLI::App* compare = app.add_subcommand(
+      "compare", "Compare two runs' results.json: what newly fails, what got fixed, what changed diagnosis");
+  compare->add_option("OLD", compare_old, "results.json of the earlier run")->required();
+  compare->add_option("NEW", compare_new, "results.json of the later run")->required();
+  compare->footer(
+      "Exit codes:\n  0  no MUST vector newly fails\n  1  a MUST vector fails in NEW that did not fail in OLD\n"
+      "  2  usage error or bad input (the message names the file and the JSON pointer)");
 
   // diff and verify: the reports' commands, options defined once in reports/commands_cli.h.
   int report_exit_code = kExitPass;
@@ -311,6 +559,7 @@ int main(int argc, char** argv) {
   }
   if (run->parsed()) return Run(run_args, command_line);
   if (export_command->parsed()) return Export(export_paths, export_out, export_filters);
+  if (compare->parsed()) return harness::RunCompareCommand(compare_old, compare_new, std::cout, std::cerr);
   if (diff->parsed() || verify->parsed()) return report_exit_code;
   return kExitUsage;
 }

@@ -56,15 +56,23 @@ struct Shared {
   std::size_t done = 0;
 };
 
+bool StopRequested(const std::atomic<bool>* stop) { return stop != nullptr && stop->load(); }
+
+// How a vector's execution ended.
+enum class ExecutionEnd {
+  kCompleted,        // every step ran (or was skipped after a failing one)
+  kCandidateFailed,  // a candidate error: restart the candidate for the next vector
+  kInterrupted,      // the run was stopped during this vector: it is abandoned, not judged
+};
+
 class VectorExecution {
  public:
   VectorExecution(JobState& job, const SelectedVector& selected, report::VectorResult& result,
-                  std::vector<IvUse>& ivs, bool& picked_own_ivs)
+                  std::vector<IvUse>& ivs, bool& picked_own_ivs, const std::atomic<bool>* stop)
       : job_(job), vector_(*selected.vector), result_(result), ivs_(ivs), picked_own_ivs_(picked_own_ivs),
-        judge_(*selected.vector) {}
+        stop_(stop), judge_(*selected.vector) {}
 
-  // Runs every step; returns false when the candidate failed (and must be restarted).
-  bool Run() {
+  ExecutionEnd Run() {
     bool failed = false;
     for (std::size_t index = 0; index < vector_.steps.size(); ++index) {
       const vectors::Step& step = vector_.steps[index];
@@ -75,9 +83,13 @@ class VectorExecution {
         out.verdict = Verdict::kSkipped;
         continue;
       }
+      if (StopRequested(stop_)) return Abandon(index);
       const auto start = Clock::now();
       const bool candidate_ok = std::visit([&](const auto& op) { return Execute(op, out); }, step.op);
       out.seconds = SecondsSince(start);
+      // A step cut short by the stop (a killed candidate, an unfinished fill) is not the
+      // candidate's failure: the vector is abandoned.
+      if (StopRequested(stop_) && (!candidate_ok || interrupted_)) return Abandon(index);
       if (!candidate_ok) {
         out.verdict = Verdict::kCandidateError;
         result_.verdict = Verdict::kCandidateError;
@@ -88,7 +100,7 @@ class VectorExecution {
           skipped.op = std::visit([](const auto& op) { return OpName(op); }, vector_.steps[rest].op);
           skipped.verdict = Verdict::kSkipped;
         }
-        return false;
+        return ExecutionEnd::kCandidateFailed;
       }
       if (out.verdict == Verdict::kFail) {
         failed = true;
@@ -96,10 +108,26 @@ class VectorExecution {
         result_.diagnosis = "step " + std::to_string(index) + " (" + out.op + "): " + out.diagnosis;
       }
     }
-    return true;
+    return ExecutionEnd::kCompleted;
   }
 
  private:
+  // The vector is left at step `index`: that step and the rest are skipped, the vector too.
+  ExecutionEnd Abandon(std::size_t index) {
+    result_.steps.resize(index);
+    for (std::size_t rest = index; rest < vector_.steps.size(); ++rest) {
+      report::StepResult& skipped = result_.steps.emplace_back();
+      skipped.index = rest;
+      skipped.op = std::visit([](const auto& op) { return OpName(op); }, vector_.steps[rest].op);
+      skipped.verdict = Verdict::kSkipped;
+      skipped.diagnosis = rest == index ? "not finished: the run was interrupted" : "not run: the run was interrupted";
+    }
+    result_.verdict = Verdict::kSkipped;
+    result_.diagnosis = "abandoned at step " + std::to_string(index) + " (" + result_.steps[index].op +
+                        "): the run was interrupted";
+    return ExecutionEnd::kInterrupted;
+  }
+
   static std::string OpName(const vectors::SetStep&) { return "set"; }
   static std::string OpName(const vectors::AddSaStep&) { return "add_sa"; }
   static std::string OpName(const vectors::DeleteSaStep&) { return "delete_sa"; }
@@ -210,6 +238,10 @@ class VectorExecution {
     out.expected_status = NDIS_STATUS_RESOURCES;
     ShadowAddSa(step.sa, sa->second);  // one copy: the shadow only needs the handle for later sends
     for (std::size_t added = 0; added <= step.limit; ++added) {
+      if (StopRequested(stop_)) {
+        interrupted_ = true;
+        return true;
+      }
       auto reply = AddSa(sa->second);
       if (!reply) return Error(out, reply.error());
       if (!observed()) {
@@ -359,6 +391,8 @@ class VectorExecution {
   report::VectorResult& result_;
   std::vector<IvUse>& ivs_;
   bool& picked_own_ivs_;
+  const std::atomic<bool>* stop_;
+  bool interrupted_ = false;  // a step loop (fill_sa_table) stopped early on the stop flag
   SendJudge judge_;
   std::map<std::string, NDIS_HANDLE> handles_;
   std::set<NDIS_HANDLE> issued_;
@@ -419,21 +453,39 @@ bool EnsureStarted(JobState& job, Shared& shared) {
   return true;
 }
 
-void RunOne(JobState& job, Shared& shared, const SelectedVector& selected, report::VectorResult& result,
-            std::vector<IvUse>& ivs, bool& picked_own_ivs, std::size_t max_start_failures) {
+// Marks a vector the stop reached before it ran.
+void NotRun(const SelectedVector& selected, report::VectorResult& result) {
+  result = Describe(selected);
+  result.verdict = Verdict::kSkipped;
+  result.diagnosis = "not run: the run was interrupted";
+}
+
+// Runs one vector; returns false when the stop abandoned it (its result says skipped).
+bool RunOne(JobState& job, Shared& shared, const SelectedVector& selected, report::VectorResult& result,
+            std::vector<IvUse>& ivs, bool& picked_own_ivs, const RunOptions& options) {
+  const std::size_t max_start_failures = options.max_start_failures;
   const auto start = Clock::now();
   result = Describe(selected);
+  // Whatever a stop cut short (a start, a reset) is not the candidate's failure.
+  const auto interrupted = [&] {
+    if (!StopRequested(options.stop)) return false;
+    NotRun(selected, result);
+    if (job.started) job.candidate->Stop();
+    job.started = false;
+    return true;
+  };
   if (job.start_failures >= max_start_failures) {
     result.verdict = Verdict::kCandidateError;
     result.diagnosis = "candidate could not be started (" + std::to_string(job.start_failures) +
                        " attempts): " + job.last_start_error;
-    return;
+    return true;
   }
   if (!EnsureStarted(job, shared)) {
+    if (interrupted()) return false;
     result.verdict = Verdict::kCandidateError;
     result.diagnosis = "candidate could not be started: " + job.last_start_error;
     result.seconds = SecondsSince(start);
-    return;
+    return true;
   }
   result.missing_caps = vectors::MissingCapabilities(selected.vector->requires_caps, job.capabilities.task,
                                                      job.capabilities.extension);
@@ -442,22 +494,26 @@ void RunOne(JobState& job, Shared& shared, const SelectedVector& selected, repor
     std::string missing;
     for (const std::string& name : result.missing_caps) missing += (missing.empty() ? "" : ", ") + name;
     result.diagnosis = "not claimed: the candidate does not report " + missing;
-    return;
+    return true;
   }
   if (auto reset = job.candidate->Reset(); !reset) {
+    if (interrupted()) return false;
     result.verdict = Verdict::kCandidateError;
     result.diagnosis = "reset: " + reset.error().reason;
     job.candidate->Stop();
     job.started = false;
     result.seconds = SecondsSince(start);
-    return;
+    return true;
   }
+  bool finished = true;
   try {
-    VectorExecution execution(job, selected, result, ivs, picked_own_ivs);
-    if (!execution.Run()) {
+    VectorExecution execution(job, selected, result, ivs, picked_own_ivs, options.stop);
+    const ExecutionEnd end = execution.Run();
+    if (end != ExecutionEnd::kCompleted) {
       job.candidate->Stop();  // restarted for the next vector
       job.started = false;
     }
+    finished = end != ExecutionEnd::kInterrupted;
   } catch (const std::exception& error) {
     // Nothing a candidate sends should get here; if something does, this vector reports it and
     // the run goes on with a fresh candidate.
@@ -467,6 +523,7 @@ void RunOne(JobState& job, Shared& shared, const SelectedVector& selected, repor
     job.started = false;
   }
   result.seconds = SecondsSince(start);
+  return finished;
 }
 
 // Big-endian difference b - a modulo 2^(8n), as bytes.
@@ -553,6 +610,7 @@ RunOutcome RunVectors(const std::vector<SelectedVector>& selected, const Candida
   std::vector<std::vector<IvUse>> ivs(selected.size());
   std::vector<char> picked_own(selected.size(), 0);
   std::vector<char> ran(selected.size(), 0);
+  std::atomic<bool> abandoned{false};
   Shared shared;
   std::atomic<std::size_t> next{0};
   const std::size_t jobs = std::max<std::size_t>(1, std::min(options.jobs, std::max<std::size_t>(1, selected.size())));
@@ -561,9 +619,13 @@ RunOutcome RunVectors(const std::vector<SelectedVector>& selected, const Candida
     JobState job;
     job.candidate = factory.Make();
     for (std::size_t index = next++; index < selected.size(); index = next++) {
-      if (options.stop != nullptr && options.stop->load()) break;
+      if (StopRequested(options.stop)) break;
       bool picked = false;
-      RunOne(job, shared, selected[index], outcome.result.vectors[index], ivs[index], picked, options.max_start_failures);
+      if (!RunOne(job, shared, selected[index], outcome.result.vectors[index], ivs[index], picked, options)) {
+        abandoned = true;
+        ivs[index].clear();  // an abandoned vector's IVs are not judged
+        picked = false;
+      }
       picked_own[index] = picked ? 1 : 0;
       ran[index] = 1;
       std::lock_guard lock(shared.mutex);
@@ -580,12 +642,11 @@ RunOutcome RunVectors(const std::vector<SelectedVector>& selected, const Candida
     for (std::thread& thread : threads) thread.join();
   }
 
+  outcome.interrupted = abandoned.load();
   for (std::size_t index = 0; index < selected.size(); ++index) {
     if (ran[index] != 0) continue;
     outcome.interrupted = true;
-    outcome.result.vectors[index] = Describe(selected[index]);
-    outcome.result.vectors[index].verdict = Verdict::kSkipped;
-    outcome.result.vectors[index].diagnosis = "not run: the run was interrupted";
+    NotRun(selected[index], outcome.result.vectors[index]);
   }
   outcome.result.complete = !outcome.interrupted;
   outcome.candidate_never_ran = !shared.any_started && !selected.empty() && !outcome.interrupted;

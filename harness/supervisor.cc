@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -35,6 +36,17 @@ std::string ChildExit::Describe() const {
 }
 
 ChildProcess::~ChildProcess() { Kill(); }
+
+int ChildProcess::PollMs(Clock::time_point deadline) const {
+  const int left = RemainingMs(deadline);
+  if (stop_ == nullptr) return left;
+  return std::min(left, static_cast<int>(kStopPollInterval.count()));
+}
+
+CandidateError ChildProcess::Interrupted() {
+  Kill();
+  return CandidateError{"interrupted: the run was stopped (candidate killed)"};
+}
 
 void ChildProcess::CloseFds() {
   if (io_fd_ >= 0) close(io_fd_);
@@ -198,6 +210,7 @@ Outcome<Done> ChildProcess::WriteLine(std::string_view line, std::chrono::millis
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (StopRequested()) return Interrupted();
       pollfd fds[2] = {{io_fd_, POLLOUT, 0}, {stderr_fd_, POLLIN, 0}};
       const int left = RemainingMs(deadline);
       if (left == 0) {
@@ -205,7 +218,7 @@ Outcome<Done> ChildProcess::WriteLine(std::string_view line, std::chrono::millis
         return CandidateError{"did not read its input within " + std::to_string(timeout.count()) + " ms (" +
                               DescribeEnd(exit) + " after SIGKILL)"};
       }
-      poll(fds, stderr_fd_ >= 0 ? 2 : 1, left);
+      poll(fds, stderr_fd_ >= 0 ? 2 : 1, PollMs(deadline));
       DrainStderr();
       continue;
     }
@@ -250,6 +263,7 @@ Outcome<std::string> ChildProcess::ReadLine(std::chrono::milliseconds timeout, s
       return CandidateError{"exited early: " + DescribeEnd(exit)};
     }
     if (n < 0 && errno == EINTR) continue;
+    if (StopRequested()) return Interrupted();
     const int left = RemainingMs(deadline);
     if (left == 0) {
       auto exit = Kill();
@@ -260,7 +274,7 @@ Outcome<std::string> ChildProcess::ReadLine(std::chrono::milliseconds timeout, s
       return CandidateError{reason};
     }
     pollfd fds[2] = {{io_fd_, POLLIN, 0}, {stderr_fd_, POLLIN, 0}};
-    poll(fds, stderr_fd_ >= 0 ? 2 : 1, left);
+    poll(fds, stderr_fd_ >= 0 ? 2 : 1, PollMs(deadline));
     DrainStderr();
   }
 }

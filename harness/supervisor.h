@@ -12,6 +12,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -37,6 +38,11 @@ class ChildProcess {
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
+
+  // While `stop` is set (SIGINT/SIGTERM), every wait ends within kStopPollInterval: the child is
+  // killed and the exchange fails with a reason starting "interrupted".
+  void SetStopFlag(const std::atomic<bool>* stop) { stop_ = stop; }
+  static constexpr std::chrono::milliseconds kStopPollInterval{50};
 
   // Starts argv[0] (searched in PATH when it has no '/'). Any running child is killed first.
   Outcome<Done> Start(const std::vector<std::string>& argv);
@@ -64,12 +70,18 @@ class ChildProcess {
   std::optional<ChildExit> Reap(std::chrono::milliseconds wait);
   void CloseFds();
   std::string DescribeEnd(const std::optional<ChildExit>& exit) const;
+  bool StopRequested() const { return stop_ != nullptr && stop_->load(); }
+  // How long one poll may wait: the time left, in slices when a stop flag is watched.
+  int PollMs(Clock::time_point deadline) const;
+  // Kills the child after a stop: the error of the interrupted exchange.
+  CandidateError Interrupted();
 
   pid_t pid_ = -1;
   int io_fd_ = -1;      // our end of the socketpair (child's stdin + stdout)
   int stderr_fd_ = -1;  // read end of the child's stderr pipe
   std::string pending_;  // bytes read past the last line
   std::string stderr_tail_;
+  const std::atomic<bool>* stop_ = nullptr;
 };
 
 }  // namespace sendpath::harness

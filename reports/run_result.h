@@ -89,7 +89,8 @@ struct RunResult {
   std::string command_line;
   std::string started_utc;  // ISO 8601
   std::string finished_utc;
-  bool complete = true;     // false when the run was interrupted
+  bool complete = true;     // false when the run was interrupted (or its candidate could not be run)
+  std::string incomplete_reason;  // why complete is false: "the run was interrupted by SIGTERM (...)"
   CandidateInfo candidate;
   std::vector<VectorFileDigest> vector_files;
   std::vector<std::string> load_errors;  // invalid vector files, with file and JSON pointer

@@ -362,7 +362,12 @@ Status WriteJunitXml(const RunResult& run, const std::string& path) {
     Suite& suite = suite_for("sendpath");
     for (const auto& error : run.load_errors) testcase(suite, "load", "vector file", 0, Verdict::kInvalidVector, true, error, error);
     if (!run.complete) {
-      testcase(suite, "run", "complete", 0, Verdict::kCandidateError, true, "the run was interrupted: results are incomplete", "");
+      // Not a candidate error: the run stopped (or never started) before every vector was judged.
+      const std::string why = run.incomplete_reason.empty() ? "the run was interrupted" : run.incomplete_reason;
+      ++suite.tests;
+      ++suite.errors;
+      suite.body += "    <testcase classname=\"run\" name=\"complete\" time=\"" + Seconds(0) + "\">\n      <error message=\"" +
+                    XmlEscape(why + ": the results are incomplete") + "\" type=\"incomplete run\"/>\n    </testcase>\n";
     }
   }
   std::size_t tests = 0, failures = 0, errors = 0, skipped = 0;

@@ -20,7 +20,7 @@ std::string Excerpt(const std::string& line) {
 
 }  // namespace
 
-ExecCandidate::ExecCandidate(ExecOptions options) : options_(std::move(options)) {}
+ExecCandidate::ExecCandidate(ExecOptions options) : options_(std::move(options)) { child_.SetStopFlag(options_.stop); }
 
 ExecCandidate::~ExecCandidate() { Stop(); }
 

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -19,6 +20,8 @@ struct ExecOptions {
   std::vector<std::string> argv;
   std::chrono::milliseconds start_timeout{10000};  // launch + hello
   std::chrono::milliseconds request_timeout{5000};  // every OID and every send
+  // Set on SIGINT/SIGTERM: a pending exchange ends at once and the child is killed.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 class ExecCandidate final : public Candidate {
