@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -181,6 +182,104 @@ TEST(EndToEnd, ACandidateThatNeverStartsIsReported) {
   unsetenv("SENDPATH_TEST_ABI_VERSION");
   EXPECT_TRUE(wrong_abi.candidate_never_ran);
   EXPECT_NE(wrong_abi.candidate_error.find("ABI version 99"), std::string::npos) << wrong_abi.candidate_error;
+}
+
+// ---- Stopping (SIGINT/SIGTERM set RunOptions::stop) -------------------------------------------
+
+// The reference NIC, raising the stop flag at its `stop_at`-th ADD_SA, counting the calls after.
+class StoppingCandidate final : public Candidate {
+ public:
+  StoppingCandidate(std::atomic<bool>& stop, std::size_t stop_at, std::size_t& adds_after_stop)
+      : stop_(stop), stop_at_(stop_at), adds_after_stop_(adds_after_stop) {}
+  Outcome<CandidateIdentity> Start() override { return inner_.Start(); }
+  Outcome<Done> Reset() override { return inner_.Reset(); }
+  Outcome<Capabilities> QueryCapabilities() override { return inner_.QueryCapabilities(); }
+  Outcome<NDIS_STATUS> Set(const NDIS_ENCAPSULATION_FORMAT& encapsulation, const Capabilities& enable) override {
+    return inner_.Set(encapsulation, enable);
+  }
+  Outcome<AddSaReply> AddSa(const AddSaRequest& request) override {
+    if (stop_.load()) ++adds_after_stop_;
+    if (++adds_ == stop_at_) stop_.store(true);
+    return inner_.AddSa(request);
+  }
+  Outcome<NDIS_STATUS> DeleteSa(NDIS_HANDLE handle) override { return inner_.DeleteSa(handle); }
+  Outcome<SendReply> Send(const SendRequest& request) override { return inner_.Send(request); }
+
+ private:
+  ReferenceCandidate inner_;
+  std::atomic<bool>& stop_;
+  std::size_t stop_at_;
+  std::size_t& adds_after_stop_;
+  std::size_t adds_ = 0;
+};
+
+class StoppingFactory final : public CandidateFactory {
+ public:
+  StoppingFactory(std::atomic<bool>& stop, std::size_t stop_at, std::size_t& adds_after_stop)
+      : stop_(stop), stop_at_(stop_at), adds_after_stop_(adds_after_stop) {
+    spec = "stopping";
+  }
+  std::unique_ptr<Candidate> Make() const override {
+    return std::make_unique<StoppingCandidate>(stop_, stop_at_, adds_after_stop_);
+  }
+
+ private:
+  std::atomic<bool>& stop_;
+  std::size_t stop_at_;
+  std::size_t& adds_after_stop_;
+};
+
+TEST(Stop, AFillInProgressIsAbandonedAtOnceAndTheRestIsNotRun) {
+  // The vectors before table-full pass; table-full adds thousands of SAs in one step and the
+  // stop comes at its 100th ADD_SA; the vectors after it are not run.
+  const auto selected = Select({"contract/add-sa/*", "kat/rfc3602/case-5"});
+  std::size_t fill = selected.size();
+  for (std::size_t i = 0; i < selected.size(); ++i) {
+    if (selected[i].vector->id == "contract/add-sa/table-full") fill = i;
+  }
+  ASSERT_LT(fill, selected.size() - 1);
+  std::size_t adds_before = 0;
+  for (std::size_t i = 0; i < fill; ++i) {
+    for (const auto& step : selected[i].vector->steps) adds_before += std::holds_alternative<vectors::AddSaStep>(step.op) ? 1 : 0;
+  }
+  std::atomic<bool> stop{false};
+  std::size_t adds_after_stop = 0;
+  StoppingFactory factory(stop, adds_before + 100, adds_after_stop);
+  RunOptions options;
+  options.stop = &stop;
+  const RunOutcome outcome = RunVectors(selected, factory, options);
+  EXPECT_TRUE(outcome.interrupted);
+  EXPECT_FALSE(outcome.result.complete);
+  EXPECT_EQ(adds_after_stop, 0u);  // the fill loop looks at the flag before every ADD_SA
+  for (std::size_t i = 0; i < fill; ++i) EXPECT_NE(outcome.result.vectors[i].verdict, Verdict::kSkipped) << i;
+  const auto& abandoned = outcome.result.vectors[fill];
+  EXPECT_EQ(abandoned.verdict, Verdict::kSkipped);
+  EXPECT_NE(abandoned.diagnosis.find("(fill_sa_table): the run was interrupted"), std::string::npos) << abandoned.diagnosis;
+  ASSERT_EQ(abandoned.steps.size(), selected[fill].vector->steps.size());
+  bool from_fill = false;
+  for (const auto& step : abandoned.steps) {
+    from_fill = from_fill || step.op == "fill_sa_table";
+    EXPECT_EQ(step.verdict == Verdict::kSkipped, from_fill) << step.index;
+  }
+  for (std::size_t i = fill + 1; i < outcome.result.vectors.size(); ++i) {
+    EXPECT_EQ(outcome.result.vectors[i].verdict, Verdict::kSkipped);
+    EXPECT_EQ(outcome.result.vectors[i].diagnosis, "not run: the run was interrupted");
+  }
+  EXPECT_EQ(ExitCodeOf(outcome.result), 0);  // hence `sendpath run` looks at `complete` (exit 4)
+}
+
+TEST(Stop, AStopBeforeTheFirstVectorRunsNothing) {
+  const auto selected = Select({"kat/*"});
+  std::atomic<bool> stop{true};
+  std::size_t adds_after_stop = 0;
+  StoppingFactory factory(stop, 0, adds_after_stop);
+  RunOptions options;
+  options.stop = &stop;
+  const RunOutcome outcome = RunVectors(selected, factory, options);
+  EXPECT_TRUE(outcome.interrupted);
+  EXPECT_FALSE(outcome.candidate_never_ran);
+  EXPECT_EQ(Count(outcome.result, Verdict::kSkipped), selected.size());
+  EXPECT_EQ(adds_after_stop, 0u);
 }
 
 // ---- Judging ----------------------------------------------------------------------------------

@@ -1,0 +1,585 @@
+// The `sendpath` command as a CI job meets it (issue 13): an interrupted run exits 4 and writes an
+// incomplete report within seconds, an unwritable --out or a candidate that cannot start is one
+// line on stderr before any vector runs, absurd sizes in a vector are invalid vectors, messages
+// name what they are about, report names are relative, and `compare` / `--rerun-failed` read
+// results.json. Each test reproduces a reported bug; the exit codes are those of README.md.
+#include "harness/compare.h"
+
+#include <vectors/loader/vector_loader.h>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace sendpath::harness {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const std::string kVectors = SENDPATH_TEST_VECTORS;
+const std::string kSendpath = SENDPATH_TEST_SENDPATH;
+const std::string kMisbehavingAgent = SENDPATH_TEST_MISBEHAVING_AGENT;
+const std::string kMisbehavingLib = SENDPATH_TEST_MISBEHAVING_LIB;
+const std::string kReferenceLib = SENDPATH_TEST_REFERENCE_LIB;
+
+std::string TempDir(const std::string& name) {
+  const auto dir = fs::temp_directory_path() / ("sendpath-command-test-" + std::to_string(getpid()) + "-" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir.string();
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+json ReadJson(const std::string& path) {
+  std::ifstream in(path);
+  return json::parse(in, nullptr, false);
+}
+
+std::size_t Count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
+  return n;
+}
+
+std::size_t Lines(const std::string& text) { return Count(text, "\n"); }
+
+// A finished `sendpath` run: exit code (or -signal), stdout, stderr.
+struct Ran {
+  int code = -1;
+  std::string out, err;
+};
+
+// A `sendpath` process with stdout and stderr captured in files.
+class Process {
+ public:
+  Process(const std::vector<std::string>& args, const std::string& dir) : out_(dir + "/stdout"), err_(dir + "/stderr") {
+    std::vector<std::string> argv = {kSendpath};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<char*> raw;
+    for (std::string& arg : argv) raw.push_back(arg.data());
+    raw.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (posix_spawn(&pid_, raw[0], &actions, nullptr, raw.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&actions);
+  }
+  ~Process() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  pid_t pid() const { return pid_; }
+  Ran Wait() {
+    Ran ran;
+    int status = 0;
+    if (pid_ > 0 && waitpid(pid_, &status, 0) == pid_) {
+      ran.code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+    }
+    pid_ = -1;
+    ran.out = ReadFile(out_);
+    ran.err = ReadFile(err_);
+    return ran;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  std::string out_, err_;
+};
+
+Ran Sendpath(const std::vector<std::string>& args, const std::string& dir) { return Process(args, dir).Wait(); }
+
+// Waits (up to a minute, for a busy machine) until `path` exists.
+bool WaitFor(const std::string& path) {
+  for (int i = 0; i < 600; ++i) {
+    if (fs::exists(path)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+// ---- 1. An interrupted run ---------------------------------------------------------------------
+
+// Starts a run, waits until it has created its report folder (the signal handlers are in place
+// by then), lets it get into its vector, signals it, and measures how long it takes to end.
+struct Interrupted {
+  Ran ran;
+  double seconds_after_signal = 0;
+};
+
+Interrupted InterruptRun(const std::vector<std::string>& args, const std::string& dir, const std::string& out, int signal) {
+  Process process(args, dir);
+  EXPECT_GT(process.pid(), 0);
+  EXPECT_TRUE(WaitFor(out)) << "the run never created " << out;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // into the vector; the result does not depend on it
+  const auto signalled = std::chrono::steady_clock::now();
+  kill(process.pid(), signal);
+  Interrupted result;
+  result.ran = process.Wait();
+  result.seconds_after_signal = std::chrono::duration<double>(std::chrono::steady_clock::now() - signalled).count();
+  return result;
+}
+
+// The report of an interrupted run: complete false, every vector passed or skipped (never a
+// candidate error), at least one skipped for the interruption; in JUnit the skipped vectors are
+// <skipped> and the run is an "incomplete run" error, so CI does not go green.
+void ExpectIncompleteReport(const std::string& out) {
+  const json results = ReadJson(out + "/results.json");
+  ASSERT_FALSE(results.is_discarded());
+  EXPECT_FALSE(results["complete"].get<bool>());
+  std::size_t skipped = 0;
+  for (const json& vector : results["vectors"]) {
+    const std::string verdict = vector["verdict"];
+    EXPECT_TRUE(verdict == "pass" || verdict == "skipped") << vector["id"] << ": " << verdict;
+    if (verdict != "skipped") continue;
+    ++skipped;
+    EXPECT_NE(vector["diagnosis"].get<std::string>().find("the run was interrupted"), std::string::npos)
+        << vector["diagnosis"];
+  }
+  EXPECT_GE(skipped, 1u);
+  const std::string junit = ReadFile(out + "/junit.xml");
+  EXPECT_EQ(junit.find("type=\"candidate error\""), std::string::npos) << junit;
+  EXPECT_NE(junit.find("<skipped message=\"skipped: "), std::string::npos);
+  EXPECT_NE(junit.find("type=\"incomplete run\""), std::string::npos);
+}
+
+TEST(Interrupt, SigintAbandonsTheReferenceFillingItsSaTable) {
+  // contract/add-sa/table-full fills the reference's 4096-entry SA table in one step; 1000 copies
+  // of it keep the in-process reference busy for a minute or more, most of it inside that step.
+  const std::string dir = TempDir("sigint"), out = dir + "/report";
+  json document = ReadJson(kVectors + "/contract/contract-add-sa.json");
+  json table_full;
+  for (const json& vector : document["vectors"]) {
+    if (vector["id"] == "contract/add-sa/table-full") table_full = vector;
+  }
+  ASSERT_TRUE(table_full.is_object());
+  document["vectors"] = json::array();
+  for (int i = 0; i < 1000; ++i) {
+    document["vectors"].push_back(table_full);
+    document["vectors"].back()["id"] = "stop/table-full-" + std::to_string(i);
+  }
+  std::ofstream(dir + "/table-full-x1000.json") << document.dump();
+  const Interrupted run =
+      InterruptRun({"run", "--no-progress", dir + "/table-full-x1000.json", "--out", out}, dir, out, SIGINT);
+  EXPECT_EQ(run.ran.code, 4) << run.ran.out << run.ran.err;
+  EXPECT_LT(run.seconds_after_signal, 5.0);
+  EXPECT_NE(run.ran.out.find("exit 4: the run was interrupted"), std::string::npos) << run.ran.out;
+  EXPECT_EQ(run.ran.out.find("every MUST vector passed"), std::string::npos);
+  EXPECT_NE(run.ran.err.find("interrupted by SIGINT"), std::string::npos) << run.ran.err;
+  ExpectIncompleteReport(out);
+  fs::remove_all(dir);
+}
+
+TEST(Interrupt, SigtermKillsAHungSubprocessCandidate) {
+  // The agent hangs on the vector's send; with a 10-minute timeout only the stop can end it.
+  const std::string dir = TempDir("sigterm"), out = dir + "/report";
+  const std::string id = "kat/rfc3602/case-5";
+  const Interrupted run = InterruptRun({"run", "--no-progress", kVectors + "/kat", "--filter", id, "--timeout", "600000",
+                                        "--candidate", "exec:" + kMisbehavingAgent + " --hang-on " + id, "--out", out},
+                                       dir, out, SIGTERM);
+  EXPECT_EQ(run.ran.code, 4) << run.ran.out << run.ran.err;
+  EXPECT_LT(run.seconds_after_signal, 5.0);
+  EXPECT_NE(run.ran.err.find("interrupted by SIGTERM"), std::string::npos) << run.ran.err;
+  ExpectIncompleteReport(out);
+  EXPECT_EQ(ReadJson(out + "/results.json")["vectors"][0]["verdict"], "skipped");
+  fs::remove_all(dir);
+}
+
+TEST(Interrupt, SigtermKillsAHungLibraryHost) {
+  const std::string dir = TempDir("sigterm-lib"), out = dir + "/report";
+  const std::string id = "kat/rfc3602/case-5";
+  const Interrupted run =
+      InterruptRun({"run", "--no-progress", kVectors + "/kat", "--filter", id, "--timeout", "600000", "--candidate",
+                    "lib:" + kMisbehavingLib + ",delegate=" + kReferenceLib + ",hang_on_send=1", "--out", out},
+                   dir, out, SIGTERM);
+  EXPECT_EQ(run.ran.code, 4) << run.ran.out << run.ran.err;
+  EXPECT_LT(run.seconds_after_signal, 5.0);
+  ExpectIncompleteReport(out);
+  EXPECT_EQ(ReadJson(out + "/results.json")["vectors"][0]["verdict"], "skipped");
+  fs::remove_all(dir);
+}
+
+// ---- 2. Fail fast ------------------------------------------------------------------------------
+
+TEST(FailFast, AnUnwritableOutIsOneLineOnStderrBeforeAnyVector) {
+  const std::string dir = TempDir("out");
+  const Ran proc = Sendpath({"run", "--no-progress", kVectors + "/kat", "--out", "/proc/x"}, dir);
+  EXPECT_EQ(proc.code, 2);
+  EXPECT_EQ(Lines(proc.err), 1u) << proc.err;
+  EXPECT_EQ(Count(proc.err, "/proc/x"), 1u) << proc.err;
+  EXPECT_EQ(proc.out, "");  // no vector ran, no summary claiming a report
+  std::ofstream(dir + "/a-file") << "x";
+  const Ran file = Sendpath({"run", "--no-progress", kVectors + "/kat", "--out", dir + "/a-file"}, dir);
+  EXPECT_EQ(file.code, 2);
+  EXPECT_EQ(Lines(file.err), 1u) << file.err;
+  EXPECT_EQ(file.out, "");
+  fs::remove_all(dir);
+}
+
+void ExpectCandidateCannotRun(const std::string& spec) {
+  const std::string dir = TempDir("candidate"), out = dir + "/report";
+  const Ran ran = Sendpath({"run", "--no-progress", kVectors + "/kat", "--candidate", spec, "--out", out}, dir);
+  EXPECT_EQ(ran.code, 3) << spec;
+  EXPECT_EQ(Lines(ran.err), 1u) << spec << ": " << ran.err;
+  EXPECT_NE(ran.err.find("the candidate cannot be run"), std::string::npos) << ran.err;
+  EXPECT_EQ(Count(ran.out, "ERROR"), 0u) << ran.out;
+  // The report says so, and no vector was run.
+  const json results = ReadJson(out + "/results.json");
+  ASSERT_FALSE(results.is_discarded());
+  EXPECT_FALSE(results["complete"].get<bool>());
+  ASSERT_FALSE(results["vectors"].empty());
+  for (const json& vector : results["vectors"]) EXPECT_EQ(vector["verdict"], "skipped");
+  const std::string junit = ReadFile(out + "/junit.xml");
+  EXPECT_NE(junit.find("type=\"incomplete run\""), std::string::npos);
+  EXPECT_NE(junit.find("the candidate could not be run"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST(FailFast, AMissingProgramIsExit3BeforeAnyVector) { ExpectCandidateCannotRun("exec:/nonexistent"); }
+TEST(FailFast, ANonLibraryIsExit3BeforeAnyVector) { ExpectCandidateCannotRun("lib:/etc/passwd"); }
+
+// ---- 3. Loader limits --------------------------------------------------------------------------
+
+// The first send step of the first vector of the RFC 3602 KAT file, as JSON to edit.
+json KatDocument() { return ReadJson(kVectors + "/kat/kat-rfc3602-aes-cbc-esp.json"); }
+
+std::size_t FirstSend(const json& vector) {
+  for (std::size_t i = 0; i < vector["steps"].size(); ++i) {
+    if (vector["steps"][i]["op"] == "send") return i;
+  }
+  ADD_FAILURE() << "no send step";
+  return 0;
+}
+
+std::string ParseError(const json& document) {
+  auto parsed = vectors::ParseVectorFile(document.dump(), "x.json");
+  if (const auto* error = std::get_if<vectors::LoadError>(&parsed)) return error->pointer + ": " + error->message;
+  return "loaded";
+}
+
+TEST(LoaderLimits, FramesLargerThanAnIpv4DatagramAreInvalid) {
+  json document = KatDocument();
+  json& vector = document["vectors"][0];
+  const std::size_t send = FirstSend(vector);
+  const std::string at = "/vectors/0/steps/" + std::to_string(send);
+  ASSERT_EQ(vector["encapsulation"], "null");
+  vector["steps"][send]["frame"] = std::string(2 * 70000, 'a');
+  EXPECT_EQ(ParseError(document).rfind(at + "/frame: frame of 70000 bytes; the largest is 65535", 0), 0u)
+      << ParseError(document);
+  vector["steps"][send]["frame"] = std::string(2 * 65536, 'a');
+  EXPECT_EQ(ParseError(document).rfind(at + "/frame:", 0), 0u);
+  // ieee802.3 allows the Ethernet header on top.
+  vector["encapsulation"] = "ieee802.3";
+  vector["steps"][send]["frame"] = std::string(2 * 65549, 'a');
+  vector["steps"][send].erase("split");
+  vector["steps"][send]["expect"]["iv_bytes"] = json::array();
+  vector["steps"][send]["expect"]["frame"] = nullptr;
+  EXPECT_EQ(ParseError(document), "loaded");
+  vector["steps"][send]["frame"] = std::string(2 * 65550, 'a');
+  EXPECT_EQ(ParseError(document).rfind(at + "/frame: frame of 65550 bytes; the largest is 65549", 0), 0u)
+      << ParseError(document);
+  vector["steps"][send]["frame"] = "4500";
+  vector["steps"][send]["expect"]["frame"] = std::string(2 * 65550, 'b');
+  EXPECT_EQ(ParseError(document).rfind(at + "/expect/frame:", 0), 0u) << ParseError(document);
+}
+
+TEST(LoaderLimits, AbsurdKeysIvsAndFillCountsAreInvalid) {
+  {
+    json document = KatDocument();
+    json& sas = document["vectors"][0]["sas"];
+    const std::string name = sas.begin().key();
+    sas[name]["bundle"][0]["conf"]["key"] = std::string(2 * 257, '0');
+    EXPECT_EQ(ParseError(document).rfind("/vectors/0/sas/" + name + "/bundle/0/conf/key: key of 257 bytes", 0), 0u)
+        << ParseError(document);
+  }
+  {
+    json document = KatDocument();
+    json& vector = document["vectors"][0];
+    const std::size_t send = FirstSend(vector);
+    const std::string name = vector["sas"].begin().key();
+    vector["steps"][send]["ivs"] = {{name, json::array({std::string(2 * 65, '0')})}};
+    EXPECT_EQ(ParseError(document).rfind("/vectors/0/steps/" + std::to_string(send) + "/ivs/" + name + "/0: IV of 65 bytes", 0), 0u)
+        << ParseError(document);
+    vector["steps"][send]["ivs"] = {{name, json::array()}};
+    for (int i = 0; i < 17; ++i) vector["steps"][send]["ivs"][name].push_back(std::string(32, '0'));
+    EXPECT_EQ(ParseError(document).rfind("/vectors/0/steps/" + std::to_string(send) + "/ivs/" + name + ": 17 IVs", 0), 0u)
+        << ParseError(document);
+  }
+  {
+    json document = KatDocument();
+    json& vector = document["vectors"][0];
+    const std::string name = vector["sas"].begin().key();
+    vector["steps"].insert(vector["steps"].begin() + 1, json{{"op", "fill_sa_table"}, {"sa", name}, {"limit", 1000001}});
+    EXPECT_EQ(ParseError(document).rfind("/vectors/0/steps/1/limit: 1000001 is above the maximum 1000000", 0), 0u)
+        << ParseError(document);
+  }
+}
+
+TEST(LoaderLimits, ARunWithAnOversizedFrameReportsAnInvalidVectorNotACandidateFailure) {
+  const std::string dir = TempDir("oversized"), out = dir + "/report";
+  json document = KatDocument();
+  json& vector = document["vectors"][0];
+  vector["steps"][FirstSend(vector)]["frame"] = std::string(2 * 70000, 'a');
+  std::ofstream(dir + "/big.json") << document.dump();
+  // Alone: nothing to run, the reason on stderr.
+  const Ran alone = Sendpath({"run", "--no-progress", dir + "/big.json", "--out", out}, dir);
+  EXPECT_EQ(alone.code, 2);
+  const std::string where = dir + "/big.json:/vectors/0/steps/" + std::to_string(FirstSend(vector)) + "/frame: frame of 70000 bytes";
+  EXPECT_NE(alone.err.find(where), std::string::npos) << alone.err;
+  // With another suite: that one runs, the file is invalid in the summary and the report, exit 2.
+  const Ran ran = Sendpath({"run", "--no-progress", dir + "/big.json", kVectors + "/kat", "--out", out}, dir);
+  EXPECT_EQ(ran.code, 2);
+  EXPECT_NE(ran.out.find("INVALID " + where), std::string::npos) << ran.out << ran.err;
+  EXPECT_EQ(ran.out.find("BUFFER_TOO_SHORT"), std::string::npos) << ran.out;
+  const json results = ReadJson(out + "/results.json");
+  ASSERT_EQ(results["load_errors"].size(), 1u);
+  EXPECT_NE(results["load_errors"][0].get<std::string>().find(where), std::string::npos);
+  for (const json& result : results["vectors"]) EXPECT_EQ(result["verdict"], "pass") << result["id"];
+  fs::remove_all(dir);
+}
+
+// ---- 4. Messages -------------------------------------------------------------------------------
+
+TEST(Messages, ANonexistentPathIsReportedOnce) {
+  const std::string dir = TempDir("missing");
+  const Ran ran = Sendpath({"run", "--no-progress", dir + "/no-such-vectors", "--out", dir + "/report"}, dir);
+  EXPECT_EQ(ran.code, 2);
+  EXPECT_EQ(Count(ran.err, "no such file or directory"), 1u) << ran.err;
+  fs::remove_all(dir);
+}
+
+TEST(Messages, AnEmptyFolderIsNamed) {
+  const std::string dir = TempDir("empty");
+  fs::create_directories(dir + "/empty-suite");
+  const Ran ran = Sendpath({"run", "--no-progress", dir + "/empty-suite", "--out", dir + "/report"}, dir);
+  EXPECT_EQ(ran.code, 2);
+  EXPECT_NE(ran.err.find("no vector to run in " + dir + "/empty-suite: no *.json vector file there"), std::string::npos)
+      << ran.err;
+  const Ran filtered = Sendpath({"run", "--no-progress", kVectors + "/kat", "--filter", "nothing*", "--out", dir + "/r"}, dir);
+  EXPECT_EQ(filtered.code, 2);
+  EXPECT_NE(filtered.err.find("--filter nothing* matches none of its"), std::string::npos) << filtered.err;
+  fs::remove_all(dir);
+}
+
+TEST(Messages, AVectorFileGivenAsAnSaFileIsNamedAsSuch) {
+  const std::string dir = TempDir("verify-sa");
+  const std::string vector_file = kVectors + "/kat/kat-rfc3602-aes-cbc-esp.json";
+  auto parsed = vectors::LoadSaFile(vector_file);
+  ASSERT_TRUE(std::holds_alternative<vectors::LoadError>(parsed));
+  const vectors::LoadError& error = std::get<vectors::LoadError>(parsed);
+  EXPECT_EQ(error.pointer, "/format");
+  EXPECT_NE(error.message.find("not a sendpath-sas/1 file"), std::string::npos) << error.message;
+  EXPECT_NE(error.message.find("it is a vector file"), std::string::npos) << error.message;
+  // Through `sendpath verify`, with an empty raw-IP capture.
+  const unsigned char empty_pcap[24] = {0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0,
+                                        0,    0,    0,    0,    0xff, 0xff, 0, 0, 101, 0, 0, 0};
+  std::ofstream(dir + "/empty.pcap", std::ios::binary).write(reinterpret_cast<const char*>(empty_pcap), sizeof empty_pcap);
+  const Ran ran = Sendpath({"verify", dir + "/empty.pcap", "--sa", vector_file}, dir);
+  EXPECT_EQ(ran.code, 2);
+  EXPECT_NE(ran.err.find("not a sendpath-sas/1 file"), std::string::npos) << ran.err;
+  EXPECT_EQ(ran.err.find("unknown key 'description'"), std::string::npos) << ran.err;
+  fs::remove_all(dir);
+}
+
+TEST(Messages, RunHelpListsTheExitCodes) {
+  const std::string dir = TempDir("help");
+  const Ran ran = Sendpath({"run", "--help"}, dir);
+  EXPECT_EQ(ran.code, 0);
+  EXPECT_NE(ran.out.find("Exit codes:"), std::string::npos) << ran.out;
+  for (const char* code : {"\n  0  ", "\n  1  ", "\n  2  ", "\n  3  ", "\n  4  "}) {
+    EXPECT_NE(ran.out.find(code), std::string::npos) << code;
+  }
+  fs::remove_all(dir);
+}
+
+// ---- 5. Names relative to the vector root ------------------------------------------------------
+
+TEST(RelativeNames, JunitAndResultsNamesDoNotDependOnTheWorkspace) {
+  const std::string dir = TempDir("names");
+  std::vector<std::pair<std::string, std::string>> runs;  // junit.xml, results.json
+  for (const std::string& workspace : {dir + "/ws1", dir + "/elsewhere/ws2"}) {
+    fs::create_directories(workspace + "/suites");
+    fs::copy(kVectors + "/kat", workspace + "/suites/kat", fs::copy_options::recursive);
+    const Ran ran = Sendpath({"run", "--no-progress", workspace + "/suites/kat", "--filter", "kat/rfc3602/case-[56]", "--out",
+                              workspace + "/report"},
+                             dir);
+    ASSERT_EQ(ran.code, 0) << ran.out << ran.err;
+    runs.emplace_back(ReadFile(workspace + "/report/junit.xml"), ReadFile(workspace + "/report/results.json"));
+  }
+  const std::string& junit = runs[0].first;
+  EXPECT_NE(junit.find("<testsuite name=\"kat/kat-rfc3602-aes-cbc-esp.json\""), std::string::npos) << junit;
+  EXPECT_EQ(junit.find(dir), std::string::npos);
+  const json results = json::parse(runs[0].second);
+  EXPECT_EQ(results["vectors"][0]["file"], "kat/kat-rfc3602-aes-cbc-esp.json");
+  ASSERT_EQ(results["vector_files"].size(), 2u);
+  EXPECT_EQ(results["vector_files"][0]["path"], "kat/kat-mcgrew-gcm-gmac-esp.json");
+  EXPECT_EQ(results["vector_files"][1]["path"], "kat/kat-rfc3602-aes-cbc-esp.json");
+  // The same names from the other workspace (timestamps aside).
+  const json other = json::parse(runs[1].second);
+  EXPECT_EQ(other["vectors"][0]["file"], results["vectors"][0]["file"]);
+  EXPECT_EQ(other["vector_files"], results["vector_files"]);
+  // The bundled suites are named relative to their root.
+  const Ran bundled = Sendpath({"run", "--no-progress", "--filter", "kat/rfc3602/case-5", "--out", dir + "/bundled"}, dir);
+  ASSERT_EQ(bundled.code, 0) << bundled.out << bundled.err;
+  EXPECT_NE(ReadFile(dir + "/bundled/junit.xml").find("<testsuite name=\"kat/kat-rfc3602-aes-cbc-esp.json\""),
+            std::string::npos);
+  fs::remove_all(dir);
+}
+
+// ---- 6. compare and --rerun-failed -------------------------------------------------------------
+
+json ResultsDocument(const std::vector<std::tuple<std::string, std::string, std::string, std::string>>& vectors,
+                     bool complete = true) {
+  json list = json::array();
+  for (const auto& [id, cls, verdict, diagnosis] : vectors) {
+    list.push_back({{"id", id}, {"title", "t"}, {"file", "f.json"}, {"class", cls}, {"verdict", verdict},
+                    {"diagnosis", diagnosis}, {"steps", json::array({{{"index", 0}, {"op", "send"}}})}});
+  }
+  return {{"format", "sendpath-results/1"}, {"complete", complete}, {"candidate", {{"spec", "x"}}}, {"vectors", list}};
+}
+
+std::string Write(const std::string& path, const json& document) {
+  std::ofstream(path) << document.dump(1);
+  return path;
+}
+
+TEST(Compare, NewFailuresFixesAndChangedCauses) {
+  const std::string dir = TempDir("compare");
+  const std::string old_path = Write(dir + "/old.json", ResultsDocument({{"a", "MUST", "pass", ""},
+                                                                         {"b", "MUST", "fail", "ipv4.ttl differs"},
+                                                                         {"c", "MUST", "fail", "esp.icv differs"},
+                                                                         {"d", "SHOULD", "pass", ""},
+                                                                         {"e", "MUST", "fail", "same"},
+                                                                         {"f", "MUST", "candidate error", "hang"}}));
+  const std::string new_path = Write(dir + "/new.json", ResultsDocument({{"a", "MUST", "fail", "esp.iv differs"},
+                                                                         {"b", "MUST", "pass", ""},
+                                                                         {"c", "MUST", "fail", "esp.padding differs"},
+                                                                         {"d", "SHOULD", "fail", "leak"},
+                                                                         {"e", "MUST", "fail", "same"},
+                                                                         {"f", "MUST", "not claimed", "not claimed"},
+                                                                         {"g", "MUST", "candidate error", "crash"}}));
+  auto old_read = ReadResultsFile(old_path);
+  auto new_read = ReadResultsFile(new_path);
+  ASSERT_TRUE(std::holds_alternative<ResultsFile>(old_read));
+  ASSERT_TRUE(std::holds_alternative<ResultsFile>(new_read));
+  const Comparison comparison = CompareResults(std::get<ResultsFile>(old_read), std::get<ResultsFile>(new_read));
+  ASSERT_EQ(comparison.newly_failing.size(), 3u);  // a, d (SHOULD), g (new)
+  EXPECT_EQ(comparison.newly_failing[0].id, "a");
+  EXPECT_EQ(comparison.newly_failing[2].id, "g");
+  EXPECT_EQ(comparison.new_must_failures(), 2u);
+  ASSERT_EQ(comparison.fixed.size(), 1u);
+  EXPECT_EQ(comparison.fixed[0].id, "b");
+  ASSERT_EQ(comparison.changed_diagnosis.size(), 1u);
+  EXPECT_EQ(comparison.changed_diagnosis[0].old_diagnosis, "esp.icv differs");
+  EXPECT_EQ(comparison.changed_diagnosis[0].new_diagnosis, "esp.padding differs");
+  ASSERT_EQ(comparison.no_longer_judged.size(), 1u);
+  EXPECT_EQ(comparison.no_longer_judged[0].id, "f");
+  EXPECT_EQ(comparison.still_failing_same, 1u);
+
+  const Ran ran = Sendpath({"compare", old_path, new_path}, dir);
+  EXPECT_EQ(ran.code, 1);
+  EXPECT_NE(ran.out.find("newly failing: 3"), std::string::npos) << ran.out;
+  EXPECT_NE(ran.out.find("a: fail: esp.iv differs (was pass)"), std::string::npos) << ran.out;
+  EXPECT_NE(ran.out.find("fixed: 1"), std::string::npos);
+  EXPECT_NE(ran.out.find("was fail: esp.icv differs"), std::string::npos);
+  EXPECT_NE(ran.out.find("now fail: esp.padding differs"), std::string::npos);
+  EXPECT_EQ(Sendpath({"compare", new_path, old_path}, dir).code, 1);  // the other way round b newly fails
+  EXPECT_EQ(Sendpath({"compare", old_path, old_path}, dir).code, 0);
+  fs::remove_all(dir);
+}
+
+TEST(Compare, BadInputNamesTheFileAndPointer) {
+  const std::string dir = TempDir("compare-bad");
+  const std::string good = Write(dir + "/good.json", ResultsDocument({{"a", "MUST", "pass", ""}}));
+  json bad_verdict = ResultsDocument({{"a", "MUST", "pass", ""}, {"b", "MUST", "maybe", ""}});
+  json no_verdict = ResultsDocument({{"a", "MUST", "pass", ""}, {"b", "MUST", "pass", ""}});
+  no_verdict["vectors"][1].erase("verdict");
+  json duplicate = ResultsDocument({{"a", "MUST", "pass", ""}, {"a", "MUST", "fail", "x"}});
+  json wrong_format = ResultsDocument({});
+  wrong_format["format"] = "sendpath-vectors/1";
+  const std::vector<std::pair<json, std::string>> cases = {
+      {bad_verdict, ":/vectors/1/verdict: unknown verdict 'maybe'"},
+      {no_verdict, ":/vectors/1: missing required key 'verdict'"},
+      {duplicate, ":/vectors/1/id: duplicate vector id 'a' (first at /vectors/0)"},
+      {wrong_format, ":/format: not a sendpath-results/1 file"},
+  };
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const std::string path = Write(dir + "/bad" + std::to_string(i) + ".json", cases[i].first);
+    const Ran ran = Sendpath({"compare", good, path}, dir);
+    EXPECT_EQ(ran.code, 2) << cases[i].second;
+    EXPECT_NE(ran.err.find(path + cases[i].second), std::string::npos) << ran.err;
+  }
+  std::ofstream(dir + "/truncated.json") << "{\"format\": \"sendpath-results/1\", \"vectors\": [";
+  const Ran truncated = Sendpath({"compare", dir + "/truncated.json", good}, dir);
+  EXPECT_EQ(truncated.code, 2);
+  EXPECT_NE(truncated.err.find(dir + "/truncated.json: not valid JSON"), std::string::npos) << truncated.err;
+  EXPECT_EQ(Sendpath({"compare", good, dir + "/missing.json"}, dir).code, 2);
+  fs::remove_all(dir);
+}
+
+TEST(Compare, RerunFailedRunsOnlyTheFailedVectors) {
+  const std::string dir = TempDir("rerun");
+  const std::string victim = "kat/rfc3602/case-5";
+  const Ran first = Sendpath({"run", "--no-progress", kVectors + "/kat", "--candidate",
+                              "exec:" + kMisbehavingAgent + " --crash-on " + victim, "--out", dir + "/first"},
+                             dir);
+  ASSERT_EQ(first.code, 1) << first.out << first.err;
+  const Ran rerun = Sendpath({"run", "--no-progress", kVectors + "/kat", "--rerun-failed", dir + "/first/results.json",
+                              "--out", dir + "/rerun"},
+                             dir);
+  EXPECT_EQ(rerun.code, 0) << rerun.out << rerun.err;
+  const json results = ReadJson(dir + "/rerun/results.json");
+  ASSERT_EQ(results["vectors"].size(), 1u);
+  EXPECT_EQ(results["vectors"][0]["id"], victim);
+  EXPECT_EQ(results["vectors"][0]["verdict"], "pass");
+  // The rerun compared with the first run: the crash is fixed.
+  const Ran compared = Sendpath({"compare", dir + "/first/results.json", dir + "/rerun/results.json"}, dir);
+  EXPECT_EQ(compared.code, 0);
+  EXPECT_NE(compared.out.find("fixed: 1"), std::string::npos) << compared.out;
+
+  // A failed id that is not among the vectors any more is reported (exit 2); the others still run.
+  const std::string stale = Write(dir + "/stale.json", ResultsDocument({{victim, "MUST", "fail", "x"},
+                                                                       {"kat/gone/case-1", "MUST", "fail", "y"}}));
+  const Ran missing = Sendpath({"run", "--no-progress", kVectors + "/kat", "--rerun-failed", stale, "--out", dir + "/stale"}, dir);
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_NE(missing.err.find("vector 'kat/gone/case-1' failed there but is not among the vectors"), std::string::npos)
+      << missing.err;
+  EXPECT_EQ(ReadJson(dir + "/stale/results.json")["vectors"].size(), 1u);
+  // A bad results file: exit 2 before anything runs.
+  std::ofstream(dir + "/bad.json") << "[]";
+  const Ran bad = Sendpath({"run", "--no-progress", kVectors + "/kat", "--rerun-failed", dir + "/bad.json", "--out", dir + "/bad"}, dir);
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find(dir + "/bad.json: expected object"), std::string::npos) << bad.err;
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace sendpath::harness
