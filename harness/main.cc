@@ -179,10 +179,15 @@ std::string Join(const std::vector<std::string>& items, const char* separator) {
 }
 
 // Why nothing was selected, naming the paths searched.
-std::string NothingToRun(const Loaded& loaded, const std::vector<std::string>& filters) {
+std::string NothingToRun(const Loaded& loaded, const std::vector<std::string>& filters,
+                         const std::string& rerun_failed = "") {
   std::size_t vectors = 0;
   for (const auto& file : loaded.result.files) vectors += file.vectors.size();
   std::string text = "no vector to run in " + Join(loaded.paths, ", ");
+  if (!rerun_failed.empty() && vectors > 0) {
+    return text + ": none of its " + std::to_string(vectors) + " vectors" + (filters.empty() ? "" : " matching --filter") +
+           " failed in " + rerun_failed;
+  }
   if (!filters.empty() && vectors > 0) {
     return text + ": --filter " + Join(filters, ", ") + " matches none of its " + std::to_string(vectors) + " vectors";
   }
@@ -375,7 +380,7 @@ int Run(const RunArgs& args, const std::string& command_line) {
   }
   if (loaded.selected.empty()) {
     for (const std::string& error : run.load_errors) std::fprintf(stderr, "sendpath run: %s\n", error.c_str());
-    std::fprintf(stderr, "sendpath run: %s\n", NothingToRun(loaded, args.filters).c_str());
+    std::fprintf(stderr, "sendpath run: %s\n", NothingToRun(loaded, args.filters, args.rerun_failed).c_str());
     return kExitUsage;
   }
 

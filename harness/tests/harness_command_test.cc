@@ -573,6 +573,12 @@ TEST(Compare, RerunFailedRunsOnlyTheFailedVectors) {
   EXPECT_NE(missing.err.find("vector 'kat/gone/case-1' failed there but is not among the vectors"), std::string::npos)
       << missing.err;
   EXPECT_EQ(ReadJson(dir + "/stale/results.json")["vectors"].size(), 1u);
+  // Only ids that are gone: nothing to run, both said on stderr.
+  const std::string gone = Write(dir + "/gone.json", ResultsDocument({{"kat/gone/case-1", "MUST", "fail", "y"}}));
+  const Ran none = Sendpath({"run", "--no-progress", kVectors + "/kat", "--rerun-failed", gone, "--out", dir + "/gone"}, dir);
+  EXPECT_EQ(none.code, 2);
+  EXPECT_NE(none.err.find("vector 'kat/gone/case-1' failed there"), std::string::npos) << none.err;
+  EXPECT_NE(none.err.find("vectors failed in " + gone), std::string::npos) << none.err;
   // A bad results file: exit 2 before anything runs.
   std::ofstream(dir + "/bad.json") << "[]";
   const Ran bad = Sendpath({"run", "--no-progress", kVectors + "/kat", "--rerun-failed", dir + "/bad.json", "--out", dir + "/bad"}, dir);
