@@ -6,9 +6,12 @@ set -euo pipefail
 
 PACKAGES=(
   # build
-  cmake ninja-build g++ clang pkg-config
+  cmake ninja-build g++ pkg-config
+  # the fuzz preset's libFuzzer binaries (ci/nightly-fuzz, ci/cflite-build-check); the other
+  # presets build with g++ alone
+  clang
   # libraries
-  libssl-dev nlohmann-json3-dev libpcap-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libboost-dev
+  libssl-dev nlohmann-json3-dev libpcap-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   # cross-check and report tests
   python3 python3-cryptography python3-scapy python3-jsonschema tshark openssl chromium
   # measurement

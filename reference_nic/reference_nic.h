@@ -1,6 +1,6 @@
 // The sendpath reference NIC: a software model of an NDIS 5.1 miniport that offloads the IPsec
 // send path. It is the oracle every candidate is judged against, so it implements the whole
-// contract (../shared/reference/ndis51-ipsec-offload.md) and nothing else.
+// contract (docs/ndis51-ipsec-offload.md) and nothing else.
 //
 // The NIC depends on nothing of the harness: it takes OID buffers and packets exactly as the
 // transport hands them over, and answers with NDIS_STATUS values plus a Reason saying why.

@@ -1,8 +1,8 @@
 // The clean sample NIC through its C ABI alone, without the harness: the library is loaded with
 // dlopen, OIDs are issued with hand-built buffers and packets are handed over as NDIS_PACKETs
 // built with the shim, exactly as sendpath-candidate-host would. The known answers come from
-// shared/samples/independent-cases.json (62 whole send-path cases) and the ESN cases of
-// draft-mcgrew-gcm-test-01 in shared/kat/.
+// testdata/samples/independent-cases.json (62 whole send-path cases) and the ESN cases of
+// draft-mcgrew-gcm-test-01 in testdata/kat/.
 #include <sendpath/candidate_abi.h>
 
 #include <dlfcn.h>
@@ -414,10 +414,10 @@ const Algorithm* Find(std::span<const Algorithm> table, const std::string& name)
   return nullptr;
 }
 
-std::string SharedPath(const std::string& relative) { return std::string(SENDPATH_SHARED_DIR) + "/" + relative; }
+std::string TestDataPath(const std::string& relative) { return std::string(SENDPATH_TESTDATA_DIR) + "/" + relative; }
 
 const json& IndependentCases() {
-  static const json cases = ReadJson(SharedPath("samples/independent-cases.json"));
+  static const json cases = ReadJson(TestDataPath("samples/independent-cases.json"));
   return cases;
 }
 
@@ -531,7 +531,7 @@ INSTANTIATE_TEST_SUITE_P(Samples, IndependentCase, ::testing::Range<std::size_t>
                          });
 
 TEST(SampleNic, SamplesFileIsThere) {
-  ASSERT_TRUE(IndependentCases().is_array()) << SharedPath("samples/independent-cases.json");
+  ASSERT_TRUE(IndependentCases().is_array()) << TestDataPath("samples/independent-cases.json");
   EXPECT_EQ(IndependentCases().size(), 62u);
 }
 
@@ -920,7 +920,7 @@ TEST(SampleNic, AddSaRefusalsFollowTheOidTable) {
 // draft-mcgrew-gcm-test-01 cases with a 64-bit sequence number: the high 32 bits reach the NIC
 // through SENDPATH_ADD_SA_EXTENSION and enter the AAD only (RFC 4106 5).
 TEST(SampleNic, GcmExtendedSequenceNumberKnownAnswers) {
-  const json kat = ReadJson(SharedPath("kat/draft_mcgrew_gcm_test_01_esp.json"));
+  const json kat = ReadJson(TestDataPath("kat/draft_mcgrew_gcm_test_01_esp.json"));
   ASSERT_TRUE(kat.is_object());
   int checked = 0;
   for (const json& v : kat.at("vectors")) {

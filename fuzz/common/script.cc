@@ -1,6 +1,6 @@
 #include "fuzz/common/script.h"
 
-#include <fuzzer/FuzzedDataProvider.h>
+#include "fuzz/common/tail_reader.h"
 
 #include <algorithm>
 #include <sstream>
@@ -16,35 +16,35 @@ constexpr std::uint8_t MaxOf() {
   return static_cast<std::uint8_t>(static_cast<std::uint8_t>(E::kCount) - 1);
 }
 
-// Reads a Script through FuzzedDataProvider. Integral reads take bytes from the end of the data,
-// most significant first, and give the minimum once the data is used up.
+// Reads a Script through TailReader (FuzzedDataProvider's byte order). Integral reads take bytes
+// from the end of the data, most significant first, and give the minimum once the data is used up.
 class Reader {
  public:
-  explicit Reader(std::span<const std::uint8_t> data) : provider_(data.data(), data.size()) {}
-  void Small(std::uint8_t& value, std::uint8_t max) { value = provider_.ConsumeIntegralInRange<std::uint8_t>(0, max); }
-  void Flag(bool& value) { value = provider_.ConsumeBool(); }
-  void U16(std::uint16_t& value, std::uint16_t max) { value = provider_.ConsumeIntegralInRange<std::uint16_t>(0, max); }
-  void U32(std::uint32_t& value) { value = provider_.ConsumeIntegral<std::uint32_t>(); }
+  explicit Reader(std::span<const std::uint8_t> data) : reader_(data) {}
+  void Small(std::uint8_t& value, std::uint8_t max) { value = reader_.IntegralInRange<std::uint8_t>(0, max); }
+  void Flag(bool& value) { value = reader_.Bool(); }
+  void U16(std::uint16_t& value, std::uint16_t max) { value = reader_.IntegralInRange<std::uint16_t>(0, max); }
+  void U32(std::uint32_t& value) { value = reader_.Integral<std::uint32_t>(); }
   void S8(std::int8_t& value, std::int8_t min, std::int8_t max) {
-    value = provider_.ConsumeIntegralInRange<std::int8_t>(min, max);
+    value = reader_.IntegralInRange<std::int8_t>(min, max);
   }
   template <class E>
   void Enum(E& value) {
-    value = static_cast<E>(provider_.ConsumeIntegralInRange<std::uint8_t>(0, MaxOf<E>()));
+    value = static_cast<E>(reader_.IntegralInRange<std::uint8_t>(0, MaxOf<E>()));
   }
   template <class Items, class F>
   void List(Items& items, std::size_t min, std::size_t max, F&& visit) {
-    const auto count = min + provider_.ConsumeIntegralInRange<std::size_t>(0, max - min);
+    const auto count = min + reader_.IntegralInRange<std::size_t>(0, max - min);
     items.resize(count);
     for (auto& item : items) visit(item);
   }
 
  private:
-  FuzzedDataProvider provider_;
+  TailReader reader_;
 };
 
 // Writes the bytes Reader consumes, in consumption order; Bytes() reverses them because
-// FuzzedDataProvider reads integrals from the end of the data.
+// TailReader reads integrals from the end of the data.
 class Writer {
  public:
   Writer() { bytes_.reserve(512); }

@@ -3,12 +3,12 @@
 // frame is built consistently (framing.h), deliberate deviations from that plan, and the
 // buffer-chain cuts.
 //
-// Any byte string decodes to a Script (FuzzedDataProvider: missing bytes read as zero), and
+// Any byte string decodes to a Script (tail_reader.h: missing bytes read as zero), and
 // EncodeScript writes the bytes that decode back to the same Script, so the custom mutator can
 // edit the structure and libFuzzer's own byte mutations still land on valid scripts.
 #pragma once
 
-#include <boost/container/static_vector.hpp>
+#include "fuzz/common/bounded.h"
 
 #include <array>
 #include <cstddef>
@@ -45,10 +45,8 @@ inline constexpr std::array kIntegrityChoices = {
     AlgorithmChoice{"AES_GMAC_256", 36},
 };
 
-// The lists of a script have small fixed bounds: kept in place, so that decoding, mutating and
-// copying a script (several times per fuzz execution) allocates nothing.
-template <class T, std::size_t N>
-using Bounded = boost::container::static_vector<T, N>;
+// The lists of a script have small fixed bounds: kept in place (Bounded, bounded.h), so that
+// decoding, mutating and copying a script (several times per fuzz execution) allocates nothing.
 
 enum class SaShape : std::uint8_t { kEsp, kAh, kEspAh, kCount };
 

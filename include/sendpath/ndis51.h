@@ -3,7 +3,7 @@
  *
  * The real names and numeric values of the NDIS 5.1 (IPsec offload version 1) types that the
  * send path uses, so that a vendor's C send routine compiles against this header with few
- * changes. Sources (see ../../../shared/reference/ndis51-ipsec-offload.md, section 9):
+ * changes. Sources (see docs/ndis51-ipsec-offload.md, section 9):
  *   - ndis.h    (mingw-w64 ddk, S18): NDIS_IPSEC_PACKET_INFO, NDIS_PER_PACKET_INFO, NDIS_TASK,
  *               NDIS_PACKET_EXTENSION, NDIS_TASK_IPSEC, NDIS_STATUS values;
  *   - ntddndis.h (mingw-w64, S17): OFFLOAD_* SA management types and the OIDs;

@@ -1,6 +1,6 @@
 // Published known answers through the reference NIC: RFC 3602 cases 1-8, draft-mcgrew-gcm-test-01
 // cases 1-14 (+ the two extra cases and GMAC) through the whole send path, and RFC 2202 / 4231 /
-// 4868 HMAC values through the MAC layer. The answers are read from shared/kat/ as published.
+// 4868 HMAC values through the MAC layer. The answers are read from testdata/kat/ as published.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -17,8 +17,8 @@ namespace {
 using nlohmann::json;
 
 json LoadKat(const std::string& name) {
-  std::ifstream in(SharedDir() + "/kat/" + name);
-  if (!in) throw std::runtime_error("cannot open " + SharedDir() + "/kat/" + name);
+  std::ifstream in(TestDataDir() + "/kat/" + name);
+  if (!in) throw std::runtime_error("cannot open " + TestDataDir() + "/kat/" + name);
   return json::parse(in);
 }
 

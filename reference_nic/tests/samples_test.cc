@@ -1,4 +1,4 @@
-// The 62 send-path cases of shared/samples/independent-cases.json, computed without our code,
+// The 62 send-path cases of testdata/samples/independent-cases.json, computed without our code,
 // reproduced byte for byte through the send path.
 #include <gtest/gtest.h>
 
@@ -47,8 +47,8 @@ class IndependentCases : public testing::TestWithParam<int> {
  public:
   static const json& Cases() {
     static const json cases = [] {
-      std::ifstream in(SharedDir() + "/samples/independent-cases.json");
-      if (!in) throw std::runtime_error("cannot open the independent cases under " + SharedDir());
+      std::ifstream in(TestDataDir() + "/samples/independent-cases.json");
+      if (!in) throw std::runtime_error("cannot open the independent cases under " + TestDataDir());
       return json::parse(in);
     }();
     return cases;

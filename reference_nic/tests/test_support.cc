@@ -37,7 +37,7 @@ std::string ToHex(ByteSpan bytes) {
   return out;
 }
 
-std::string SharedDir() { return SENDPATH_SHARED_DIR; }
+std::string TestDataDir() { return SENDPATH_TESTDATA_DIR; }
 
 bool ScriptedIvs::NextIv(NDIS_HANDLE sa, unsigned sec_assoc_index, MutableByteSpan iv) {
   requests.emplace_back(sa, sec_assoc_index);

@@ -17,7 +17,7 @@ using Bytes = std::vector<std::uint8_t>;
 
 Bytes Hex(std::string_view hex);
 std::string ToHex(ByteSpan bytes);
-std::string SharedDir();  // ../shared beside the checkout
+std::string TestDataDir();  // testdata/ of the source tree (kat/, samples/)
 
 // IVs handed out in order, whatever SA asks; records who asked.
 class ScriptedIvs final : public IvSource {

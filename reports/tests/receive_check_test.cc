@@ -167,9 +167,9 @@ TEST(ReceiveCheckTest, EthernetFramesAreUnwrapped) {
   EXPECT_EQ(result.status, FrameStatus::kNotIpv4);
 }
 
-// draft-mcgrew-gcm-test-01 (shared/kat): AES-GCM ESP packets, with and without ESN, and GMAC.
+// draft-mcgrew-gcm-test-01 (testdata/kat): AES-GCM ESP packets, with and without ESN, and GMAC.
 TEST(ReceiveCheckTest, PublishedGcmAndGmacPacketsVerify) {
-  std::ifstream in(testing::SharedDir() + "/kat/draft_mcgrew_gcm_test_01_esp.json");
+  std::ifstream in(testing::TestDataDir() + "/kat/draft_mcgrew_gcm_test_01_esp.json");
   ASSERT_TRUE(in);
   const auto kat = nlohmann::json::parse(in);
   int checked = 0;

@@ -33,15 +33,12 @@ std::vector<std::uint8_t> FromHex(const std::string& hex) {
   return bytes;
 }
 
-std::string SharedDir() {
-  if (const char* dir = std::getenv("SENDPATH_SHARED_DIR")) return dir;
-  return std::string(SENDPATH_SOURCE_DIR) + "/../shared";
-}
+std::string TestDataDir() { return SENDPATH_TESTDATA_DIR; }
 
 nlohmann::json LoadIndependentCases() {
-  const std::string path = SharedDir() + "/samples/independent-cases.json";
+  const std::string path = TestDataDir() + "/samples/independent-cases.json";
   std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot open " + path + " (set SENDPATH_SHARED_DIR)");
+  if (!in) throw std::runtime_error("cannot open " + path);
   return nlohmann::json::parse(in);
 }
 

@@ -1,4 +1,4 @@
-// Shared by the reports tests: the independent send-path cases of shared/samples (computed
+// Shared by the reports tests: the independent send-path cases of testdata/samples (computed
 // without this project's code) as SA tables and frames.
 #pragma once
 
@@ -15,7 +15,7 @@
 namespace sendpath::report::testing {
 
 std::vector<std::uint8_t> FromHex(const std::string& hex);
-std::string SharedDir();  // $SENDPATH_SHARED_DIR, else <source>/../shared
+std::string TestDataDir();  // testdata/ of the source tree (kat/, samples/)
 nlohmann::json LoadIndependentCases();
 
 // The SAs of one independent case in the vector model (ConfAlgo/IntegrityAlgo identifiers,

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Contract rules -> the vectors that test them; writes vectors/COVERAGE.md.
 
-Every rule of the send path (reference_nic/README.md, shared/reference/ndis51-ipsec-offload.md)
+Every rule of the send path (reference_nic/README.md, docs/ndis51-ipsec-offload.md)
 is listed here, keyed by a stable id. A vector declares what it covers in its `flags`:
 `RULE` for a positive vector (the rule's condition holds and the vector checks its outcome) and
 `RULE/neg` for a negative one (the near miss: the condition does not hold, or is violated in the

@@ -10,6 +10,8 @@ Usage:
   generate.py --check         regenerate into a temporary directory and fail if the committed
                               suites differ (CI)
   generate.py --out DIR       write the suites under DIR instead
+  generate.py --testdata DIR  read the published answers and samples from DIR (default:
+                              testdata/ of this repository)
 """
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ SUITES = ("kat", "independent", "contract", "robustness")
 TOOLS = Path(__file__).resolve().parent
 VECTORS = TOOLS.parent
 CONFIRMATIONS = TOOLS / "confirmations.json"
-DEFAULT_SHARED = VECTORS.parent.parent / "shared"
+DEFAULT_TESTDATA = VECTORS.parent / "testdata"  # published answers and samples (testdata/README.md)
 
 
 def notes_for(flag: str) -> str:
@@ -45,8 +47,8 @@ def notes_for(flag: str) -> str:
     return f"{text} {'Negative' if neg else 'Positive'}: {neg_note if neg else pos_note}"
 
 
-def build_groups(shared: Path) -> List[VectorGroup]:
-    return (suite_kat.build(shared) + suite_independent.build(shared) + suite_contract.build()
+def build_groups(testdata: Path) -> List[VectorGroup]:
+    return (suite_kat.build(testdata) + suite_independent.build(testdata) + suite_contract.build()
             + suite_robustness.build())
 
 
@@ -125,10 +127,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true")
     parser.add_argument("--out", type=Path, default=VECTORS)
-    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
+    parser.add_argument("--testdata", type=Path, default=DEFAULT_TESTDATA)
     args = parser.parse_args()
     confirmations = json.loads(CONFIRMATIONS.read_text()) if CONFIRMATIONS.exists() else {}
-    groups = build_groups(args.shared)
+    groups = build_groups(args.testdata)
     validate(groups)
     files = render_files(groups, confirmations)
     count = sum(len(g.vectors) for g in groups)

@@ -49,6 +49,7 @@ class IntegrityAlgorithm:
     iv_bytes: int = 0  # GMAC's IV
 
 
+# Adding an algorithm touches these tables and the C++ side too: CONTRIBUTING.md lists every file.
 CONF_ALGORITHMS: Dict[str, ConfAlgorithm] = {
     a.name: a
     for a in [

@@ -1,4 +1,4 @@
-"""vectors/independent/: the 62 cases of shared/samples/independent-cases.json.
+"""vectors/independent/: the 62 cases of testdata/samples/independent-cases.json.
 
 Their frames were computed outside this project (two implementations, see each case's
 `checked_with`); they are converted, not recomputed: SAs become bundles with the contract's
@@ -163,7 +163,7 @@ def convert_case(case: dict) -> Vector:
         if "reserved-flag-bit" in tags or "df" in tags:
             flags.append("send.fragment/neg")
     vector = Vector(f"independent/{case['id']}", case["description"], flags,
-                    f"shared/samples/independent-cases.json {case['id']} ({case['layout']})",
+                    f"testdata/samples/independent-cases.json {case['id']} ({case['layout']})",
                     comment=("The contract never offloads fragments [S5]: the case's fragment "
                              "bits make a conforming NIC refuse it with NOT_SUPPORTED and emit "
                              "nothing; its expected_ip (the AH zeroing arithmetic) is not used."
@@ -189,13 +189,13 @@ def convert_case(case: dict) -> Vector:
     return vector
 
 
-def build(shared: Path) -> List[VectorGroup]:
-    cases = json.loads((shared / "samples" / "independent-cases.json").read_text())
+def build(testdata: Path) -> List[VectorGroup]:
+    cases = json.loads((testdata / "samples" / "independent-cases.json").read_text())
     groups: Dict[str, VectorGroup] = {}
     for category, what in GROUPS.items():
         group = VectorGroup("independent", f"independent-{category.replace('_', '-')}",
                             f"Independent sample cases: {what} "
-                            "(shared/samples/independent-cases.json).")
+                            "(testdata/samples/independent-cases.json).")
         group.extra_notes["independent.sample"] = (
             "Computed outside this project by two implementations (a constructive stack on "
             "python cryptography and an in-place NIC emulation) and checked with scapy / openssl "

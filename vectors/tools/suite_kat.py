@@ -16,14 +16,11 @@ from ipsec_frames import (Ipv4, Sa, SecAssoc, _ipv4_header, cbc_encrypt, CONF_AL
                           gcm_seal, gmac_tag)
 from vectorfile import SendResult, Vector, VectorGroup, sa_capabilities, sa_json
 
-SHARED = Path("/work/shared")
+def _kat_dir(testdata: Path) -> Path:
+    return testdata / "kat"
 
 
-def _kat_dir(shared: Path) -> Path:
-    return shared / "kat"
-
-
-def rfc3602(shared: Path) -> VectorGroup:
+def rfc3602(testdata: Path) -> VectorGroup:
     group = VectorGroup("kat", "kat-rfc3602-aes-cbc-esp",
                         "RFC 3602 section 4 cases 5-8: AES-128-CBC ESP without integrity, whole "
                         "IPv4 packets (transport and tunnel).")
@@ -33,7 +30,7 @@ def rfc3602(shared: Path) -> VectorGroup:
     group.extra_notes["kat.encryption_only"] = (
         "The RFC's packets carry no ICV: they need Extension.ENCRYPTION_ONLY_ESP enabled, since "
         "the contract forbids IPsec without authentication [S5].")
-    data = json.loads((_kat_dir(shared) / "rfc3602_aes_cbc_esp.json").read_text())
+    data = json.loads((_kat_dir(testdata) / "rfc3602_aes_cbc_esp.json").read_text())
     for case in data["vectors"]:
         if case.get("kind") != "ESP packet":
             continue
@@ -70,7 +67,7 @@ def rfc3602(shared: Path) -> VectorGroup:
     return group
 
 
-def mcgrew(shared: Path) -> VectorGroup:
+def mcgrew(testdata: Path) -> VectorGroup:
     group = VectorGroup("kat", "kat-mcgrew-gcm-gmac-esp",
                         "draft-mcgrew-gcm-test-01 section 4 cases 1-14 (AES-GCM ESP, RFC 4106) and "
                         "the AES-GMAC case (RFC 4543), each ESP packet wrapped in an outer IPv4 "
@@ -81,7 +78,7 @@ def mcgrew(shared: Path) -> VectorGroup:
     group.extra_notes["kat.wrapped"] = (
         "The draft prints ESP packets only: the outer IPv4 header (documentation addresses, "
         "protocol 50, correct checksum) is added here and must go out unchanged.")
-    data = json.loads((_kat_dir(shared) / "draft_mcgrew_gcm_test_01_esp.json").read_text())
+    data = json.loads((_kat_dir(testdata) / "draft_mcgrew_gcm_test_01_esp.json").read_text())
     index = 0
     for case in data["vectors"]:
         label = str(case["case"])
@@ -130,7 +127,7 @@ def mcgrew(shared: Path) -> VectorGroup:
                         "OpenDataPlane); RFC 4543 section 3.3",
                         comment="" if case["trailer_check"].get("consistent_with_rfc4303_trailer")
                         is not False else "The draft's plaintext has no RFC 4303-consistent "
-                        "trailer (see shared/kat/README.md); the AEAD arithmetic is exact.")
+                        "trailer (see testdata/kat/README.md); the AEAD arithmetic is exact.")
         vector.requires = sa_capabilities(sa)
         vector.sas = {"sa": sa_json(sa)}
         vector.set(vector.requires).add_sa("sa")
@@ -141,5 +138,5 @@ def mcgrew(shared: Path) -> VectorGroup:
     return group
 
 
-def build(shared: Path) -> List[VectorGroup]:
-    return [rfc3602(shared), mcgrew(shared)]
+def build(testdata: Path) -> List[VectorGroup]:
+    return [rfc3602(testdata), mcgrew(testdata)]
