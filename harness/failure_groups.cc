@@ -81,6 +81,14 @@ std::string Normalised(std::string text) {
     return match[1].matched ? match[0].str() : std::string("0x...");
   });
   text = Replace(text, R"(\b(?=[0-9a-fA-F]*[0-9])[0-9a-fA-F]{8,}\b)", "...");
+  // The receive check's reasons (a candidate that picks its own IVs): which SA, its algorithm,
+  // SPI and ESN, the ICVs found and computed, decoded lengths.
+  text = Replace(text, R"((ESP|AH)( \(tunnel level \d+\))? SPI 0x\.\.\.: )", "");
+  text = Replace(text, R"(\s*\([^()]*/(esp|ah), [^()]*\))", "");
+  text = Replace(text, R"(: found \S+, computed [^\s)]+)", "");
+  text = Replace(text, R"(\b(length|Length) \d+)", "$1");
+  text = Replace(text, R"(\s*\(\d+ bytes\))", "");
+  text = Replace(text, R"(the \d+ bytes)", "the bytes");
   return text;
 }
 
