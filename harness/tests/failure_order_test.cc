@@ -1,13 +1,19 @@
 // Issue 11, "the simplest failing vector first, failures grouped by cause": the complexity rank
-// on the bundled vectors, the cause a failure is grouped under, and the groups.
+// on the bundled vectors, the cause a failure is grouped under, the groups, and the order of
+// results.json.
 #include "harness/complexity.h"
 #include "harness/failure_groups.h"
 
+#include <reports/writers.h>
 #include <vectors/loader/vector_loader.h>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -147,6 +153,24 @@ TEST(Cause, VectorSpecificPartsAreTakenOut) {
                              false),
             "transport ESP ciphertext does not verify with the candidate's IV (decrypted UDP checksum 0x... does not "
             "match the plaintext)");
+  // The receive check's reasons, for a candidate that picks its own IVs.
+  EXPECT_EQ(CauseOfDiagnosis("send",
+                             "transport ESP ICV does not verify with the candidate's IV (ESP SPI 0x1234: ICV (GCM tag) "
+                             "does not verify (t/esp, ESP AES-256-GCM, SPI 0x1234, ESN high 0x1))",
+                             false),
+            "transport ESP ICV does not verify with the candidate's IV (ICV (GCM tag) does not verify)");
+  EXPECT_EQ(CauseOfDiagnosis("send",
+                             "transport ESP ICV does not verify with the candidate's IV (ESP SPI 0x99: ICV does not "
+                             "verify (esp-transport-065_sa/esp, ESP NULL + AES-128-GMAC, SPI 0x99): found 0011, computed 2233)",
+                             false),
+            "transport ESP ICV does not verify with the candidate's IV (ICV does not verify)");
+  EXPECT_EQ(CauseOfDiagnosis("send",
+                             "transport ESP trailer (padding, pad length, next header) does not verify with the "
+                             "candidate's IV (ESP SPI 0x1: decrypted Pad Length 83 runs past the start of the payload "
+                             "(8 bytes) \u2014 wrong key, IV or ciphertext?)",
+                             false),
+            "transport ESP trailer (padding, pad length, next header) does not verify with the candidate's IV "
+            "(decrypted Pad Length runs past the start of the payload \u2014 wrong key, IV or ciphertext?)");
   EXPECT_EQ(CauseOfDiagnosis("send", "status 0xc0010017, expected NDIS_STATUS_SUCCESS", false),
             "send status 0xc0010017, expected NDIS_STATUS_SUCCESS");
   EXPECT_EQ(CauseOfDiagnosis("fill_sa_table", "never answered NDIS_STATUS_RESOURCES within 1000 copies of SA t2", false),
@@ -252,6 +276,50 @@ TEST(Groups, RankAndGroupFailuresRanksFromTheLoadedVectorsAndSetsCauses) {
   ASSERT_EQ(run.failure_groups.size(), 1u);
   EXPECT_EQ(run.failure_groups[0].simplest, "contract/ah-transport/md5");
   EXPECT_EQ(report::FailuresSimplestFirst(run), (std::vector<std::size_t>{1, 0}));
+}
+
+// ---- results.json -------------------------------------------------------------------------------
+
+TEST(ResultsJson, FailuresFirstSimplestFirstThenTheRestInSuiteOrder) {
+  report::RunResult run;
+  VectorResult pass_first = Failed("pass-1", "", RankWith(SaStructure::kNone));
+  pass_first.verdict = Verdict::kPass;
+  pass_first.steps[1].verdict = Verdict::kPass;
+  run.vectors.push_back(pass_first);
+  run.vectors.push_back(Failed("complex", Ttl("tunnel", 52), RankWith(SaStructure::kTransportOverTunnel)));
+  VectorResult pass_second = pass_first;
+  pass_second.id = "pass-2";
+  run.vectors.push_back(pass_second);
+  run.vectors.push_back(Failed("simple", Ttl("transport", 32), RankWith(SaStructure::kSingleSa)));
+  for (auto& vector : run.vectors) vector.cause = CauseOf(vector);
+  run.failure_groups = GroupFailures(run.vectors);
+
+  const auto dir = std::filesystem::temp_directory_path() / ("sendpath-failure-order-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "results.json").string();
+  ASSERT_TRUE(report::WriteResultsJson(run, path));
+  std::ifstream in(path);
+  const nlohmann::json results = nlohmann::json::parse(in);
+  std::filesystem::remove_all(dir);
+
+  std::vector<std::string> ids;
+  for (const auto& vector : results["vectors"]) ids.push_back(vector["id"].get<std::string>());
+  EXPECT_EQ(ids, (std::vector<std::string>{"simple", "complex", "pass-1", "pass-2"}));
+  EXPECT_EQ(results["vectors"][0]["rank"]["sa_structure"], "single SA");
+  EXPECT_EQ(results["vectors"][1]["rank"]["sa_structure"], "transport over tunnel");
+  EXPECT_EQ(results["vectors"][0]["rank"]["frame_bytes"], 100);
+  EXPECT_EQ(results["vectors"][0]["cause"], std::string("AH ICV: TTL was not zeroed ") + kTtlChecked);
+  EXPECT_EQ(results["vectors"][0]["failure_group"], 0);
+  EXPECT_TRUE(results["vectors"][2]["cause"].is_null());
+  EXPECT_TRUE(results["vectors"][2]["failure_group"].is_null());
+  EXPECT_EQ(results["rank_components"],
+            (nlohmann::json{"sa_structure", "ipv4_options", "buffer_splits", "ethernet", "add_sa_raw_fields",
+                            "sa_extensions", "steps", "frame_bytes"}));
+  ASSERT_EQ(results["failure_groups"].size(), 1u);
+  EXPECT_EQ(results["failure_groups"][0]["count"], 2);
+  EXPECT_EQ(results["failure_groups"][0]["must"], 2);
+  EXPECT_EQ(results["failure_groups"][0]["simplest"], "simple");
+  EXPECT_EQ(results["failure_groups"][0]["vectors"], (nlohmann::json{"simple", "complex"}));
 }
 
 }  // namespace
