@@ -12,6 +12,7 @@
 #include "harness/candidate_spec.h"
 #include "harness/compare.h"
 #include "harness/export.h"
+#include "harness/failure_groups.h"
 #include "harness/runner.h"
 
 #include <reports/commands_cli.h>
@@ -267,17 +268,24 @@ void PrintSummary(const report::RunResult& run, const std::string& report_line, 
       std::printf("  %-16s %zu\n", report::VerdictName(verdict), counts[static_cast<int>(verdict)]);
     }
   }
-  std::size_t shown = 0, failures = 0;
-  for (const auto& vector : run.vectors) {
-    if (vector.verdict != report::Verdict::kFail && vector.verdict != report::Verdict::kCandidateError) continue;
-    ++failures;
-    if (shown < 12) {
-      std::printf("  %s %-6s %s: %s\n", vector.verdict == report::Verdict::kFail ? "FAIL " : "ERROR",
-                  vector.must ? "MUST" : "SHOULD", vector.id.c_str(), vector.diagnosis.c_str());
-      ++shown;
-    }
+  // Failures: grouped by cause, the group of the simplest failing vector first; then the
+  // failures themselves, simplest first (reports/RESULTS.md, "Order of failures").
+  constexpr std::size_t kGroupsShown = 8, kFailuresShown = 12;
+  const std::vector<report::FailureGroup>& groups = run.failure_groups;
+  if (!groups.empty()) std::printf("failures by cause (%zu):\n", groups.size());
+  for (std::size_t i = 0; i < groups.size() && i < kGroupsShown; ++i) {
+    std::printf("  %zu vector%s: %s; simplest: %s\n", groups[i].count, groups[i].count == 1 ? "" : "s",
+                groups[i].cause.c_str(), groups[i].simplest.c_str());
   }
-  if (failures > shown) std::printf("  ... and %zu more (see the report)\n", failures - shown);
+  if (groups.size() > kGroupsShown) std::printf("  ... and %zu more causes (see the report)\n", groups.size() - kGroupsShown);
+  const std::vector<std::size_t> failures = report::FailuresSimplestFirst(run);
+  if (!failures.empty()) std::printf("failures, simplest first:\n");
+  for (std::size_t i = 0; i < failures.size() && i < kFailuresShown; ++i) {
+    const report::VectorResult& vector = run.vectors[failures[i]];
+    std::printf("  %s %-6s %s: %s\n", vector.verdict == report::Verdict::kFail ? "FAIL " : "ERROR",
+                vector.must ? "MUST" : "SHOULD", vector.id.c_str(), vector.diagnosis.c_str());
+  }
+  if (failures.size() > kFailuresShown) std::printf("  ... and %zu more (see the report)\n", failures.size() - kFailuresShown);
   for (std::size_t i = 0; i < run.load_errors.size() && i < 5; ++i) {
     std::printf("  INVALID %s\n", run.load_errors[i].c_str());
   }
@@ -417,6 +425,7 @@ int Run(const RunArgs& args, const std::string& command_line) {
   };
   const auto finish = [&](int exit_code) {
     run.finished_utc = UtcNow();
+    harness::RankAndGroupFailures(run, by_id);
     std::string report_line = args.out;
     if (auto written = report::WriteReportFolder(run, args.out, report_options); !written) {
       std::fprintf(stderr, "sendpath run: writing the report to %s: %s\n", args.out.c_str(), written.error().message.c_str());

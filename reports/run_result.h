@@ -2,6 +2,7 @@
 // (pcaps, report.html, junit.xml, results.json). Plain data.
 #pragma once
 
+#include <compare>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -56,6 +57,33 @@ struct StepResult {
   double seconds = 0;
 };
 
+// How elementary a vector is, from the loaded vector (harness/complexity.h computes it; nothing
+// else does). Compared member by member in declaration order, smaller first: the failures of a
+// run are shown simplest first, so that the first one a vendor reads exercises the fewest
+// features. Ties keep suite order.
+enum class SaStructure {
+  kNone,                // no SA is added or named
+  kSingleSa,            // one transport SA, one SecAssoc element
+  kBundle,              // one transport SA, two elements (AH + ESP)
+  kTunnel,              // one tunnel SA, one element
+  kTunnelBundle,        // one tunnel SA, two elements
+  kTransportOverTunnel  // a send naming two SAs (OffloadHandle and NextOffloadHandle)
+};
+const char* SaStructureName(SaStructure structure);  // "none", "single SA", "bundle", ...
+
+struct ComplexityRank {
+  SaStructure sa_structure = SaStructure::kNone;  // the most complex structure any step uses
+  bool ipv4_options = false;            // a sent frame carries IPv4 options (IHL > 5)
+  std::uint32_t buffer_splits = 0;      // buffer-chain cuts over every send
+  bool ethernet = false;                // frames carry an Ethernet II header
+  std::uint32_t add_sa_raw_fields = 0;  // raw ADD_SA overrides: NumSAs, Operation, KeyLen, Flags,
+                                        // algoKeylen, literal algorithm identifiers
+  std::uint32_t sa_extensions = 0;      // ESN elements, integrity-first KeyMat
+  std::uint32_t steps = 0;
+  std::uint64_t frame_bytes = 0;        // bytes of every frame sent
+  auto operator<=>(const ComplexityRank&) const = default;
+};
+
 struct VectorResult {
   std::string id;
   std::string title;
@@ -70,6 +98,20 @@ struct VectorResult {
   std::string diagnosis;  // the first failing step's diagnosis
   std::vector<StepResult> steps;
   double seconds = 0;
+  ComplexityRank rank;
+  std::string cause;  // for a failure (IsFailure): the cause it is grouped under; "" otherwise
+};
+
+// fail and candidate error: what the summary lists, groups by cause and counts against a candidate.
+bool IsFailure(Verdict verdict);
+
+// Failures sharing one cause (harness/failure_groups.h).
+struct FailureGroup {
+  std::string cause;      // "transport AH ICV: TTL was not zeroed (checked: ...)"
+  std::size_t count = 0;  // vectors in the group
+  std::size_t must = 0;   // of which MUST
+  std::string simplest;   // id of its simplest vector (by rank)
+  std::vector<std::string> vector_ids;  // simplest first
 };
 
 struct CandidateInfo {
@@ -96,6 +138,12 @@ struct RunResult {
   std::vector<std::string> load_errors;  // invalid vector files, with file and JSON pointer
   std::vector<VectorResult> vectors;
   std::vector<std::string> run_notes;  // run-wide findings (IV reuse, predictable IVs)
+  // Every failure in exactly one group; groups ordered by their simplest vector's rank.
+  std::vector<FailureGroup> failure_groups;
 };
+
+// Indices into run.vectors of the failures (IsFailure), simplest first (by rank, ties in suite
+// order): the order of the stdout summary and of results.json.
+std::vector<std::size_t> FailuresSimplestFirst(const RunResult& run);
 
 }  // namespace sendpath::report

@@ -7,7 +7,9 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <set>
+#include <utility>
 #include <system_error>
 
 namespace sendpath::report {
@@ -48,6 +50,19 @@ std::string XmlEscape(std::string_view text) {
     }
   }
   return out;
+}
+
+// A vector's complexity rank for results.json: its components in order of significance
+// (report::ComplexityRank's declaration order).
+std::vector<std::pair<const char*, nlohmann::json>> RankComponents(const ComplexityRank& rank) {
+  return {{"sa_structure", SaStructureName(rank.sa_structure)},
+          {"ipv4_options", rank.ipv4_options},
+          {"buffer_splits", rank.buffer_splits},
+          {"ethernet", rank.ethernet},
+          {"add_sa_raw_fields", rank.add_sa_raw_fields},
+          {"sa_extensions", rank.sa_extensions},
+          {"steps", rank.steps},
+          {"frame_bytes", rank.frame_bytes}};
 }
 
 std::string Seconds(double seconds) {
@@ -221,8 +236,28 @@ Status WriteResultsJson(const RunResult& run, const std::string& path, const Rep
   }
   nlohmann::json files = nlohmann::json::array();
   for (const auto& file : run.vector_files) files.push_back({{"path", file.path}, {"sha256", file.sha256}});
+  // Failures first, simplest first (by rank); then every other vector in suite order.
+  std::vector<std::size_t> order = FailuresSimplestFirst(run);
+  for (std::size_t i = 0; i < run.vectors.size(); ++i) {
+    if (!IsFailure(run.vectors[i].verdict)) order.push_back(i);
+  }
+  nlohmann::json rank_components = nlohmann::json::array();
+  for (const auto& [name, value] : RankComponents(ComplexityRank{})) rank_components.push_back(name);
+  nlohmann::json failure_groups = nlohmann::json::array();
+  for (const FailureGroup& group : run.failure_groups) {
+    failure_groups.push_back({{"cause", group.cause},
+                              {"count", group.count},
+                              {"must", group.must},
+                              {"simplest", group.simplest},
+                              {"vectors", group.vector_ids}});
+  }
+  std::map<std::string, std::size_t> group_of;  // vector id -> index in failure_groups
+  for (std::size_t g = 0; g < run.failure_groups.size(); ++g) {
+    for (const std::string& id : run.failure_groups[g].vector_ids) group_of.emplace(id, g);
+  }
   nlohmann::json vectors = nlohmann::json::array();
-  for (const VectorResult& vector : run.vectors) {
+  for (const std::size_t index : order) {
+    const VectorResult& vector = run.vectors[index];
     SaTable* sas = options.sas_for_vector ? options.sas_for_vector(vector) : nullptr;
     nlohmann::json steps = nlohmann::json::array();
     for (const StepResult& step : vector.steps) {
@@ -267,6 +302,12 @@ Status WriteResultsJson(const RunResult& run, const std::string& path, const Rep
                        {"diagnosis", vector.diagnosis},
                        {"seconds", vector.seconds},
                        {"steps", std::move(steps)}});
+    nlohmann::json rank = nlohmann::json::object();
+    for (auto& [name, value] : RankComponents(vector.rank)) rank[name] = std::move(value);
+    vectors.back()["rank"] = std::move(rank);
+    const auto group = group_of.find(vector.id);
+    vectors.back()["cause"] = IsFailure(vector.verdict) ? nlohmann::json(vector.cause) : nlohmann::json(nullptr);
+    vectors.back()["failure_group"] = group != group_of.end() ? nlohmann::json(group->second) : nlohmann::json(nullptr);
   }
   nlohmann::json document = {
       {"format", kResultsFormat},
@@ -280,6 +321,8 @@ Status WriteResultsJson(const RunResult& run, const std::string& path, const Rep
       {"load_errors", run.load_errors},
       {"run_notes", run.run_notes},
       {"summary", {{"vectors", summary.total}, {"by_verdict", std::move(by_verdict)}, {"must", std::move(must)}, {"should", std::move(should)}, {"must_failures", summary.must_failures}}},
+      {"rank_components", std::move(rank_components)},
+      {"failure_groups", std::move(failure_groups)},
       {"pcaps", {{"input", "input.pcap"}, {"expected", "expected.pcap"}, {"actual", "actual.pcap"}, {"index", "index.json"}, {"link_type", LinkTypeName(PcapLinkType(run))}}},
       {"vectors", std::move(vectors)}};
   return WriteFileAtomically(path, document.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");

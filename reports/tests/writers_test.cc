@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -142,7 +143,12 @@ TEST(WritersTest, ResultsJsonHasTheDocumentedShape) {
   EXPECT_EQ(results.at("summary").at("must").at("fail"), 2);
   EXPECT_EQ(results.at("summary").at("should").at("fail"), 1);
   EXPECT_EQ(results.at("summary").at("must_failures"), 3);  // two fails + one candidate error
-  const auto& tunnel = results.at("vectors").at(2);
+  // results.json lists failures first (RESULTS.md, "Order of failures"): find the tunnel vector by id.
+  const std::string tunnel_id = written.fixture.run.vectors.at(2).id;
+  const auto& vectors = results.at("vectors");
+  const auto found = std::find_if(vectors.begin(), vectors.end(), [&](const auto& v) { return v.at("id") == tunnel_id; });
+  ASSERT_NE(found, vectors.end());
+  const auto& tunnel = *found;
   EXPECT_EQ(tunnel.at("verdict"), "fail");
   const auto& step = tunnel.at("steps").at(0);
   for (const char* key : {"index", "op", "verdict", "diagnosis", "notes", "expected_status", "actual_status", "input_frame",
