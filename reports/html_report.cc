@@ -164,7 +164,7 @@ function renderStep(s){
   if (st.length) box.appendChild(el('div','muted',st.join(' · ')));
   const fr = s.frames; const parts = [];
   for (const k of ['input','expected','actual']) if (names[k]) parts.push(names[k] + ' #' + (fr[k]||'-'));
-  box.appendChild(el('div','muted','frames: ' + parts.join(' · ')));
+  if (fr.input || fr.expected || fr.actual) box.appendChild(el('div','muted','frames: ' + parts.join(' · ')));
   const e = hexBytes(s.expected_frame), a = hexBytes(s.actual_frame);
   const dec = s.decoded || {};
   if (dec.notes) dec.notes.forEach(n=>box.appendChild(el('div','muted',n)));
@@ -348,6 +348,11 @@ std::string FailureCause(std::string_view diagnosis) {
   // NDIS_STATUS_INVALID_PACKET", "leaked: emitted a #-byte frame on a refused send (...)".
   const std::size_t values = diagnosis.find(": expected ");
   if (values != std::string_view::npos) diagnosis = diagnosis.substr(0, values);
+  // A vector's diagnosis starts with its failing step ("step 2 (send): ..."): not part of the cause.
+  if (diagnosis.starts_with("step ")) {
+    const std::size_t colon = diagnosis.find("): ");
+    if (colon != std::string_view::npos) diagnosis.remove_prefix(colon + 3);
+  }
   std::string cause;
   for (std::size_t i = 0; i < diagnosis.size();) {
     const auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; };
@@ -494,8 +499,8 @@ Status WriteHtmlReport(const RunResult& run, const std::string& path, const Repo
   html += "<div class=\"pager\"><button id=\"prev\" type=\"button\">previous</button><span id=\"page\" class=\"muted\"></span><button id=\"next\" type=\"button\">next</button></div>\n";
   html += "<noscript><p>The vector table is drawn by the page's script; results.json holds the same rows.</p></noscript>\n";
   html += "<table id=\"vectors\"><colgroup><col style=\"width:34px\"><col style=\"width:24%\"><col style=\"width:18%\"><col style=\"width:100px\">"
-          "<col style=\"width:64px\"><col><col style=\"width:150px\"></colgroup>"
-          "<thead><tr><th></th><th>vector</th><th>title</th><th>verdict</th><th>class</th><th>diagnosis</th><th>frames (in / exp / act)</th></tr></thead>"
+          "<col style=\"width:64px\"><col><col style=\"width:160px\"></colgroup>"
+          "<thead><tr><th></th><th>vector</th><th>title</th><th>verdict</th><th>class</th><th>diagnosis</th><th>frames in/exp/act</th></tr></thead>"
           "<tbody id=\"vector-rows\"></tbody></table>\n";
 
   // Rows in reading order (failures first, run order within each group); ids keep the run index.

@@ -18,6 +18,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 #include <tuple>
 
 namespace sendpath::harness {
@@ -612,13 +613,13 @@ TEST(Command, ExportThenJudgeTheCapture) {
   // A "rig": the reference NIC's wire output (actual.pcap of a run) judged as a capture.
   ASSERT_EQ(RunCommand(kSendpath + " run --no-progress" + paths + "--out " + dir + "/good" + quiet), 0);
   EXPECT_EQ(RunCommand(kSendpath + " run --no-progress" + paths + "--out " + dir + "/judged --candidate pcap:" + dir +
-                       "/good/actual.pcap,programming=" + dir + "/rig/programming.json" + quiet),
+                       "/good/actual.pcapng,programming=" + dir + "/rig/programming.json" + quiet),
             0);
   // A leaky NIC's wire output: the refused sends' frames are found in the capture and judged as leaks.
   RunCommand(kSendpath + " run --no-progress" + paths + "--out " + dir + "/leaky --candidate 'exec:" + kMisbehavingAgent +
              " --leak'" + quiet);
   ASSERT_EQ(RunCommand(kSendpath + " run --no-progress" + paths + "--out " + dir + "/judged-leaky --candidate pcap:" +
-                       dir + "/leaky/actual.pcap,programming=" + dir + "/rig/programming.json" + quiet),
+                       dir + "/leaky/actual.pcapng,programming=" + dir + "/rig/programming.json" + quiet),
             0);  // the refusals are SHOULD vectors
   std::ifstream results(dir + "/judged-leaky/results.json");
   const auto json = nlohmann::json::parse(results, nullptr, false);
@@ -628,6 +629,61 @@ TEST(Command, ExportThenJudgeTheCapture) {
     for (const auto& step : vector["steps"]) leaked += step.value("leaked", false) ? 1 : 0;
   }
   EXPECT_GT(leaked, 0u);
+  // A leaked frame is dissected like any other: named fields, and the receive check of its ESP
+  // header with the vector's SAs (not "no IPsec").
+  std::ifstream leaky_results(dir + "/leaky/results.json");
+  const auto leaky = nlohmann::json::parse(leaky_results, nullptr, false);
+  ASSERT_FALSE(leaky.is_discarded());
+  std::size_t esp_leaks = 0;
+  for (const auto& vector : leaky["vectors"]) {
+    for (const auto& step : vector["steps"]) {
+      if (!step.value("leaked", false) || !step["actual_frame"].is_string()) continue;
+      const std::string frame = step["actual_frame"].get<std::string>();
+      if (frame.size() < 20 || frame.substr(18, 2) != "32") continue;  // IPv4 protocol 50 (raw IP)
+      if (step["decoded"].contains("actual_error")) continue;            // a malformed IPv4 header (IHL 15 ...)
+      ++esp_leaks;
+      std::set<std::string> names;
+      for (const auto& field : step["decoded"]["fields"]) names.insert(field["name"].get<std::string>());
+      EXPECT_TRUE(names.count("esp.spi") == 1 || names.count("esp[outer].spi") == 1) << vector["id"] << " " << step["decoded"].dump();
+      EXPECT_NE(step["decoded"]["receive_check"]["status"], "no IPsec") << vector["id"];
+    }
+  }
+  EXPECT_GT(esp_leaks, 0u);
+  std::filesystem::remove_all(dir);
+}
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+// The run's expected capture, checked on the receive side with the export's sas.json, verifies:
+// the index.json beside it says which frames the NIC leaves unchanged (no info, OffloadHandle 0,
+// a 9-byte frame that is no IPv4 packet) and which inner ESP it leaves for software. The same
+// capture without its index fails exactly there.
+TEST(Command, TheRunsExpectedCaptureVerifiesWithTheExportsSas) {
+  const std::string dir = TempDir("verify");
+  std::string paths = " ";
+  for (const char* suite : {"kat", "independent", "contract", "robustness", "regressions"}) {
+    if (std::filesystem::is_directory(kVectors + "/" + suite)) paths += kVectors + "/" + suite + " ";
+  }
+  ASSERT_EQ(RunCommand(kSendpath + " export" + paths + "--out " + dir + "/rig > /dev/null 2>&1"), 0);
+  ASSERT_EQ(RunCommand(kSendpath + " run --no-progress" + paths + "--out " + dir + "/run > /dev/null 2>&1"), 0);
+  const std::string verify = kSendpath + " verify " + dir + "/run/expected.pcapng --sa " + dir + "/rig/sas.json > " + dir + "/verify.txt 2>&1";
+  EXPECT_EQ(RunCommand(verify), 0) << ReadText(dir + "/verify.txt");
+  const std::string text = ReadText(dir + "/verify.txt");
+  EXPECT_NE(text.find(" 0 failed, 0 with an unknown SPI"), std::string::npos) << text;
+  EXPECT_NE(text.find("left unprocessed by design (skipped)"), std::string::npos) << text;
+  EXPECT_NE(text.find("header(s) left for software not checked"), std::string::npos) << text;
+  EXPECT_EQ(text.find("malformed"), std::string::npos) << text;
+  EXPECT_EQ(RunCommand(kSendpath + " verify " + dir + "/run/actual.pcapng --sa " + dir + "/rig/sas.json > /dev/null 2>&1"), 0);
+
+  std::filesystem::create_directories(dir + "/alone");
+  std::filesystem::copy_file(dir + "/run/expected.pcapng", dir + "/alone/expected.pcapng");
+  EXPECT_EQ(RunCommand(kSendpath + " verify " + dir + "/alone/expected.pcapng --sa " + dir + "/rig/sas.json > " + dir + "/alone.txt 2>&1"), 1);
+  const std::string alone = ReadText(dir + "/alone.txt");
+  EXPECT_NE(alone.find("contract_handles_no-info"), std::string::npos) << alone;
+  EXPECT_EQ(alone.find("malformed"), std::string::npos) << alone;  // the 9-byte frame is "not IPv4"
   std::filesystem::remove_all(dir);
 }
 

@@ -7,6 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include "reports/writers.h"
+
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -138,6 +142,119 @@ TEST(DiffCommandTest, DifferentFrameCountsAndBadFilesAreReported) {
   std::ostringstream bad_out, bad_err;
   EXPECT_EQ(RunDiffCommand(options, bad_out, bad_err), 2);
   EXPECT_NE(bad_err.str().find("garbage.pcap"), std::string::npos) << bad_err.str();
+}
+
+std::size_t Lines(const std::string& text) { return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')); }
+
+// One frame missing from ACTUAL: reported as missing, every other frame pairs with its own
+// (before: every frame after the gap compared with its neighbour, hundreds of lines).
+TEST(DiffCommandTest, AMissingFrameIsReportedAsMissingNotAsAShift) {
+  auto corpus = WriteCorpus();
+  WriteCapture(corpus.directory + "/expected.pcap", corpus.expected);
+  auto fewer = corpus.expected;
+  fewer.erase(fewer.begin() + 29);  // frame 30
+  WriteCapture(corpus.directory + "/actual.pcap", fewer);
+  DiffCommandOptions options;
+  options.expected_path = corpus.directory + "/expected.pcap";
+  options.actual_path = corpus.directory + "/actual.pcap";
+  std::ostringstream out, err;
+  EXPECT_EQ(RunDiffCommand(options, out, err), 1) << err.str();
+  EXPECT_NE(out.str().find("frame 30: missing: only in " + options.expected_path), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("summary: 61 frame pairs compared, 0 differ, 1 only in " + options.expected_path + " (missing)"), std::string::npos)
+      << out.str();
+  EXPECT_LE(Lines(out.str()), 2u) << out.str();
+}
+
+// An extra frame in ACTUAL and, later, a frame that really differs: the extra one is extra, the
+// differing one pairs with its own expected frame.
+TEST(DiffCommandTest, AnExtraFrameAndADifferingFrameAreToldApart) {
+  auto corpus = WriteCorpus();
+  WriteCapture(corpus.directory + "/expected.pcap", corpus.expected);
+  auto actual = corpus.expected;
+  actual.insert(actual.begin() + 10, corpus.expected[40]);  // a duplicate of frame 41 after frame 10
+  actual[40 + 1][actual[40 + 1].size() - 1] ^= 0x01;           // expected frame 41, now actual #42: last ICV byte
+  WriteCapture(corpus.directory + "/actual.pcap", actual);
+  DiffCommandOptions options;
+  options.expected_path = corpus.directory + "/expected.pcap";
+  options.actual_path = corpus.directory + "/actual.pcap";
+  std::ostringstream out, err;
+  EXPECT_EQ(RunDiffCommand(options, out, err), 1) << err.str();
+  EXPECT_NE(out.str().find("actual frame 11: extra: only in " + options.actual_path), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("frame 41 (actual #42): "), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("summary: 62 frame pairs compared, 1 differ, 1 only in " + options.actual_path + " (extra)"), std::string::npos)
+      << out.str();
+}
+
+// In a report folder the index pairs expected and actual frames by vector and step, names the
+// vector, and the leak (a frame only in actual.pcapng) is an extra frame of its vector. The HTML
+// is a diff page, not a conformance report.
+TEST(DiffCommandTest, ReportFolderCapturesPairByVectorAndNameIt) {
+  auto fixture = testing::FaultyNicRun();
+  const std::string directory = testing::TemporaryDirectory();
+  ReportOptions report_options;
+  report_options.sas_for_vector = [&fixture](const VectorResult& vector) { return fixture.SasFor(vector); };
+  ASSERT_TRUE(WriteReportFolder(fixture.run, directory, report_options).ok());
+  DiffCommandOptions options;
+  options.expected_path = directory + "/" + kExpectedCapture;
+  options.actual_path = directory + "/" + kActualCapture;
+  options.html_path = directory + "/diff.html";
+  std::ostringstream out, err;
+  EXPECT_EQ(RunDiffCommand(options, out, err), 1) << err.str();
+  const std::string text = out.str();
+  EXPECT_NE(text.find("note: frames paired by vector and step"), std::string::npos) << text;
+  const auto& ah = fixture.run.vectors[1];
+  EXPECT_NE(text.find("frame 2 [vector " + ah.id + " step 0]: 1 field(s) differ; first: ah.icv"), std::string::npos) << text;
+  EXPECT_NE(text.find("[vector robustness/deleted-handle/<leak> step 1]: extra: only in"), std::string::npos) << text;
+  EXPECT_NE(text.find("2 differ"), std::string::npos) << text;
+  EXPECT_NE(text.find("1 only in " + options.actual_path + " (extra)"), std::string::npos) << text;
+
+  std::ifstream in(*options.html_path);
+  const std::string html((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(html.find("sendpath diff: two captures"), std::string::npos);
+  EXPECT_NE(html.find(options.expected_path), std::string::npos);
+  EXPECT_NE(html.find("2 of 3 frame pairs differ"), std::string::npos);
+  EXPECT_NE(html.find(">extra<"), std::string::npos);
+  EXPECT_NE(html.find("ah.icv differs"), std::string::npos);
+  for (const char* run_only : {"conformance report", "MUST vector", "Claimed profile", "claimed profile"}) {
+    EXPECT_EQ(html.find(run_only), std::string::npos) << run_only;
+  }
+}
+
+// verify finds the index beside a report folder's capture: frames the NIC must leave unchanged
+// are skipped with a count; the same capture elsewhere (no index) fails on them.
+TEST(VerifyCommandTest, FramesLeftUnprocessedByDesignAreSkippedWithTheIndex) {
+  auto fixture = testing::FaultyNicRun();
+  // A send without offload: an ESP frame framed by the transport (ICV space zero), to go out unchanged.
+  const VectorResult& tunnel = fixture.run.vectors[2];
+  VectorResult unprocessed = tunnel;
+  unprocessed.id = "contract/handles/zero-handle-like";
+  unprocessed.verdict = Verdict::kPass;
+  unprocessed.diagnosis.clear();
+  StepResult& step = unprocessed.steps[0];
+  ASSERT_TRUE(step.input_frame.has_value());
+  ASSERT_NE(*step.input_frame, *step.expected_frame);
+  step.expected_frame = step.actual_frame = step.input_frame;
+  step.verdict = Verdict::kPass;
+  step.differences.clear();
+  step.diagnosis.clear();
+  fixture.run.vectors.push_back(unprocessed);
+  fixture.sas[unprocessed.id] = std::make_unique<SaTable>();
+  for (std::size_t i = 0; i < fixture.SasFor(tunnel)->size(); ++i) fixture.sas[unprocessed.id]->Add(fixture.SasFor(tunnel)->keys(i));
+
+  const std::string directory = testing::TemporaryDirectory();
+  ReportOptions report_options;
+  report_options.sas_for_vector = [&fixture](const VectorResult& vector) { return fixture.SasFor(vector); };
+  ASSERT_TRUE(WriteReportFolder(fixture.run, directory, report_options).ok());
+  auto corpus = WriteCorpus();  // every independent case's SA, the fixture's among them
+  std::ostringstream out, err;
+  EXPECT_EQ(RunVerifyCommand({directory + "/" + kExpectedCapture, corpus.sa_path, false, 100}, out, err), 0) << out.str() << err.str();
+  EXPECT_NE(out.str().find("1 left unprocessed by design (skipped)"), std::string::npos) << out.str();
+
+  std::filesystem::create_directories(directory + "/elsewhere");
+  std::filesystem::copy_file(directory + "/" + kExpectedCapture, directory + "/elsewhere/" + kExpectedCapture);
+  std::ostringstream alone_out, alone_err;
+  EXPECT_EQ(RunVerifyCommand({directory + "/elsewhere/" + kExpectedCapture, corpus.sa_path, false, 100}, alone_out, alone_err), 1);
+  EXPECT_NE(alone_out.str().find("frame 4: FAIL: ESP"), std::string::npos) << alone_out.str();
 }
 
 }  // namespace
