@@ -11,6 +11,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <variant>
 
@@ -41,9 +42,10 @@ struct Pending {
   Bytes bytes;  // the comparable bytes (IPv4 packet when the link types differ)
   std::size_t number = 0;
   bool snapped = false;
-  std::uint64_t strong = 0;  // the bytes
-  std::uint64_t weak = 0;    // identity: IPv4 addresses, id, protocol, first SPI and sequence number
   std::uint64_t key = 0;     // index: (vector id, step); 0 without an index
+  // Identity: IPv4 addresses, id, protocol, first SPI and sequence number. Computed when first
+  // needed: frames that pair by their bytes (nearly all) never need it.
+  mutable std::optional<std::uint64_t> weak;
 };
 
 std::uint64_t Mix(std::uint64_t hash, std::uint64_t value) {
@@ -91,8 +93,6 @@ class Side {
       frame.bytes.assign(bytes.begin(), bytes.end());
       frame.number = record_.number;
       frame.snapped = record_.data.size() < record_.wire_length;
-      frame.strong = std::hash<std::string_view>{}(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-      frame.weak = WeakIdentity(bytes, link_);
       if (index_) {
         const IndexedFrame* indexed = index_->Frame(record_.number);
         frame.key = indexed != nullptr ? indexed->key : 0;
@@ -182,9 +182,13 @@ int RunDiffCommand(const DiffCommandOptions& options, std::ostream& out, std::os
   auto& a_pending = a_side.pending();
   constexpr std::size_t kWindow = 64;   // frames looked ahead on each side for a missing or extra frame
   constexpr std::size_t kConfirm = 2;   // frames after a skip that must pair as well
+  const auto weak = [&](const Pending& frame) {
+    if (!frame.weak) frame.weak = WeakIdentity(frame.bytes, link);
+    return *frame.weak;
+  };
   const auto same = [&](const Pending& e, const Pending& a, bool strong) {
     if (by_index) return e.key == a.key;
-    return strong ? e.strong == a.strong && e.bytes == a.bytes : e.weak == a.weak;
+    return strong ? e.bytes == a.bytes : weak(e) == weak(a);
   };
   // The first position p >= 1 of `later` where `head` pairs, with the frames after it pairing too.
   const auto find = [&](const Pending& head, std::deque<Pending>& later, std::deque<Pending>& other, bool later_is_actual,
