@@ -257,5 +257,44 @@ TEST(VerifyCommandTest, FramesLeftUnprocessedByDesignAreSkippedWithTheIndex) {
   EXPECT_NE(alone_out.str().find("frame 4: FAIL: ESP"), std::string::npos) << alone_out.str();
 }
 
+// A vector's deliberately malformed frame (9 bytes that are no IPv4 packet, sent with
+// OffloadHandle 0) in an Ethernet capture: its synthetic Ethernet header does not claim IPv4, so
+// verify counts it as "not IPv4" instead of failing a "malformed IPv4 header".
+TEST(VerifyCommandTest, ASyntheticEthernetHeaderDoesNotClaimIpv4ForGarbage) {
+  RunResult run;
+  const Bytes ethernet_frame = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00, 0x45, 0, 0, 20, 0, 1, 0, 0, 64, 17, 0x8e, 0x9c, 192, 0, 2, 1, 198, 51, 100, 7};
+  const Bytes garbage = {0xcb, 0xdb, 0xa2, 0xd7, 0x12, 0x7c, 0xf1, 0xd5, 0xd5};
+  for (const bool ethernet : {true, false}) {
+    VectorResult vector;
+    vector.id = ethernet ? "ethernet/plain" : "contract/handles/zero-handle-garbage-frame";
+    vector.ethernet = ethernet;
+    StepResult step;
+    step.op = "send";
+    step.input_frame = step.expected_frame = step.actual_frame = ethernet ? ethernet_frame : garbage;
+    vector.steps.push_back(step);
+    run.vectors.push_back(vector);
+  }
+  const std::string directory = testing::TemporaryDirectory();
+  ASSERT_TRUE(WriteReportFolder(run, directory).ok());
+  auto reader = PcapReader::Open(directory + "/" + kExpectedCapture);
+  ASSERT_TRUE(reader.ok());
+  ASSERT_EQ(reader.value().link_type(), LinkType::kEthernet);
+  PcapRecord record;
+  std::string error;
+  ASSERT_EQ(reader.value().Read(record, error), PcapReader::Next::kRecord);
+  ASSERT_EQ(reader.value().Read(record, error), PcapReader::Next::kRecord);
+  ASSERT_EQ(record.data.size(), 14 + garbage.size());
+  EXPECT_EQ(record.data[12], 0x88);
+  EXPECT_EQ(record.data[13], 0xb5);
+
+  auto corpus = WriteCorpus();
+  std::filesystem::create_directories(directory + "/alone");
+  std::filesystem::copy_file(directory + "/" + kExpectedCapture, directory + "/alone/" + kExpectedCapture);
+  std::ostringstream out, err;
+  EXPECT_EQ(RunVerifyCommand({directory + "/alone/" + kExpectedCapture, corpus.sa_path, false, 100}, out, err), 0) << out.str();
+  EXPECT_NE(out.str().find("0 failed, 0 with an unknown SPI, 1 without AH/ESP, 1 not IPv4"), std::string::npos) << out.str();
+  EXPECT_EQ(out.str().find("malformed"), std::string::npos) << out.str();
+}
+
 }  // namespace
 }  // namespace sendpath::report
