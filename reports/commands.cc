@@ -181,7 +181,7 @@ int RunDiffCommand(const DiffCommandOptions& options, std::ostream& out, std::os
   auto& e_pending = e_side.pending();
   auto& a_pending = a_side.pending();
   constexpr std::size_t kWindow = 64;   // frames looked ahead on each side for a missing or extra frame
-  constexpr std::size_t kConfirm = 2;   // frames after a skip that must pair as well
+  constexpr std::size_t kConfirm = 1;   // frames after a skip that must pair as well (more would trip over the next extra frame)
   const auto weak = [&](const Pending& frame) {
     if (!frame.weak) frame.weak = WeakIdentity(frame.bytes, link);
     return *frame.weak;
@@ -196,8 +196,8 @@ int RunDiffCommand(const DiffCommandOptions& options, std::ostream& out, std::os
     for (std::size_t p = 1; p < later.size(); ++p) {
       const bool pairs = later_is_actual ? same(head, later[p], strong) : same(later[p], head, strong);
       if (!pairs) continue;
-      bool confirmed = true;
-      for (std::size_t c = 1; confirmed && c <= kConfirm && p + c < later.size() && c < other.size(); ++c) {
+      bool confirmed = true;  // (vector, step) keys are exact: no confirmation needed
+      for (std::size_t c = 1; !by_index && confirmed && c <= kConfirm && p + c < later.size() && c < other.size(); ++c) {
         confirmed = later_is_actual ? same(other[c], later[p + c], strong) : same(later[p + c], other[c], strong);
       }
       if (confirmed) return p;

@@ -610,7 +610,7 @@ TEST(Command, ExportThenJudgeTheCapture) {
   // sas.json is a valid sendpath-sas/1 file.
   const auto sas = vectors::LoadSaFile(dir + "/rig/sas.json");
   EXPECT_TRUE(std::holds_alternative<vectors::SaFile>(sas));
-  // A "rig": the reference NIC's wire output (actual.pcap of a run) judged as a capture.
+  // A "rig": the reference NIC's wire output (actual.pcapng of a run) judged as a capture.
   ASSERT_EQ(RunCommand(kSendpath + " run --no-progress" + paths + "--out " + dir + "/good" + quiet), 0);
   EXPECT_EQ(RunCommand(kSendpath + " run --no-progress" + paths + "--out " + dir + "/judged --candidate pcap:" + dir +
                        "/good/actual.pcapng,programming=" + dir + "/rig/programming.json" + quiet),

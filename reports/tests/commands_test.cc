@@ -296,5 +296,59 @@ TEST(VerifyCommandTest, ASyntheticEthernetHeaderDoesNotClaimIpv4ForGarbage) {
   EXPECT_EQ(out.str().find("malformed"), std::string::npos) << out.str();
 }
 
+// Leaks in the middle of a run (frames only in actual.pcapng, two in a row) do not shift the
+// pairing: with the index every frame pairs with its own vector's.
+TEST(DiffCommandTest, LeaksInTheMiddlePairByIndex) {
+  auto corpus = WriteCorpus();
+  RunResult run;
+  const auto add = [&](const std::string& id, const std::optional<Bytes>& expected, const std::optional<Bytes>& actual) {
+    VectorResult vector;
+    vector.id = id;
+    StepResult step;
+    step.op = "send";
+    step.input_frame = expected ? expected : actual;
+    step.expected_frame = expected;
+    step.actual_frame = actual;
+    step.verdict = expected == actual ? Verdict::kPass : Verdict::kFail;
+    step.leaked = !expected;
+    vector.verdict = step.verdict;
+    vector.steps.push_back(step);
+    run.vectors.push_back(vector);
+  };
+  add("a", corpus.expected[0], corpus.expected[0]);
+  add("leak-1", std::nullopt, corpus.expected[1]);
+  add("leak-2", std::nullopt, corpus.expected[2]);
+  add("b", corpus.expected[3], corpus.expected[3]);
+  add("c", corpus.expected[4], corpus.expected[4]);
+  add("leak-3", std::nullopt, corpus.expected[5]);
+  add("d", corpus.expected[6], corpus.expected[6]);
+  const std::string directory = testing::TemporaryDirectory();
+  ASSERT_TRUE(WriteReportFolder(run, directory).ok());
+  DiffCommandOptions options;
+  options.expected_path = directory + "/" + kExpectedCapture;
+  options.actual_path = directory + "/" + kActualCapture;
+  std::ostringstream out, err;
+  EXPECT_EQ(RunDiffCommand(options, out, err), 1) << err.str();
+  for (const char* leak : {"actual frame 2 [vector leak-1 step 0]: extra", "actual frame 3 [vector leak-2 step 0]: extra",
+                           "actual frame 6 [vector leak-3 step 0]: extra"}) {
+    EXPECT_NE(out.str().find(leak), std::string::npos) << leak << "\n" << out.str();
+  }
+  EXPECT_NE(out.str().find("summary: 4 frame pairs compared, 0 differ, 3 only in"), std::string::npos) << out.str();
+
+  // The same captures without their index pair by content, with the same result.
+  std::filesystem::create_directories(directory + "/e");
+  std::filesystem::create_directories(directory + "/a");
+  std::filesystem::copy_file(options.expected_path, directory + "/e/expected.pcapng");
+  std::filesystem::copy_file(options.actual_path, directory + "/a/actual.pcapng");
+  options.expected_path = directory + "/e/expected.pcapng";
+  options.actual_path = directory + "/a/actual.pcapng";
+  std::ostringstream content_out, content_err;
+  EXPECT_EQ(RunDiffCommand(options, content_out, content_err), 1) << content_err.str();
+  for (const char* leak : {"actual frame 2: extra", "actual frame 3: extra", "actual frame 6: extra"}) {
+    EXPECT_NE(content_out.str().find(leak), std::string::npos) << leak << "\n" << content_out.str();
+  }
+  EXPECT_NE(content_out.str().find("summary: 4 frame pairs compared, 0 differ, 3 only in"), std::string::npos) << content_out.str();
+}
+
 }  // namespace
 }  // namespace sendpath::report
