@@ -181,7 +181,7 @@ int RunDiffCommand(const DiffCommandOptions& options, std::ostream& out, std::os
   auto& e_pending = e_side.pending();
   auto& a_pending = a_side.pending();
   constexpr std::size_t kWindow = 64;   // frames looked ahead on each side for a missing or extra frame
-  constexpr std::size_t kConfirm = 1;   // frames after a skip that must pair as well (more would trip over the next extra frame)
+  constexpr std::size_t kConfirm = 1;   // frames after a skip that must pair as well
   const auto weak = [&](const Pending& frame) {
     if (!frame.weak) frame.weak = WeakIdentity(frame.bytes, link);
     return *frame.weak;
@@ -191,13 +191,15 @@ int RunDiffCommand(const DiffCommandOptions& options, std::ostream& out, std::os
     return strong ? e.bytes == a.bytes : weak(e) == weak(a);
   };
   // The first position p >= 1 of `later` where `head` pairs, with the frames after it pairing too.
+  // The first position p >= 1 of `later` where `head` pairs; with `confirm`, the frame after it
+  // must pair with the one after `head` as well.
   const auto find = [&](const Pending& head, std::deque<Pending>& later, std::deque<Pending>& other, bool later_is_actual,
-                        bool strong) -> std::size_t {
+                        bool strong, bool confirm) -> std::size_t {
     for (std::size_t p = 1; p < later.size(); ++p) {
       const bool pairs = later_is_actual ? same(head, later[p], strong) : same(later[p], head, strong);
       if (!pairs) continue;
-      bool confirmed = true;  // (vector, step) keys are exact: no confirmation needed
-      for (std::size_t c = 1; !by_index && confirmed && c <= kConfirm && p + c < later.size() && c < other.size(); ++c) {
+      bool confirmed = true;
+      for (std::size_t c = 1; confirm && confirmed && c <= kConfirm && p + c < later.size() && c < other.size(); ++c) {
         confirmed = later_is_actual ? same(other[c], later[p + c], strong) : same(later[p + c], other[c], strong);
       }
       if (confirmed) return p;
@@ -278,12 +280,18 @@ int RunDiffCommand(const DiffCommandOptions& options, std::ostream& out, std::os
     if (!same(e, a, true)) {
       // Not the same frame by bytes (or index): a frame missing from ACTUAL or an extra one?
       // Identical bytes decide first, then the identity; neither: the frames pair and differ.
+      // In order: the same bytes further along, confirmed by the next frame; the heads are the
+      // same frame by identity (they pair and differ); the same bytes further along without
+      // confirmation (another extra or missing frame may follow); the same identity further
+      // along, confirmed. With an index, (vector, step) keys are exact: the first step decides.
       std::size_t skip_actual = 0, skip_expected = 0;
-      for (const bool strong : {true, false}) {
-        if (!strong && (by_index || same(e, a, false))) break;
-        skip_actual = find(e, a_pending, e_pending, true, strong);
-        skip_expected = find(a, e_pending, a_pending, false, strong);
-        if (skip_actual != 0 || skip_expected != 0) break;
+      const auto search = [&](bool strong, bool confirm) {
+        skip_actual = find(e, a_pending, e_pending, true, strong, confirm);
+        skip_expected = find(a, e_pending, a_pending, false, strong, confirm);
+        return skip_actual != 0 || skip_expected != 0;
+      };
+      if (!search(true, !by_index) && !by_index && !same(e, a, false)) {
+        if (!search(true, false)) search(false, true);
       }
       if (skip_actual != 0 && (skip_expected == 0 || skip_actual <= skip_expected)) {
         for (std::size_t i = 0; i < skip_actual; ++i) extra();
