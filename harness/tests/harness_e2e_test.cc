@@ -5,6 +5,7 @@
 #include "harness/candidates/reference/reference_candidate.h"
 #include "harness/export.h"
 #include "harness/runner.h"
+#include "reports/pcap_io.h"
 
 #include <vectors/loader/vector_loader.h>
 
@@ -684,6 +685,37 @@ TEST(Command, TheRunsExpectedCaptureVerifiesWithTheExportsSas) {
   const std::string alone = ReadText(dir + "/alone.txt");
   EXPECT_NE(alone.find("contract_handles_no-info"), std::string::npos) << alone;
   EXPECT_EQ(alone.find("malformed"), std::string::npos) << alone;  // the 9-byte frame is "not IPv4"
+  std::filesystem::remove_all(dir);
+}
+
+// The reviewer's case: the run's expected capture against a copy with one frame missing. diff
+// reports that frame as missing and names its vector; every other frame pairs with its own.
+TEST(Command, DiffReportsAMissingFrameAsMissing) {
+  const std::string dir = TempDir("diff-missing");
+  ASSERT_EQ(RunCommand(kSendpath + " run --no-progress " + kVectors + "/contract --out " + dir + "/run > /dev/null 2>&1"), 0);
+  std::filesystem::create_directories(dir + "/rig");
+  std::size_t frames = 0;
+  {
+    auto reader = report::PcapReader::Open(dir + "/run/expected.pcapng");
+    ASSERT_TRUE(reader.ok()) << reader.error().message;
+    auto writer = report::PcapngWriter::Create(dir + "/rig/capture.pcapng", reader.value().link_type(), "rig", "one frame lost");
+    ASSERT_TRUE(writer.ok());
+    report::PcapRecord record;
+    std::string error;
+    while (reader.value().Read(record, error) == report::PcapReader::Next::kRecord) {
+      ++frames;
+      if (record.number != 100) writer.value().Write(record.data, record.seconds, record.microseconds, "");
+    }
+    ASSERT_TRUE(writer.value().Commit().ok());
+  }
+  ASSERT_GT(frames, 100u);
+  const std::string out = dir + "/diff.txt";
+  EXPECT_EQ(RunCommand(kSendpath + " diff " + dir + "/run/expected.pcapng " + dir + "/rig/capture.pcapng > " + out + " 2>&1"), 1);
+  const std::string text = ReadText(out);
+  EXPECT_NE(text.find("frame 100 [vector contract/"), std::string::npos) << text;
+  EXPECT_NE(text.find("]: missing: only in " + dir + "/run/expected.pcapng"), std::string::npos) << text;
+  EXPECT_NE(text.find("summary: " + std::to_string(frames - 1) + " frame pairs compared, 0 differ, 1 only in"), std::string::npos) << text;
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2) << text;
   std::filesystem::remove_all(dir);
 }
 
