@@ -400,7 +400,7 @@ int RunVerifyCommand(const VerifyCommandOptions& options, std::ostream& out, std
       ++unchanged;
       continue;
     }
-    checker.set_sealed_spis(indexed != nullptr && indexed->sealed_known ? &indexed->sealed_spis : nullptr);
+    checker.set_sealed_spis(indexed != nullptr && indexed->sealed_known ? std::optional(index.value()->SealedSpis(*indexed)) : std::nullopt);
     if (record.data.size() < record.wire_length) {
       ++failed;
       report(record.number, "FAIL: captured " + std::to_string(record.data.size()) + " of " + std::to_string(record.wire_length) +

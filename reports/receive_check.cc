@@ -157,7 +157,7 @@ struct ReceiveChecker::Walk {
 ReceiveChecker::ReceiveChecker(SaTable& sas, CheckOptions options) : sas_(sas), options_(options) {}
 
 bool ReceiveChecker::Sealed(std::uint32_t spi) const {
-  return sealed_spis_ == nullptr || std::find(sealed_spis_->begin(), sealed_spis_->end(), spi) != sealed_spis_->end();
+  return !sealed_spis_ || std::find(sealed_spis_->begin(), sealed_spis_->end(), spi) != sealed_spis_->end();
 }
 
 void ReceiveChecker::Check(std::span<const std::uint8_t> frame, LinkType link, CheckResult& result) {

@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -92,9 +93,9 @@ class ReceiveChecker {
   // Only headers with these SPIs are checked (nullptr, the default: every SA of the table). A
   // header of a known SA with another SPI is what the NIC leaves for software in this frame (an
   // inner transport ESP inside an offloaded tunnel): it is payload, counted in
-  // CheckResult::left_for_software, and neither fails nor counts as unknown. The vector must
+  // CheckResult::left_for_software, and neither fails nor counts as unknown. The SPIs must
   // outlive the checks.
-  void set_sealed_spis(const std::vector<std::uint32_t>* spis) { sealed_spis_ = spis; }
+  void set_sealed_spis(std::optional<std::span<const std::uint32_t>> spis) { sealed_spis_ = spis; }
 
  private:
   bool Sealed(std::uint32_t spi) const;
@@ -107,7 +108,7 @@ class ReceiveChecker {
   SaTable& sas_;
   CheckOptions options_;
   std::vector<std::uint8_t> backup_;
-  const std::vector<std::uint32_t>* sealed_spis_ = nullptr;
+  std::optional<std::span<const std::uint32_t>> sealed_spis_;
 };
 
 // Computes the AH ICV of the AH header at `ah_offset` inside the IPv4 packet at `ip_offset`

@@ -350,5 +350,33 @@ TEST(DiffCommandTest, LeaksInTheMiddlePairByIndex) {
   EXPECT_NE(content_out.str().find("summary: 4 frame pairs compared, 0 differ, 3 only in"), std::string::npos) << content_out.str();
 }
 
+// An index.json that lists the capture but cannot be read is bad input, named with the place.
+TEST(VerifyCommandTest, ABrokenIndexIsBadInputNamingThePlace) {
+  auto fixture = testing::FaultyNicRun();
+  const std::string directory = testing::TemporaryDirectory();
+  ReportOptions report_options;
+  report_options.sas_for_vector = [&fixture](const VectorResult& vector) { return fixture.SasFor(vector); };
+  ASSERT_TRUE(WriteReportFolder(fixture.run, directory, report_options).ok());
+  auto corpus = WriteCorpus();
+  std::ifstream in(directory + "/" + kPcapIndexFile);
+  const std::string index((std::istreambuf_iterator<char>(in)), {});
+  in.close();
+
+  std::string bad_spi = index;
+  const std::size_t spi = bad_spi.find("\"0x");
+  ASSERT_NE(spi, std::string::npos);
+  bad_spi.replace(spi, 3, "\"zz");
+  std::ofstream(directory + "/" + kPcapIndexFile, std::ios::trunc) << bad_spi;
+  std::ostringstream out, err;
+  EXPECT_EQ(RunVerifyCommand({directory + "/" + kExpectedCapture, corpus.sa_path, false, 100}, out, err), 2);
+  EXPECT_NE(err.str().find(directory + "/index.json: /frames/"), std::string::npos) << err.str();
+  EXPECT_NE(err.str().find("sealed_spis: \"zz"), std::string::npos) << err.str();
+
+  std::ofstream(directory + "/" + kPcapIndexFile, std::ios::trunc) << index.substr(0, index.size() / 2);
+  std::ostringstream cut_out, cut_err;
+  EXPECT_EQ(RunVerifyCommand({directory + "/" + kExpectedCapture, corpus.sa_path, false, 100}, cut_out, cut_err), 2);
+  EXPECT_NE(cut_err.str().find("index.json: byte "), std::string::npos) << cut_err.str();
+}
+
 }  // namespace
 }  // namespace sendpath::report
