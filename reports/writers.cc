@@ -7,8 +7,8 @@
 #include "reports/receive_check.h"
 #include "vectors/loader/vector_loader.h"
 
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <set>

@@ -374,6 +374,13 @@ TEST(WritersTest, ReportRendersInHeadlessChromium) {
   EXPECT_NE(dom.find(std::string(kActualCapture) + " #3"), std::string::npos);
   EXPECT_NE(dom.find("LEAKED a frame carrying plaintext"), std::string::npos);
   EXPECT_NE(dom.find("class=\"tag\""), std::string::npos);  // "decrypted", as text
+
+  // #v-N (the failure groups link there) opens row N on its page, and only that row.
+  const std::string one = DumpDom("file://" + written.directory + "/report.html#v-2", &status);
+  ASSERT_EQ(status, 0);
+  EXPECT_NE(one.find("ipv4[inner].ttl differs: expected"), std::string::npos);
+  EXPECT_NE(one.find("decoded fields, expected vs actual"), std::string::npos);
+  EXPECT_EQ(one.find("LEAKED a frame carrying plaintext"), std::string::npos);
 }
 
 // The first screen (1280x900) holds the verdict, the claimed profile and the failure groups;
