@@ -4,8 +4,11 @@
 
 #include <pcap/pcap.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdio>
+#include <cstring>
+#include <vector>
 
 namespace sendpath::report {
 namespace {
@@ -192,6 +195,130 @@ Status PcapWriter::Commit() {
     return Error{path_ + ": writing the capture failed"};
   }
   return CommitTemporary(state_->temporary, path_);
+}
+
+// ---- pcapng writer --------------------------------------------------------------------------
+// libpcap 1.10 cannot write pcapng (pcap_dump writes classic pcap only), hence this block writer.
+
+std::uint16_t LinkTypeFileValue(LinkType link) {
+  switch (link) {
+    case LinkType::kEthernet: return 1;    // LINKTYPE_ETHERNET
+    case LinkType::kRawIp: return 101;     // LINKTYPE_RAW
+    case LinkType::kLinuxSll: return 113;  // LINKTYPE_LINUX_SLL
+  }
+  return 101;
+}
+
+namespace {
+
+constexpr std::uint32_t kSectionHeaderBlock = 0x0A0D0D0A;
+constexpr std::uint32_t kInterfaceDescriptionBlock = 0x00000001;
+constexpr std::uint32_t kEnhancedPacketBlock = 0x00000006;
+constexpr std::uint32_t kByteOrderMagic = 0x1A2B3C4D;
+constexpr std::uint16_t kOptEndOfOpt = 0;
+constexpr std::uint16_t kOptComment = 1;
+constexpr std::uint16_t kShbUserAppl = 4;
+constexpr std::uint16_t kIfName = 2;
+constexpr std::uint16_t kIfDescription = 3;
+constexpr std::size_t kMaxOptionValue = 0xffff;
+
+// One block under construction: body fields, then options, then the trailing length.
+class Block {
+ public:
+  explicit Block(std::uint32_t type) {
+    U32(type);
+    U32(0);  // total length, set by Finish()
+  }
+  void U16(std::uint16_t value) { for (int i = 0; i < 2; ++i) bytes_.push_back(static_cast<std::uint8_t>(value >> (8 * i))); }
+  void U32(std::uint32_t value) { for (int i = 0; i < 4; ++i) bytes_.push_back(static_cast<std::uint8_t>(value >> (8 * i))); }
+  void Data(std::span<const std::uint8_t> data) {
+    bytes_.insert(bytes_.end(), data.begin(), data.end());
+    Pad();
+  }
+  // An option of `value` (cut at 65535 bytes, the option length field), padded to 32 bits.
+  void Option(std::uint16_t code, std::string_view value) {
+    if (value.empty()) return;
+    const std::size_t length = std::min(value.size(), kMaxOptionValue);
+    U16(code);
+    U16(static_cast<std::uint16_t>(length));
+    Data(std::span(reinterpret_cast<const std::uint8_t*>(value.data()), length));
+    has_options_ = true;
+  }
+  // Closes the options (opt_endofopt when any), writes both length fields and returns the block.
+  std::string_view Finish() {
+    if (has_options_) {
+      U16(kOptEndOfOpt);
+      U16(0);
+    }
+    const auto total = static_cast<std::uint32_t>(bytes_.size() + 4);
+    U32(total);
+    for (int i = 0; i < 4; ++i) bytes_[4 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(total >> (8 * i));
+    return {reinterpret_cast<const char*>(bytes_.data()), bytes_.size()};
+  }
+
+ private:
+  void Pad() { while (bytes_.size() % 4 != 0) bytes_.push_back(0); }
+  std::vector<std::uint8_t> bytes_;
+  bool has_options_ = false;
+};
+
+}  // namespace
+
+struct PcapngWriter::State {
+  AtomicFile file;
+  std::vector<std::uint8_t> scratch;
+};
+
+PcapngWriter::PcapngWriter(std::unique_ptr<State> state) : state_(std::move(state)) {}
+PcapngWriter::PcapngWriter(PcapngWriter&&) noexcept = default;
+PcapngWriter& PcapngWriter::operator=(PcapngWriter&&) noexcept = default;
+PcapngWriter::~PcapngWriter() = default;  // AtomicFile removes an uncommitted temporary
+
+const std::string& PcapngWriter::path() const { return state_->file.path(); }
+
+Result<PcapngWriter> PcapngWriter::Create(const std::string& path, LinkType link, std::string_view interface_name,
+                                          std::string_view interface_description) {
+  auto file = AtomicFile::Create(path);
+  if (!file) return file.error();
+  auto state = std::make_unique<State>(State{std::move(file).value(), {}});
+  Block section(kSectionHeaderBlock);
+  section.U32(kByteOrderMagic);
+  section.U16(1);  // major version
+  section.U16(0);  // minor version
+  section.U32(0xffffffff);  // section length: not given (64 bits of -1)
+  section.U32(0xffffffff);
+  section.Option(kShbUserAppl, "sendpath");
+  state->file.Write(section.Finish());
+  Block interface(kInterfaceDescriptionBlock);
+  interface.U16(LinkTypeFileValue(link));
+  interface.U16(0);  // reserved
+  interface.U32(static_cast<std::uint32_t>(kSnapLength));
+  interface.Option(kIfName, interface_name);
+  interface.Option(kIfDescription, interface_description);
+  state->file.Write(interface.Finish());
+  return PcapngWriter(std::move(state));
+}
+
+void PcapngWriter::Write(std::span<const std::uint8_t> frame, std::int64_t seconds, std::int64_t microseconds,
+                         std::string_view comment) {
+  if (!state_) return;
+  const std::size_t captured = std::min(frame.size(), static_cast<std::size_t>(kSnapLength));
+  const auto timestamp = static_cast<std::uint64_t>(seconds) * 1000000u + static_cast<std::uint64_t>(microseconds);
+  Block packet(kEnhancedPacketBlock);
+  packet.U32(0);  // interface 0
+  packet.U32(static_cast<std::uint32_t>(timestamp >> 32));
+  packet.U32(static_cast<std::uint32_t>(timestamp));
+  packet.U32(static_cast<std::uint32_t>(captured));
+  packet.U32(static_cast<std::uint32_t>(frame.size()));
+  packet.Data(frame.first(captured));
+  packet.Option(kOptComment, comment);
+  state_->file.Write(packet.Finish());
+  ++frames_written_;
+}
+
+Status PcapngWriter::Commit() {
+  if (!state_) return Error{"pcapng capture already committed"};
+  return state_->file.Commit();
 }
 
 }  // namespace sendpath::report

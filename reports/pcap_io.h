@@ -1,5 +1,7 @@
 // Capture files through libpcap: reading pcap and pcapng (pcap_open_offline detects both),
-// writing classic pcap through a temporary file renamed into place on Commit().
+// writing classic pcap through a temporary file renamed into place on Commit(). pcapng is
+// written by PcapngWriter, a small block writer of our own: libpcap (1.10) reads pcapng but
+// cannot write it, and the report's captures need per-frame comments.
 //
 // Link types: Ethernet (DLT_EN10MB, 802.1Q tags allowed), raw IP (DLT_RAW / LINKTYPE_RAW and
 // DLT_IPV4) and Linux cooked captures (DLT_LINUX_SLL, what `tcpdump -i any` writes).
@@ -13,6 +15,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 struct pcap;
 struct pcap_dumper;
@@ -85,5 +88,37 @@ class PcapWriter {
   std::string path_;
   std::size_t frames_written_ = 0;
 };
+
+// pcapng (draft-ietf-opsawg-pcapng) with one section, one interface and one Enhanced Packet
+// Block per frame, little-endian, microsecond timestamps (the if_tsresol default):
+//   SHB  (shb_userappl)               the file was written by sendpath
+//   IDB  (if_name, if_description)    what the frames are ("frames the contract says must come out")
+//   EPB  (opt_comment)                one comment per frame: vector id, step, verdict
+// Every option value is padded to 32 bits; the file goes to a temporary name and is renamed into
+// place on Commit(), like PcapWriter. Read back with PcapReader (libpcap) or tshark.
+class PcapngWriter {
+ public:
+  static Result<PcapngWriter> Create(const std::string& path, LinkType link, std::string_view interface_name,
+                                     std::string_view interface_description);
+  PcapngWriter(PcapngWriter&&) noexcept;
+  PcapngWriter& operator=(PcapngWriter&&) noexcept;
+  ~PcapngWriter();  // without Commit(): the temporary file is removed
+
+  // `comment` (UTF-8, may be empty: no option) is shown by Wireshark as the frame's comment
+  // (`frame.comment`).
+  void Write(std::span<const std::uint8_t> frame, std::int64_t seconds, std::int64_t microseconds, std::string_view comment);
+  Status Commit();
+  std::size_t frames_written() const { return frames_written_; }
+  const std::string& path() const;
+
+ private:
+  struct State;
+  explicit PcapngWriter(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+  std::size_t frames_written_ = 0;
+};
+
+// The LINKTYPE_* value a capture file records for `link` (1, 101, 113).
+std::uint16_t LinkTypeFileValue(LinkType link);
 
 }  // namespace sendpath::report

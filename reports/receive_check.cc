@@ -88,6 +88,7 @@ void CheckResult::Reset() {
   reason.clear();
   offset = 0;
   unknown_spi_count = 0;
+  left_for_software = 0;
 }
 
 bool ComputeAhIcv(SaCrypto& crypto, const SaKeys& keys, std::span<const std::uint8_t> packet, std::size_t ip_offset,
@@ -154,6 +155,10 @@ struct ReceiveChecker::Walk {
 };
 
 ReceiveChecker::ReceiveChecker(SaTable& sas, CheckOptions options) : sas_(sas), options_(options) {}
+
+bool ReceiveChecker::Sealed(std::uint32_t spi) const {
+  return !sealed_spis_ || std::find(sealed_spis_->begin(), sealed_spis_->end(), spi) != sealed_spis_->end();
+}
 
 void ReceiveChecker::Check(std::span<const std::uint8_t> frame, LinkType link, CheckResult& result) {
   result.Reset();
@@ -262,6 +267,13 @@ bool ReceiveChecker::CheckAh(Walk& walk, std::size_t ip_offset, std::size_t offs
     return false;
   }
   auto [first, last] = sas_.Find(IpsecProtocol::kAh, check.spi);
+  if (first != last && !Sealed(check.spi)) {
+    // Not the NIC's to seal in this frame (an inner ESP left for software): payload, like a
+    // header of an unknown SA, but known to be meant so.
+    ++walk.result.left_for_software;
+    walk.result.headers.push_back(check);
+    return true;
+  }
   if (first == last) {
     ++walk.result.unknown_spi_count;
     if (walk.result.reason.empty()) {
@@ -347,6 +359,13 @@ bool ReceiveChecker::CheckEsp(Walk& walk, std::size_t offset, std::size_t end, u
   check.sequence = Be32(packet, offset + 4);
   check.header_length = 8;
   auto [first, last] = sas_.Find(IpsecProtocol::kEsp, check.spi);
+  if (first != last && !Sealed(check.spi)) {
+    // Not the NIC's to seal in this frame (an inner ESP left for software): payload, like a
+    // header of an unknown SA, but known to be meant so.
+    ++walk.result.left_for_software;
+    walk.result.headers.push_back(check);
+    return true;
+  }
   if (first == last) {
     ++walk.result.unknown_spi_count;
     if (walk.result.reason.empty()) {

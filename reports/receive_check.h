@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -75,6 +76,7 @@ struct CheckResult {
   std::string reason;     // for kFailed (and kUnknownSa / kNotIpv4): one line
   std::size_t offset = 0; // byte offset in the frame the reason points at
   std::size_t unknown_spi_count = 0;
+  std::size_t left_for_software = 0;  // headers of a known SA outside set_sealed_spis()
 
   bool ok() const { return status != FrameStatus::kFailed; }
   void Reset();
@@ -88,7 +90,15 @@ class ReceiveChecker {
   // one CheckResult across frames allocates nothing per frame once warm).
   void Check(std::span<const std::uint8_t> frame, LinkType link, CheckResult& result);
 
+  // Only headers with these SPIs are checked (nullptr, the default: every SA of the table). A
+  // header of a known SA with another SPI is what the NIC leaves for software in this frame (an
+  // inner transport ESP inside an offloaded tunnel): it is payload, counted in
+  // CheckResult::left_for_software, and neither fails nor counts as unknown. The SPIs must
+  // outlive the checks.
+  void set_sealed_spis(std::optional<std::span<const std::uint32_t>> spis) { sealed_spis_ = spis; }
+
  private:
+  bool Sealed(std::uint32_t spi) const;
   struct Walk;
   void CheckIp(Walk& walk, std::size_t ip_offset, std::size_t limit, unsigned level, bool in_plaintext);
   bool CheckAh(Walk& walk, std::size_t ip_offset, std::size_t offset, std::size_t end, unsigned level, HeaderCheck& header);
@@ -98,6 +108,7 @@ class ReceiveChecker {
   SaTable& sas_;
   CheckOptions options_;
   std::vector<std::uint8_t> backup_;
+  std::optional<std::span<const std::uint32_t>> sealed_spis_;
 };
 
 // Computes the AH ICV of the AH header at `ah_offset` inside the IPv4 packet at `ip_offset`

@@ -3,8 +3,11 @@
 #include "reports/atomic_file.h"
 #include "reports/diff.h"
 #include "reports/dissector.h"
+#include "reports/ipv4.h"
+#include "reports/receive_check.h"
 #include "vectors/loader/vector_loader.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -15,8 +18,12 @@
 namespace sendpath::report {
 namespace {
 
-// Documentation-range locally administered MACs for raw-IP frames in an Ethernet pcap.
+// Documentation-range locally administered MACs for raw-IP frames in an Ethernet pcap. The
+// EtherType is IPv4 (0x0800) only for bytes that are IPv4 (version nibble 4); a vector's
+// deliberately malformed frame gets the IEEE local experimental EtherType 0x88b5, so neither
+// Wireshark nor `sendpath verify` reads it as a malformed IPv4 header.
 constexpr std::uint8_t kSyntheticEthernet[14] = {0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x08, 0x00};
+constexpr std::uint8_t kExperimentalEtherType[2] = {0x88, 0xb5};
 
 std::size_t VerdictIndex(Verdict verdict) { return static_cast<std::size_t>(verdict); }
 
@@ -112,54 +119,247 @@ LinkType PcapLinkType(const RunResult& run) {
   return LinkType::kRawIp;
 }
 
-Status WritePcaps(const RunResult& run, const std::string& directory) {
+namespace {
+
+std::string Dotted(std::span<const std::uint8_t> address) {
+  return std::to_string(address[0]) + "." + std::to_string(address[1]) + "." + std::to_string(address[2]) + "." +
+         std::to_string(address[3]);
+}
+
+std::string Hex32Text(std::uint32_t value) {
+  char text[16];
+  std::snprintf(text, sizeof text, "0x%08x", value);
+  return text;
+}
+
+// Wireshark 4.0's names in the esp_sa table (epan/dissectors/packet-ipsec.c), or "" when it has
+// none for the algorithm.
+std::string_view WiresharkCipher(CipherAlgorithm cipher) {
+  switch (cipher) {
+    case CipherAlgorithm::kNull: return "NULL";
+    case CipherAlgorithm::kDesCbc: return "DES-CBC [RFC2405]";
+    case CipherAlgorithm::kTripleDesCbc: return "TripleDES-CBC [RFC2451]";
+    case CipherAlgorithm::kAesCbc: return "AES-CBC [RFC3602]";
+    case CipherAlgorithm::kAesGcm: return "AES-GCM with 16 octet ICV [RFC4106]";
+  }
+  return "";
+}
+std::string_view WiresharkIntegrity(IntegrityAlgorithm integrity) {
+  switch (integrity) {
+    case IntegrityAlgorithm::kNone: return "NULL";
+    case IntegrityAlgorithm::kHmacMd5_96: return "HMAC-MD5-96 [RFC2403]";
+    case IntegrityAlgorithm::kHmacSha1_96: return "HMAC-SHA-1-96 [RFC2404]";
+    case IntegrityAlgorithm::kHmacSha256_128: return "HMAC-SHA-256-128 [RFC4868]";
+    case IntegrityAlgorithm::kAesGmac: return "";
+  }
+  return "";
+}
+
+// The esp_sa records of a run: one per (source, destination, SPI) seen in an expected frame, in
+// run order (Wireshark takes the first record that matches a packet).
+class EspSaTable {
+ public:
+  void Add(const std::string& source, const std::string& destination, const SaKeys& keys) {
+    const std::string key = source + " " + destination + " " + Hex32Text(keys.spi);
+    std::string record = Record(source, destination, keys);
+    const auto [it, fresh] = records_.emplace(key, record);
+    if (fresh) {
+      order_.push_back(key);
+    } else if (it->second != record) {
+      ++conflicts_;
+    }
+  }
+  std::string Text() const {
+    std::string text =
+        "# Wireshark ESP SA table (esp_sa UAT, Wireshark 4.0 columns: protocol, source, destination, SPI,\n"
+        "# encryption, key, authentication, key), written by sendpath for this run's captures.\n"
+        "# Use this folder as WIRESHARK_CONFIG_DIR; the command is in report.html and RESULTS.md.\n";
+    if (conflicts_ > 0) {
+      text += "# " + std::to_string(conflicts_) +
+              " frame(s) use an address pair and SPI that an earlier vector used with other keys: Wireshark decrypts them "
+              "with the first record, so their ESP may show as undecryptable.\n";
+    }
+    for (const std::string& note : notes_) text += "# " + note + "\n";
+    for (const std::string& key : order_) text += records_.at(key) + "\n";
+    return text;
+  }
+  void Note(std::string note) {
+    if (noted_.insert(note).second) notes_.push_back(std::move(note));
+  }
+  std::size_t size() const { return order_.size(); }
+
+ private:
+  static std::string Record(const std::string& source, const std::string& destination, const SaKeys& keys) {
+    std::vector<std::uint8_t> cipher_key = keys.cipher_key;
+    if (keys.cipher == CipherAlgorithm::kAesGcm) cipher_key.insert(cipher_key.end(), keys.salt.begin(), keys.salt.end());
+    const bool aead = keys.cipher == CipherAlgorithm::kAesGcm;
+    return "\"IPv4\",\"" + source + "\",\"" + destination + "\",\"" + Hex32Text(keys.spi) + "\",\"" +
+           std::string(WiresharkCipher(keys.cipher)) + "\",\"" + (cipher_key.empty() ? "" : "0x" + ToHex(cipher_key)) + "\",\"" +
+           std::string(aead ? "NULL" : WiresharkIntegrity(keys.integrity)) + "\",\"" +
+           (aead || keys.integrity_key.empty() ? "" : "0x" + ToHex(keys.integrity_key)) + "\"";
+  }
+  std::map<std::string, std::string> records_;
+  std::vector<std::string> order_;
+  std::set<std::string> noted_;
+  std::vector<std::string> notes_;
+  std::size_t conflicts_ = 0;
+};
+
+// What the receive side knows about one step's expected frame: the SPIs of the AH/ESP headers
+// the NIC seals (their bytes differ between the input and the expected frame, read through the
+// decryption of the headers around them); headers of a known SA whose bytes the NIC leaves as
+// they came (an inner ESP left for software, a send without offload) are not sealed.
+struct SealedHeaders {
+  bool known = false;  // the vector's SAs were available
+  std::vector<std::uint32_t> spis;
+};
+
+SealedHeaders AnalyseExpectedFrame(const VectorResult& vector, const StepResult& step, SaTable* sas, EspSaTable& esp_sa) {
+  SealedHeaders sealed;
+  if (sas == nullptr || !step.expected_frame || !step.input_frame) return sealed;
+  sealed.known = true;
+  const LinkType link = vector.ethernet ? LinkType::kEthernet : LinkType::kRawIp;
+  ReceiveChecker checker(*sas);
+  CheckResult check;
+  checker.Check(*step.expected_frame, link, check);
+  const Bytes& input = *step.input_frame;
+  for (const HeaderCheck& header : check.headers) {
+    if (header.sa == kNoSa) continue;
+    // The bytes the NIC writes for this header: its IV and ICV (read through the decryption of
+    // the headers around it, never its own); without either (NULL encryption, no ICV) its data.
+    const auto changed = [&](std::size_t begin, std::size_t length) {
+      for (std::size_t i = begin; i < begin + length; ++i) {
+        if (i >= input.size() || i >= check.plaintext.size() || input[i] != check.plaintext[i]) return true;
+      }
+      return false;
+    };
+    const bool sealed_here = header.iv_length + header.icv_length > 0
+                                 ? changed(header.iv_offset, header.iv_length) || changed(header.icv_offset, header.icv_length)
+                                 : changed(header.data_offset, header.data_length);
+    if (!sealed_here) continue;
+    sealed.spis.push_back(header.spi);
+    if (header.protocol != IpsecProtocol::kEsp) continue;
+    const SaKeys& keys = sas->keys(header.sa);
+    // The IPv4 packet that carries the header: the innermost one that starts before it.
+    const IpPacket* packet = nullptr;
+    for (const IpPacket& candidate : check.ip_packets) {
+      if (candidate.offset < header.offset && header.offset < candidate.end) packet = &candidate;
+    }
+    if (packet == nullptr) continue;
+    const auto ip = std::span<const std::uint8_t>(check.plaintext).subspan(packet->offset);
+    const auto parsed = ipv4::ParseHeader(ip);
+    if (!parsed) continue;
+    std::string destination = Dotted(ip.subspan(16, 4));
+    if (const auto final_destination = ipv4::SourceRouteFinalDestination(ip.first(parsed->header_length))) {
+      const std::uint32_t d = *final_destination;
+      const std::uint8_t bytes[4] = {static_cast<std::uint8_t>(d >> 24), static_cast<std::uint8_t>(d >> 16),
+                                     static_cast<std::uint8_t>(d >> 8), static_cast<std::uint8_t>(d)};
+      destination = Dotted(bytes);
+    }
+    if (keys.integrity == IntegrityAlgorithm::kAesGmac) {
+      esp_sa.Note(keys.Description() + ": Wireshark 4.0 has no AES-GMAC; not listed");
+      continue;
+    }
+    if (keys.esn_high) {
+      esp_sa.Note("SPI " + Hex32Text(keys.spi) + " uses extended sequence numbers, which Wireshark 4.0's ICV check does not know: "
+                  "its ICVs show as bad");
+    }
+    esp_sa.Add(Dotted(ip.subspan(12, 4)), destination, keys);
+  }
+  return sealed;
+}
+
+// The comment of a step's frame in each capture: vector, step and verdict (with the diagnosis).
+std::string FrameComment(const VectorResult& vector, const StepResult& step, std::string_view which, bool unchanged) {
+  std::string comment = "sendpath: vector " + vector.id + ", step " + std::to_string(step.index) + " (" + step.op + "), " +
+                        std::string(which) + " frame; verdict " + VerdictName(step.verdict);
+  if (!step.diagnosis.empty()) {
+    constexpr std::size_t kLimit = 300;
+    comment += ": " + (step.diagnosis.size() > kLimit ? step.diagnosis.substr(0, kLimit) + "..." : step.diagnosis);
+  }
+  if (unchanged && which != "actual") comment += "; the NIC must leave this frame unchanged (no offload)";
+  if (step.leaked && which == "actual") comment += "; leaked on a refused send";
+  return comment;
+}
+
+}  // namespace
+
+std::string WiresharkCommand(const std::string& directory, const std::string& capture, bool gui) {
+  return "WIRESHARK_CONFIG_DIR='" + directory + "/" + kWiresharkDir + "' " + (gui ? "wireshark" : "tshark") + " -r '" + directory + "/" +
+         capture + "' --disable-protocol udpencap -o esp.enable_encryption_decode:TRUE -o esp.enable_authentication_check:TRUE";
+}
+
+Status WritePcaps(const RunResult& run, const std::string& directory, const ReportOptions& options) {
   const LinkType link = PcapLinkType(run);
-  auto input = PcapWriter::Create(directory + "/input.pcap", link);
+  const std::string who = run.candidate.identity.empty() ? run.candidate.spec : run.candidate.identity;
+  auto input = PcapngWriter::Create(directory + "/" + kInputCapture, link, "input",
+                                    "sendpath: the frames the transport handed to the NIC, one per send step, in run order");
   if (!input) return input.error();
-  auto expected = PcapWriter::Create(directory + "/expected.pcap", link);
+  auto expected = PcapngWriter::Create(directory + "/" + kExpectedCapture, link, "expected",
+                                       "sendpath: the frames the contract says must come out (refused sends have none)");
   if (!expected) return expected.error();
-  auto actual = PcapWriter::Create(directory + "/actual.pcap", link);
+  auto actual = PcapngWriter::Create(directory + "/" + kActualCapture, link, "actual", "sendpath: what the candidate " + who + " emitted");
   if (!actual) return actual.error();
 
+  EspSaTable esp_sa;
   nlohmann::json frames = nlohmann::json::array();
   std::vector<std::uint8_t> wrapped;
   std::int64_t ordinal = 0;
-  auto write = [&](PcapWriter& writer, const std::optional<Bytes>& frame, bool synthetic) {
+  auto write = [&](PcapngWriter& writer, const std::optional<Bytes>& frame, bool synthetic, const std::string& comment) {
     if (!frame) return;
     if (synthetic) {
       wrapped.assign(std::begin(kSyntheticEthernet), std::end(kSyntheticEthernet));
+      if (frame->empty() || ((*frame)[0] >> 4) != 4) std::copy(std::begin(kExperimentalEtherType), std::end(kExperimentalEtherType), wrapped.begin() + 12);
       wrapped.insert(wrapped.end(), frame->begin(), frame->end());
-      writer.Write(wrapped, ordinal);
+      writer.Write(wrapped, ordinal, 0, comment);
     } else {
-      writer.Write(*frame, ordinal);
+      writer.Write(*frame, ordinal, 0, comment);
     }
   };
   for (const VectorResult& vector : run.vectors) {
     const bool synthetic = link == LinkType::kEthernet && !vector.ethernet;
+    SaTable* sas = options.sas_for_vector ? options.sas_for_vector(vector) : nullptr;
     for (const StepResult& step : vector.steps) {
       if (!step.input_frame && !step.expected_frame && !step.actual_frame) continue;
       ++ordinal;  // the three files share timestamps, so a step's frames line up in time
-      write(input.value(), step.input_frame, synthetic);
-      write(expected.value(), step.expected_frame, synthetic);
-      write(actual.value(), step.actual_frame, synthetic);
-      frames.push_back({{"vector", vector.id},
-                        {"step", step.index},
-                        {"input", step.input_frame_number},
-                        {"expected", step.expected_frame_number},
-                        {"actual", step.actual_frame_number},
-                        {"synthetic_ethernet", synthetic},
-                        {"timestamp", ordinal}});
+      const bool unchanged = step.input_frame && step.expected_frame && *step.input_frame == *step.expected_frame;
+      write(input.value(), step.input_frame, synthetic, FrameComment(vector, step, "input", unchanged));
+      write(expected.value(), step.expected_frame, synthetic, FrameComment(vector, step, "expected", unchanged));
+      write(actual.value(), step.actual_frame, synthetic, FrameComment(vector, step, "actual", unchanged));
+      nlohmann::json entry = {{"vector", vector.id},
+                              {"step", step.index},
+                              {"input", step.input_frame_number},
+                              {"expected", step.expected_frame_number},
+                              {"actual", step.actual_frame_number},
+                              {"synthetic_ethernet", synthetic},
+                              {"timestamp", ordinal}};
+      if (step.expected_frame) {
+        entry["unchanged"] = unchanged;
+        const SealedHeaders sealed = AnalyseExpectedFrame(vector, step, sas, esp_sa);
+        if (sealed.known) {
+          nlohmann::json spis = nlohmann::json::array();
+          for (std::uint32_t spi : sealed.spis) spis.push_back(Hex32Text(spi));
+          entry["sealed_spis"] = std::move(spis);
+        }
+      }
+      frames.push_back(std::move(entry));
     }
   }
-  for (PcapWriter* writer : {&input.value(), &expected.value(), &actual.value()}) {
+  for (PcapngWriter* writer : {&input.value(), &expected.value(), &actual.value()}) {
     if (auto status = writer->Commit(); !status) return status;
   }
+  std::error_code error;
+  std::filesystem::create_directories(directory + "/" + kWiresharkDir, error);
+  if (error) return Error{directory + "/" + kWiresharkDir + ": cannot create the folder: " + error.message()};
+  if (auto status = WriteFileAtomically(directory + "/" + kEspSaFile, esp_sa.Text()); !status) return status;
   nlohmann::json index = {{"format", kPcapIndexFormat},
                           {"link_type", LinkTypeName(link)},
-                          {"files", {{"input", "input.pcap"}, {"expected", "expected.pcap"}, {"actual", "actual.pcap"}}},
+                          {"files", {{"input", kInputCapture}, {"expected", kExpectedCapture}, {"actual", kActualCapture}}},
+                          {"esp_sa", kEspSaFile},
+                          {"wireshark", WiresharkCommand(".", kExpectedCapture)},
                           {"complete", run.complete},
                           {"frames", std::move(frames)}};
-  return WriteFileAtomically(directory + "/index.json", index.dump(1) + "\n");
+  return WriteFileAtomically(directory + "/" + kPcapIndexFile, index.dump(1) + "\n");
 }
 
 nlohmann::json DecodeStep(const VectorResult& vector, const StepResult& step, SaTable* sas) {
@@ -173,8 +373,17 @@ nlohmann::json DecodeStep(const VectorResult& vector, const StepResult& step, Sa
   const Bytes& expected = step.expected_frame ? *step.expected_frame : *step.actual_frame;
   const Bytes& actual = step.actual_frame ? *step.actual_frame : expected;
   const FrameComparison& comparison = differ.Compare(expected, actual, link);
-  const Dissection& e = differ.expected_dissection();
-  const Dissection& a = differ.actual_dissection();
+  // The differ skips identical frames without dissecting them; a lone frame (a leak on a refused
+  // send, or nothing emitted) or two identical ones are dissected and checked here instead.
+  const bool identical = expected == actual;
+  Dissection single;
+  CheckResult single_check;
+  if (identical) {
+    if (sas != nullptr) ReceiveChecker(*sas).Check(expected, link, single_check);
+    Dissect(expected, link, sas != nullptr ? &single_check : nullptr, single);
+  }
+  const Dissection& e = identical ? single : differ.expected_dissection();
+  const Dissection& a = identical ? single : differ.actual_dissection();
   auto regions = [](const Dissection& dissection) {
     std::vector<Region> per_byte;
     dissection.ByteRegions(per_byte);
@@ -208,8 +417,7 @@ nlohmann::json DecodeStep(const VectorResult& vector, const StepResult& step, Sa
       }
       if (!row.contains("actual")) row["actual"] = "(absent)";
     } else if (step.actual_frame) {
-      row["actual"] = row["expected"];
-      row["expected"] = nullptr;
+      row["actual"] = e.Value(field);  // the lone frame is the actual one (a leak)
     }
     if (differing.count(name) > 0) row["differs"] = true;
     fields.push_back(std::move(row));
@@ -219,7 +427,7 @@ nlohmann::json DecodeStep(const VectorResult& vector, const StepResult& step, Sa
   if (!e.error.empty()) decoded["expected_error"] = e.error;
   if (step.actual_frame && !a.error.empty()) decoded["actual_error"] = a.error;
   if (sas != nullptr && step.actual_frame) {
-    const CheckResult& check = differ.actual_check();
+    const CheckResult& check = identical ? single_check : differ.actual_check();
     decoded["receive_check"] = {{"status", FrameStatusName(check.status)}, {"reason", check.reason}};
   }
   return decoded;
@@ -323,7 +531,7 @@ Status WriteResultsJson(const RunResult& run, const std::string& path, const Rep
       {"summary", {{"vectors", summary.total}, {"by_verdict", std::move(by_verdict)}, {"must", std::move(must)}, {"should", std::move(should)}, {"must_failures", summary.must_failures}}},
       {"rank_components", std::move(rank_components)},
       {"failure_groups", std::move(failure_groups)},
-      {"pcaps", {{"input", "input.pcap"}, {"expected", "expected.pcap"}, {"actual", "actual.pcap"}, {"index", "index.json"}, {"link_type", LinkTypeName(PcapLinkType(run))}}},
+      {"pcaps", {{"input", kInputCapture}, {"expected", kExpectedCapture}, {"actual", kActualCapture}, {"index", kPcapIndexFile}, {"esp_sa", kEspSaFile}, {"link_type", LinkTypeName(PcapLinkType(run))}}},
       {"vectors", std::move(vectors)}};
   return WriteFileAtomically(path, document.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
@@ -394,8 +602,8 @@ Status WriteJunitXml(const RunResult& run, const std::string& path) {
                    (d.consequence ? " (consequence)" : "");
       }
       if (step.actual_frame_number > 0 || step.expected_frame_number > 0) {
-        details += "\nframes: input.pcap #" + std::to_string(step.input_frame_number) + ", expected.pcap #" +
-                   std::to_string(step.expected_frame_number) + ", actual.pcap #" + std::to_string(step.actual_frame_number);
+        details += std::string("\nframes: ") + kInputCapture + " #" + std::to_string(step.input_frame_number) + ", " + kExpectedCapture + " #" +
+                   std::to_string(step.expected_frame_number) + ", " + kActualCapture + " #" + std::to_string(step.actual_frame_number);
       }
       testcase(suite, vector.id, "step " + std::to_string(step.index) + " (" + step.op + ")", step.seconds, step.verdict,
                vector.must, step.diagnosis, details);
@@ -445,7 +653,7 @@ Status WriteReportFolder(RunResult& run, const std::string& directory, const Rep
   std::filesystem::create_directories(directory, error);
   if (error) return Error{directory + ": cannot create the report folder: " + error.message()};
   AssignFrameNumbers(run);
-  if (auto status = WritePcaps(run, directory); !status) return status;
+  if (auto status = WritePcaps(run, directory, options); !status) return status;
   if (auto status = WriteResultsJson(run, directory + "/results.json", options); !status) return status;
   if (auto status = WriteJunitXml(run, directory + "/junit.xml"); !status) return status;
   return WriteHtmlReport(run, directory + "/report.html", options);

@@ -5,6 +5,7 @@
 #include "harness/candidates/reference/reference_candidate.h"
 #include "harness/export.h"
 #include "harness/runner.h"
+#include "reports/pcap_io.h"
 
 #include <vectors/loader/vector_loader.h>
 
@@ -19,6 +20,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 #include <tuple>
 
 namespace sendpath::harness {
@@ -708,16 +710,16 @@ TEST(Command, ExportThenJudgeTheCapture) {
   // sas.json is a valid sendpath-sas/1 file.
   const auto sas = vectors::LoadSaFile(dir + "/rig/sas.json");
   EXPECT_TRUE(std::holds_alternative<vectors::SaFile>(sas));
-  // A "rig": the reference NIC's wire output (actual.pcap of a run) judged as a capture.
+  // A "rig": the reference NIC's wire output (actual.pcapng of a run) judged as a capture.
   ASSERT_EQ(RunCommand(kSendpath + " run --no-progress" + paths + "--out " + dir + "/good" + quiet), 0);
   EXPECT_EQ(RunCommand(kSendpath + " run --no-progress" + paths + "--out " + dir + "/judged --candidate pcap:" + dir +
-                       "/good/actual.pcap,programming=" + dir + "/rig/programming.json" + quiet),
+                       "/good/actual.pcapng,programming=" + dir + "/rig/programming.json" + quiet),
             0);
   // A leaky NIC's wire output: the refused sends' frames are found in the capture and judged as leaks.
   RunCommand(kSendpath + " run --no-progress" + paths + "--out " + dir + "/leaky --candidate 'exec:" + kMisbehavingAgent +
              " --leak'" + quiet);
   ASSERT_EQ(RunCommand(kSendpath + " run --no-progress" + paths + "--out " + dir + "/judged-leaky --candidate pcap:" +
-                       dir + "/leaky/actual.pcap,programming=" + dir + "/rig/programming.json" + quiet),
+                       dir + "/leaky/actual.pcapng,programming=" + dir + "/rig/programming.json" + quiet),
             0);  // the refusals are SHOULD vectors
   std::ifstream results(dir + "/judged-leaky/results.json");
   const auto json = nlohmann::json::parse(results, nullptr, false);
@@ -727,6 +729,92 @@ TEST(Command, ExportThenJudgeTheCapture) {
     for (const auto& step : vector["steps"]) leaked += step.value("leaked", false) ? 1 : 0;
   }
   EXPECT_GT(leaked, 0u);
+  // A leaked frame is dissected like any other: named fields, and the receive check of its ESP
+  // header with the vector's SAs (not "no IPsec").
+  std::ifstream leaky_results(dir + "/leaky/results.json");
+  const auto leaky = nlohmann::json::parse(leaky_results, nullptr, false);
+  ASSERT_FALSE(leaky.is_discarded());
+  std::size_t esp_leaks = 0;
+  for (const auto& vector : leaky["vectors"]) {
+    for (const auto& step : vector["steps"]) {
+      if (!step.value("leaked", false) || !step["actual_frame"].is_string()) continue;
+      const std::string frame = step["actual_frame"].get<std::string>();
+      if (frame.size() < 20 || frame.substr(18, 2) != "32") continue;  // IPv4 protocol 50 (raw IP)
+      if (step["decoded"].contains("actual_error")) continue;            // a malformed IPv4 header (IHL 15 ...)
+      ++esp_leaks;
+      std::set<std::string> names;
+      for (const auto& field : step["decoded"]["fields"]) names.insert(field["name"].get<std::string>());
+      EXPECT_TRUE(names.count("esp.spi") == 1 || names.count("esp[outer].spi") == 1) << vector["id"] << " " << step["decoded"].dump();
+      EXPECT_NE(step["decoded"]["receive_check"]["status"], "no IPsec") << vector["id"];
+    }
+  }
+  EXPECT_GT(esp_leaks, 0u);
+  std::filesystem::remove_all(dir);
+}
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+// The run's expected capture, checked on the receive side with the export's sas.json, verifies:
+// the index.json beside it says which frames the NIC leaves unchanged (no info, OffloadHandle 0,
+// a 9-byte frame that is no IPv4 packet) and which inner ESP it leaves for software. The same
+// capture without its index fails exactly there.
+TEST(Command, TheRunsExpectedCaptureVerifiesWithTheExportsSas) {
+  const std::string dir = TempDir("verify");
+  std::string paths = " ";
+  for (const char* suite : {"kat", "independent", "contract", "robustness", "regressions"}) {
+    if (std::filesystem::is_directory(kVectors + "/" + suite)) paths += kVectors + "/" + suite + " ";
+  }
+  ASSERT_EQ(RunCommand(kSendpath + " export" + paths + "--out " + dir + "/rig > /dev/null 2>&1"), 0);
+  ASSERT_EQ(RunCommand(kSendpath + " run --no-progress" + paths + "--out " + dir + "/run > /dev/null 2>&1"), 0);
+  const std::string verify = kSendpath + " verify " + dir + "/run/expected.pcapng --sa " + dir + "/rig/sas.json > " + dir + "/verify.txt 2>&1";
+  EXPECT_EQ(RunCommand(verify), 0) << ReadText(dir + "/verify.txt");
+  const std::string text = ReadText(dir + "/verify.txt");
+  EXPECT_NE(text.find(" 0 failed, 0 with an unknown SPI"), std::string::npos) << text;
+  EXPECT_NE(text.find("left unprocessed by design (skipped)"), std::string::npos) << text;
+  EXPECT_NE(text.find("header(s) left for software not checked"), std::string::npos) << text;
+  EXPECT_EQ(text.find("malformed"), std::string::npos) << text;
+  EXPECT_EQ(RunCommand(kSendpath + " verify " + dir + "/run/actual.pcapng --sa " + dir + "/rig/sas.json > /dev/null 2>&1"), 0);
+
+  std::filesystem::create_directories(dir + "/alone");
+  std::filesystem::copy_file(dir + "/run/expected.pcapng", dir + "/alone/expected.pcapng");
+  EXPECT_EQ(RunCommand(kSendpath + " verify " + dir + "/alone/expected.pcapng --sa " + dir + "/rig/sas.json > " + dir + "/alone.txt 2>&1"), 1);
+  const std::string alone = ReadText(dir + "/alone.txt");
+  EXPECT_NE(alone.find("contract_handles_no-info"), std::string::npos) << alone;
+  EXPECT_EQ(alone.find("malformed"), std::string::npos) << alone;  // the 9-byte frame is "not IPv4"
+  std::filesystem::remove_all(dir);
+}
+
+// The reviewer's case: the run's expected capture against a copy with one frame missing. diff
+// reports that frame as missing and names its vector; every other frame pairs with its own.
+TEST(Command, DiffReportsAMissingFrameAsMissing) {
+  const std::string dir = TempDir("diff-missing");
+  ASSERT_EQ(RunCommand(kSendpath + " run --no-progress " + kVectors + "/contract --out " + dir + "/run > /dev/null 2>&1"), 0);
+  std::filesystem::create_directories(dir + "/rig");
+  std::size_t frames = 0;
+  {
+    auto reader = report::PcapReader::Open(dir + "/run/expected.pcapng");
+    ASSERT_TRUE(reader.ok()) << reader.error().message;
+    auto writer = report::PcapngWriter::Create(dir + "/rig/capture.pcapng", reader.value().link_type(), "rig", "one frame lost");
+    ASSERT_TRUE(writer.ok());
+    report::PcapRecord record;
+    std::string error;
+    while (reader.value().Read(record, error) == report::PcapReader::Next::kRecord) {
+      ++frames;
+      if (record.number != 100) writer.value().Write(record.data, record.seconds, record.microseconds, "");
+    }
+    ASSERT_TRUE(writer.value().Commit().ok());
+  }
+  ASSERT_GT(frames, 100u);
+  const std::string out = dir + "/diff.txt";
+  EXPECT_EQ(RunCommand(kSendpath + " diff " + dir + "/run/expected.pcapng " + dir + "/rig/capture.pcapng > " + out + " 2>&1"), 1);
+  const std::string text = ReadText(out);
+  EXPECT_NE(text.find("frame 100 [vector contract/"), std::string::npos) << text;
+  EXPECT_NE(text.find("]: missing: only in " + dir + "/run/expected.pcapng"), std::string::npos) << text;
+  EXPECT_NE(text.find("summary: " + std::to_string(frames - 1) + " frame pairs compared, 0 differ, 1 only in"), std::string::npos) << text;
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2) << text;
   std::filesystem::remove_all(dir);
 }
 

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -61,7 +62,7 @@ TEST(WritersTest, PcapsHoldTheFramesWhereTheIndexSays) {
   EXPECT_EQ(index.at("link_type"), "raw-ip");
   std::map<std::string, std::vector<std::vector<std::uint8_t>>> files;
   for (const char* name : {"input", "expected", "actual"}) {
-    auto reader = PcapReader::Open(written.directory + "/" + name + ".pcap");
+    auto reader = PcapReader::Open(written.directory + "/" + name + ".pcapng");
     ASSERT_TRUE(reader.ok()) << reader.error().message;
     PcapRecord record;
     std::string error;
@@ -100,9 +101,60 @@ TEST(WritersTest, PcapsHoldTheFramesWhereTheIndexSays) {
 TEST(WritersTest, PcapsOpenInTshark) {
   if (RunCommand("command -v tshark").empty()) GTEST_SKIP() << "tshark is not installed";
   auto written = WriteFixture();
-  const std::string fields = RunCommand("tshark -r " + written.directory + "/actual.pcap -T fields -e frame.number -e ip.proto 2>/dev/null");
+  const std::string fields = RunCommand("tshark -r " + written.directory + "/" + kActualCapture + " -T fields -e frame.number -e ip.proto 2>/dev/null");
   EXPECT_NE(fields.find("1\t50"), std::string::npos) << fields;
   EXPECT_NE(fields.find("2\t51"), std::string::npos) << fields;
+}
+
+// The captures explain themselves: each frame's comment names its vector, step and verdict, and
+// the printed command opens expected.pcapng with the run's ESP SAs: the tunnel's ESP decrypts
+// and its ICV verifies, and UDP port 4500 is not taken for NAT-T.
+TEST(WritersTest, CapturesCarryCommentsAndOpenDecryptedWithThePrintedCommand) {
+  if (RunCommand("command -v tshark").empty()) GTEST_SKIP() << "tshark is not installed";
+  auto written = WriteFixture();
+  const std::string esp_sa = ReadFile(written.directory + "/" + kEspSaFile);
+  EXPECT_NE(esp_sa.find("\"IPv4\",\""), std::string::npos) << esp_sa;
+  const auto index = nlohmann::json::parse(ReadFile(written.directory + "/" + kPcapIndexFile));
+  EXPECT_EQ(index.at("esp_sa"), kEspSaFile);
+  const std::string command = WiresharkCommand(written.directory, kExpectedCapture);
+  EXPECT_NE(command.find("--disable-protocol udpencap"), std::string::npos);
+  EXPECT_NE(command.find("esp.enable_encryption_decode:TRUE"), std::string::npos);
+  EXPECT_NE(command.find("esp.enable_authentication_check:TRUE"), std::string::npos);
+  const std::string fields =
+      RunCommand(command + " -T fields -E 'separator=|' -e frame.number -e esp.icv_good -e frame.protocols -e frame.comment 2>/dev/null");
+  const auto& tunnel = written.fixture.run.vectors[2];
+  ASSERT_EQ(tunnel.verdict, Verdict::kFail);
+  const std::string number = std::to_string(tunnel.steps[0].expected_frame_number);
+  const std::string line = fields.substr(fields.find("\n" + number + "|") + 1);
+  EXPECT_EQ(line.rfind(number + "|1|", 0), 0u) << fields;            // ICV good
+  EXPECT_NE(line.find(":esp:ip:"), std::string::npos) << fields;     // decrypted: the inner IPv4 is dissected
+  EXPECT_NE(line.find("vector " + tunnel.id + ", step 0 (send), expected frame; verdict fail"), std::string::npos) << fields;
+  // Without the command's options the same frame stays ciphertext.
+  const std::string plain = RunCommand("tshark -r " + written.directory + "/" + kExpectedCapture + " -T fields -e frame.protocols 2>/dev/null");
+  EXPECT_EQ(plain.find(":esp:ip:"), std::string::npos) << plain;
+}
+
+// A leaked frame (a refused send that emitted one) is dissected and checked like any other: its
+// fields are named and the receive check judges its ESP header.
+TEST(WritersTest, ALeakedFrameIsDissected) {
+  auto fixture = testing::FaultyNicRun();
+  const VectorResult& tunnel = fixture.run.vectors[2];
+  VectorResult vector = tunnel;
+  StepResult& step = vector.steps[0];
+  step.actual_frame = step.expected_frame;  // the NIC sealed and sent a frame it had to refuse
+  step.expected_frame.reset();
+  step.leaked = true;
+  step.verdict = Verdict::kFail;
+  const nlohmann::json decoded = DecodeStep(vector, step, fixture.SasFor(tunnel));
+  std::set<std::string> names;
+  for (const auto& field : decoded.at("fields")) names.insert(field.at("name").get<std::string>());
+  EXPECT_TRUE(names.count("esp[outer].spi") == 1 || names.count("esp.spi") == 1) << decoded.dump();
+  EXPECT_EQ(names.count("ipv4[inner].ttl"), 1u) << decoded.dump();
+  EXPECT_EQ(decoded.at("receive_check").at("status"), "verified") << decoded.dump();
+  for (const auto& field : decoded.at("fields")) {
+    EXPECT_TRUE(field.at("expected").is_null()) << field.dump();
+    EXPECT_FALSE(field.at("actual").is_null()) << field.dump();
+  }
 }
 
 TEST(WritersTest, JunitXmlParsesWithOneTestcasePerStep) {
@@ -168,7 +220,11 @@ TEST(WritersTest, WritesLeaveNoTemporaryFiles) {
   auto written = WriteFixture();
   std::set<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(written.directory)) names.insert(entry.path().filename().string());
-  EXPECT_EQ(names, (std::set<std::string>{"actual.pcap", "expected.pcap", "index.json", "input.pcap", "junit.xml", "report.html", "results.json"}));
+  EXPECT_EQ(names, (std::set<std::string>{kActualCapture, kExpectedCapture, kPcapIndexFile, kInputCapture, "junit.xml", "report.html", "results.json",
+                                          kWiresharkDir}));
+  std::set<std::string> wireshark;
+  for (const auto& entry : std::filesystem::directory_iterator(written.directory + "/" + kWiresharkDir)) wireshark.insert(entry.path().filename().string());
+  EXPECT_EQ(wireshark, (std::set<std::string>{"esp_sa"}));
 }
 
 TEST(WritersTest, HtmlIsSelfContainedAndEscaped) {
@@ -188,38 +244,123 @@ TEST(WritersTest, HtmlListsFailuresBeforePasses) {
   auto written = WriteFixture();
   const std::string html = ReadFile(written.directory + "/report.html");
   const auto& vectors = written.fixture.run.vectors;
-  const auto row = [&](std::size_t index) { return html.find("<tr class=\"row\" id=\"v-" + std::to_string(index) + "\""); };
-  std::size_t first_pass = std::string::npos, first_fail = std::string::npos, first_error = std::string::npos,
-              not_claimed = std::string::npos;
+  const std::string open = "<script type=\"application/json\" id=\"rows-data\">";
+  const std::size_t begin = html.find(open);
+  ASSERT_NE(begin, std::string::npos);
+  const auto rows = nlohmann::json::parse(html.substr(begin + open.size(), html.find("</script>", begin) - begin - open.size()));
+  ASSERT_EQ(rows.size(), vectors.size());
+  std::vector<std::size_t> position(vectors.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) position[rows[i].at(0).get<std::size_t>()] = i;
+  std::size_t first_pass = vectors.size(), first_fail = vectors.size(), first_error = vectors.size(), not_claimed = vectors.size();
   for (std::size_t i = 0; i < vectors.size(); ++i) {
-    ASSERT_NE(row(i), std::string::npos) << vectors[i].id;
-    const auto at = row(i);
-    if (vectors[i].verdict == Verdict::kPass) first_pass = std::min(first_pass, at);
-    if (vectors[i].verdict == Verdict::kFail && vectors[i].must) first_fail = std::min(first_fail, at);
-    if (vectors[i].verdict == Verdict::kCandidateError) first_error = std::min(first_error, at);
-    if (vectors[i].verdict == Verdict::kNotClaimed) not_claimed = std::min(not_claimed, at);
+    EXPECT_EQ(rows[position[i]].at(1), vectors[i].id);
+    if (vectors[i].verdict == Verdict::kPass) first_pass = std::min(first_pass, position[i]);
+    if (vectors[i].verdict == Verdict::kFail && vectors[i].must) first_fail = std::min(first_fail, position[i]);
+    if (vectors[i].verdict == Verdict::kCandidateError) first_error = std::min(first_error, position[i]);
+    if (vectors[i].verdict == Verdict::kNotClaimed) not_claimed = std::min(not_claimed, position[i]);
   }
   ASSERT_EQ(vectors.front().verdict, Verdict::kPass);
-  ASSERT_NE(first_fail, std::string::npos);
-  ASSERT_NE(first_error, std::string::npos);
-  ASSERT_NE(not_claimed, std::string::npos);
+  ASSERT_LT(first_fail, vectors.size());
+  ASSERT_LT(first_error, vectors.size());
+  ASSERT_LT(not_claimed, vectors.size());
   EXPECT_LT(first_fail, first_error);
   EXPECT_LT(first_error, not_claimed);
   EXPECT_LT(not_claimed, first_pass);
 }
 
-// Renders report.html in headless Chromium and reads the DOM after the scripts ran.
-TEST(WritersTest, ReportRendersInHeadlessChromium) {
-  const std::string chromium = RunCommand("command -v chromium || command -v chromium-browser");
-  if (chromium.empty()) GTEST_SKIP() << "chromium is not installed";
+TEST(WritersTest, FailureCauseDropsTheValues) {
+  EXPECT_EQ(FailureCause("ah.icv differs: expected 0a1b2c, actual 0a1b2d"), "ah.icv differs");
+  EXPECT_EQ(FailureCause("leaked: emitted a 84-byte frame on a refused send"), "leaked: emitted a #-byte frame on a refused send");
+  EXPECT_EQ(FailureCause("IV 00000000 repeated under SA t: step 3 reuses the IV of step 2"),
+            "IV # repeated under SA t: step # reuses the IV of step #");
+  EXPECT_EQ(FailureCause("status NDIS_STATUS_SUCCESS, expected NDIS_STATUS_FAILURE"), "status NDIS_STATUS_SUCCESS, expected NDIS_STATUS_FAILURE");
+  EXPECT_EQ(FailureCause("ipv4[inner].ttl differs: expected 63, actual 64"), "ipv4[inner].ttl differs");
+}
+
+// The page itself needs no emoji or symbol font: every character outside ASCII is Latin-1 or
+// general punctuation (em dash, middle dot), not a pictograph, dingbat or geometric shape.
+void ExpectNoSpecialGlyphs(const std::string& html) {
+  for (std::size_t i = 0; i < html.size();) {
+    const auto c = static_cast<unsigned char>(html[i]);
+    std::uint32_t code = c;
+    std::size_t length = 1;
+    if (c >= 0xf0) {
+      code = (c & 0x07u) << 18 | (html[i + 1] & 0x3fu) << 12 | (html[i + 2] & 0x3fu) << 6 | (html[i + 3] & 0x3fu);
+      length = 4;
+    } else if (c >= 0xe0) {
+      code = (c & 0x0fu) << 12 | (html[i + 1] & 0x3fu) << 6 | (html[i + 2] & 0x3fu);
+      length = 3;
+    } else if (c >= 0xc0) {
+      code = (c & 0x1fu) << 6 | (html[i + 1] & 0x3fu);
+      length = 2;
+    }
+    EXPECT_LT(code, 0x2100u) << "U+" << std::hex << code << " at byte " << std::dec << i << ": "
+                             << html.substr(i > 40 ? i - 40 : 0, 80);
+    i += length;
+  }
+}
+
+TEST(WritersTest, HtmlNeedsNoEmojiFont) {
   auto written = WriteFixture();
+  const std::string html = ReadFile(written.directory + "/report.html");
+  ExpectNoSpecialGlyphs(html);
+  EXPECT_EQ(html.find("\xf0\x9f\x94\x93"), std::string::npos);  // the old "decrypted" padlock
+  EXPECT_NE(html.find("'decrypted'"), std::string::npos);         // now a text tag
+}
+
+std::string Chromium() { return RunCommand("command -v chromium || command -v chromium-browser"); }
+
+// The DOM of `url` after its scripts ran, from headless Chromium at 1280x900.
+std::string DumpDom(const std::string& url, int* status) {
   const std::string profile = testing::TemporaryDirectory();
   const std::string command =
       "timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking "
-      "--disable-component-update --disable-sync --disable-dev-shm-usage --user-data-dir=" + profile +
-      " --virtual-time-budget=5000 --dump-dom 'file://" + written.directory + "/report.html#expand' 2>/dev/null";
+      "--disable-component-update --disable-sync --disable-dev-shm-usage --allow-file-access-from-files --window-size=1280,900 "
+      "--user-data-dir=" + profile + " --virtual-time-budget=20000 --dump-dom '" + url + "' 2>/dev/null";
+  return RunCommand(command, status);
+}
+
+// A test page that loads report.html in a 1280x900 frame (the first screen of a laptop) and
+// writes what lies where once the report's script is done: "PROBE {json}".
+std::string ProbeFirstScreen(const std::string& directory) {
+  const std::string probe = R"html(<!doctype html><html><body style="margin:0">
+<iframe id="f" src="report.html" style="width:1280px;height:900px;border:0"></iframe><pre id="out"></pre>
+<script>
+const f = document.getElementById('f');
+function probe(){
+  const d = f.contentDocument;
+  if (!d || !d.body || d.body.dataset.ready !== '1'){ setTimeout(probe, 20); return; }
+  const box = id => { const e = d.getElementById(id); if (!e) return null; const r = e.getBoundingClientRect(); return [Math.round(r.top), Math.round(r.bottom)]; };
+  const diag = d.querySelector('#vectors thead th:nth-child(6)');
+  const out = {outcome: box('outcome'), profile: box('profile'), groups: box('groups'), provenance: box('provenance'),
+               provenance_open: d.getElementById('provenance').open, diagnosis_width: diag ? Math.round(diag.getBoundingClientRect().width) : 0,
+               rows: d.querySelectorAll('#vector-rows tr.row').length, shown: d.getElementById('shown').textContent,
+               page: d.getElementById('page').textContent, groups_text: d.getElementById('groups').innerText};
+  document.getElementById('out').textContent = 'PROBE ' + JSON.stringify(out) + ' END';
+}
+f.addEventListener('load', probe);
+</script></body></html>)html";
+  std::ofstream(directory + "/probe.html") << probe;
   int status = 0;
-  const std::string dom = RunCommand(command, &status);
+  const std::string dom = DumpDom("file://" + directory + "/probe.html", &status);
+  EXPECT_EQ(status, 0) << dom.substr(0, 400);
+  const std::size_t begin = dom.find("PROBE ");
+  const std::size_t end = dom.find(" END", begin);
+  if (begin == std::string::npos || end == std::string::npos) return "{}";
+  std::string json = dom.substr(begin + 6, end - begin - 6);
+  // --dump-dom escapes the text: undo what JSON.stringify output can contain.
+  for (const auto& [from, to] : {std::pair<std::string, std::string>{"&quot;", "\""}, {"&lt;", "<"}, {"&gt;", ">"}, {"&amp;", "&"}}) {
+    for (std::size_t at = json.find(from); at != std::string::npos; at = json.find(from, at + to.size())) json.replace(at, from.size(), to);
+  }
+  return json;
+}
+
+// Renders report.html in headless Chromium and reads the DOM after the scripts ran.
+TEST(WritersTest, ReportRendersInHeadlessChromium) {
+  if (Chromium().empty()) GTEST_SKIP() << "chromium is not installed";
+  auto written = WriteFixture();
+  int status = 0;
+  const std::string dom = DumpDom("file://" + written.directory + "/report.html#expand", &status);
   ASSERT_EQ(status, 0) << dom.substr(0, 400);
   EXPECT_NE(dom.find("data-ready=\"1\""), std::string::npos) << "the page script did not finish";
   for (const auto& vector : written.fixture.run.vectors) {
@@ -235,9 +376,97 @@ TEST(WritersTest, ReportRendersInHeadlessChromium) {
   // Details were rendered from the embedded JSON: byte maps, decoded fields, pcap frame numbers.
   EXPECT_NE(dom.find("class=\"bytemap\""), std::string::npos);
   EXPECT_NE(dom.find("class=\"r-icv diff\""), std::string::npos);
-  EXPECT_NE(dom.find("decoded fields, expected vs actual"), std::string::npos);
-  EXPECT_NE(dom.find("actual.pcap #3"), std::string::npos);
-  EXPECT_NE(dom.find("LEAKED a frame carrying plaintext"), std::string::npos);
+  EXPECT_NE(dom.find("<summary>decoded fields, expected vs actual</summary>"), std::string::npos);
+  EXPECT_NE(dom.find(std::string(kActualCapture) + " #3"), std::string::npos);
+  EXPECT_NE(dom.find("· LEAKED a frame carrying plaintext"), std::string::npos);
+  EXPECT_NE(dom.find("class=\"tag\""), std::string::npos);  // "decrypted", as text
+
+  // #v-N (the failure groups link there) opens row N on its page, and only that row.
+  const std::string one = DumpDom("file://" + written.directory + "/report.html#v-2", &status);
+  ASSERT_EQ(status, 0);
+  // (The page's script holds these texts too: look for them as rendered elements.)
+  EXPECT_NE(one.find("<summary>decoded fields, expected vs actual</summary>"), std::string::npos);
+  std::size_t steps = 0;
+  for (std::size_t at = one.find("class=\"step\""); at != std::string::npos; at = one.find("class=\"step\"", at + 1)) ++steps;
+  EXPECT_EQ(steps, written.fixture.run.vectors[2].steps.size());
+  EXPECT_EQ(one.find("· LEAKED a frame carrying plaintext"), std::string::npos);
+}
+
+// The first screen (1280x900) holds the verdict, the claimed profile and the failure groups;
+// provenance is folded below them; the diagnosis column is wide enough to read.
+TEST(WritersTest, FirstScreenIsVerdictProfileAndFailureGroups) {
+  if (Chromium().empty()) GTEST_SKIP() << "chromium is not installed";
+  auto written = WriteFixture();
+  const auto probe = nlohmann::json::parse(ProbeFirstScreen(written.directory), nullptr, false);
+  ASSERT_FALSE(probe.is_discarded());
+  ASSERT_TRUE(probe.contains("groups")) << probe.dump();
+  for (const char* part : {"outcome", "profile", "groups"}) {
+    ASSERT_TRUE(probe.at(part).is_array()) << part << " " << probe.dump();
+    EXPECT_LE(probe.at(part).at(1).get<int>(), 900) << part << " ends below the first screen: " << probe.dump();
+  }
+  EXPECT_LT(probe.at("outcome").at(0).get<int>(), probe.at("groups").at(0).get<int>());
+  EXPECT_LT(probe.at("groups").at(1).get<int>(), probe.at("provenance").at(0).get<int>()) << probe.dump();
+  EXPECT_FALSE(probe.at("provenance_open").get<bool>());
+  EXPECT_GE(probe.at("diagnosis_width").get<int>(), 300) << probe.dump();
+  const std::string groups = probe.at("groups_text").get<std::string>();
+  EXPECT_NE(groups.find("ah.icv differs"), std::string::npos) << groups;
+  EXPECT_NE(groups.find("candidate crashed: signal # (SIGSEGV)"), std::string::npos) << groups;
+  EXPECT_EQ(groups.find("sha256"), std::string::npos) << groups;
+}
+
+// 100,000 vectors: the page is written quickly, stays small, and loads with one page of rows
+// drawn; the failures are grouped by cause.
+TEST(WritersTest, AHundredThousandVectorsLoad) {
+  if (Chromium().empty()) GTEST_SKIP() << "chromium is not installed";
+  RunResult run;
+  run.sendpath_version = "test";
+  run.command_line = "sendpath run (synthetic)";
+  run.candidate.spec = "synthetic";
+  run.candidate.claimed_caps = {"V4ESP.Send"};
+  constexpr std::size_t kVectors = 100000;
+  for (std::size_t i = 0; i < kVectors; ++i) {
+    VectorResult vector;
+    char id[64];
+    std::snprintf(id, sizeof id, "synthetic/group-%03zu/vector-%06zu", i % 500, i);
+    vector.id = id;
+    vector.title = "synthetic vector";
+    vector.file = "synthetic.json";
+    StepResult step;
+    step.op = "send";
+    step.input_frame_number = step.expected_frame_number = step.actual_frame_number = i + 1;
+    if (i % 100 == 7) {
+      vector.verdict = step.verdict = Verdict::kFail;
+      char diagnosis[96];
+      std::snprintf(diagnosis, sizeof diagnosis, "ah.icv differs: expected %08zx, actual %08zx", i, i + 1);
+      vector.diagnosis = step.diagnosis = diagnosis;
+    } else if (i % 250 == 11) {
+      vector.verdict = step.verdict = Verdict::kFail;
+      vector.diagnosis = step.diagnosis = "status NDIS_STATUS_SUCCESS, expected NDIS_STATUS_FAILURE";
+    }
+    vector.steps.push_back(std::move(step));
+    run.vectors.push_back(std::move(vector));
+  }
+  const std::string directory = testing::TemporaryDirectory();
+  const auto started = std::chrono::steady_clock::now();
+  ASSERT_TRUE(WriteHtmlReport(run, directory + "/report.html").ok());
+  const double write_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  EXPECT_LT(write_seconds, 20.0);
+  EXPECT_LT(std::filesystem::file_size(directory + "/report.html"), 40u * 1024 * 1024);
+  ExpectNoSpecialGlyphs(ReadFile(directory + "/report.html"));
+  const auto load_started = std::chrono::steady_clock::now();
+  const auto probe = nlohmann::json::parse(ProbeFirstScreen(directory), nullptr, false);
+  const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_started).count();
+  ASSERT_FALSE(probe.is_discarded());
+  ASSERT_TRUE(probe.contains("rows")) << probe.dump();
+  EXPECT_EQ(probe.at("rows").get<int>(), 100);
+  EXPECT_EQ(probe.at("shown").get<std::string>(), "100000 of 100000 vectors shown");
+  EXPECT_NE(probe.at("page").get<std::string>().find("page 1 of 1000"), std::string::npos) << probe.dump();
+  const std::string groups = probe.at("groups_text").get<std::string>();
+  EXPECT_NE(groups.find("1000\tMUST fail\tah.icv differs"), std::string::npos) << groups;
+  EXPECT_NE(groups.find("400\tMUST fail\tstatus NDIS_STATUS_SUCCESS, expected NDIS_STATUS_FAILURE"), std::string::npos) << groups;
+  EXPECT_LT(load_seconds, 60.0);
+  std::printf("100,000 vectors: report.html written in %.2f s (%ju bytes), loaded in Chromium in %.2f s\n", write_seconds,
+              static_cast<std::uintmax_t>(std::filesystem::file_size(directory + "/report.html")), load_seconds);
 }
 
 }  // namespace
