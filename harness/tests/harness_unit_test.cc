@@ -2,6 +2,7 @@
 // command splitting, the supervisor against misbehaving shell children, the IV findings.
 #include "harness/candidate_spec.h"
 #include "harness/export.h"
+#include "harness/iv_policy.h"
 #include "harness/protocol.h"
 #include "harness/runner.h"
 #include "harness/supervisor.h"
