@@ -44,13 +44,26 @@ class SaIvLedger {
 // "IV <hex> repeated under SA <name>: ..." with the rule it breaks.
 std::string RepeatedIvText(const IvUse& use, std::size_t first_step, std::size_t step);
 
-// The run-wide IV notes, in vector order (the same for any --jobs). `ivs[i]` and `results[i]`
-// belong to the same vector.
-std::vector<std::string> RunWideIvNotes(const std::vector<VectorIvs>& ivs,
-                                        const std::vector<report::VectorResult>& results);
+// A fixed difference between consecutive IVs of one length, in either byte order.
+struct IvCounter {
+  Bytes increment;
+  bool little_endian = false;
+};
+// The counter `ivs` form: at least 3 IVs of one length, each the one before plus the same non-zero
+// increment, read big-endian or little-endian (modulo 2^(8 * length)). nullopt otherwise.
+std::optional<IvCounter> CounterOf(const std::vector<Bytes>& ivs);
 
-// The run-wide CBC IV findings (exposed for tests): a note per problem found among the IVs a
-// candidate chose itself for CBC SAs (constant, counter, repeated).
-std::vector<std::string> CbcIvFindings(const std::vector<Bytes>& ivs_in_run_order);
+// The run-wide IV findings, in vector order (the same for any --jobs); `ivs[i]` and `results[i]`
+// belong to the same vector. Only IVs the candidate chose itself are judged:
+//  - under one SA: an AES-GCM/GMAC or CBC IV repeating an earlier one (kIvRepeatedUnderSa);
+//    CBC IVs that are all the same (kCbcIvConstant) or form a counter (kCbcIvCounter);
+//  - across the run's SAs, CBC IVs of one length (DES/3DES 8 bytes, AES 16): all the same, a
+//    counter, or one IV chosen under two SAs (kCbcIvRepeatedAcrossSas); an AES-GCM/GMAC nonce
+//    (key, salt and IV) under two SAs (kAeadNonceReuseAcrossSas).
+// Every one is a MUST: RFC 3602 section 3 (CBC IVs random and unpredictable), RFC 4106 / RFC 4543
+// section 3.1 (an AES-GCM/GMAC IV never repeats under one key). Counters are legal for
+// AES-GCM/GMAC and are not findings.
+std::vector<report::RunFinding> RunWideIvFindings(const std::vector<VectorIvs>& ivs,
+                                                  const std::vector<report::VectorResult>& results);
 
 }  // namespace sendpath::harness

@@ -48,11 +48,14 @@ RunOutcome RunVectors(const std::vector<SelectedVector>& selected, const Candida
   outcome.result.candidate.picks_own_ivs =
       std::any_of(run.ivs.begin(), run.ivs.end(), [](const VectorIvs& ivs) { return ivs.picked_own_ivs; });
   // Run-wide IV findings, in vector order (the same for any --jobs).
-  outcome.result.run_notes = RunWideIvNotes(run.ivs, outcome.result.vectors);
+  outcome.result.run_findings = RunWideIvFindings(run.ivs, outcome.result.vectors);
   return outcome;
 }
 
 int ExitCodeOf(const report::RunResult& result) {
+  for (const report::RunFinding& finding : result.run_findings) {
+    if (finding.severity == report::Severity::kMust) return 1;
+  }
   for (const report::VectorResult& vector : result.vectors) {
     if (vector.must && (vector.verdict == Verdict::kFail || vector.verdict == Verdict::kCandidateError ||
                         vector.verdict == Verdict::kInvalidVector)) {

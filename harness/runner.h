@@ -39,7 +39,7 @@ std::vector<SelectedVector> SelectVectors(const std::vector<vectors::VectorFile>
                                           const std::vector<std::string>& filters);
 
 struct RunOutcome {
-  report::RunResult result;  // candidate, vectors, run notes (the caller adds files and times)
+  report::RunResult result;  // candidate, vectors, run findings (the caller adds files and times)
   bool interrupted = false;          // stopped before every vector ran
   bool candidate_never_ran = false;  // no job could start the candidate: exit code 3
   std::string candidate_error;       // the first start failure, if any
@@ -48,7 +48,8 @@ struct RunOutcome {
 RunOutcome RunVectors(const std::vector<SelectedVector>& selected, const CandidateFactory& factory,
                       const RunOptions& options);
 
-// Exit code of a finished run: 1 when a MUST vector failed or hit a candidate error, else 0.
+// Exit code of a finished run: 1 when a MUST vector failed or hit a candidate error, or a MUST
+// run-wide finding (a predictable CBC IV sequence, a repeated IV or nonce) was made, else 0.
 int ExitCodeOf(const report::RunResult& result);
 
 }  // namespace sendpath::harness

@@ -263,6 +263,15 @@ Status WriteHtmlReport(const RunResult& run, const std::string& path, const Repo
   if (run.candidate.claimed_caps.empty()) html += "<span class=\"muted\">(none reported)</span>";
   for (const auto& cap : run.candidate.claimed_caps) html += "<span class=\"chip\" style=\"cursor:default\">" + Escape(cap) + "</span> ";
   html += "<div class=\"muted\">" + std::string(run.candidate.picks_own_ivs ? "The candidate picks its own IVs: ciphertext judged by decryption, ICVs by verification." : "The candidate took the injected IVs: frames compared byte for byte.") + "</div></div>\n";
+  if (!run.run_findings.empty()) {
+    html += "<h2>Run-wide findings</h2>\n<table id=\"run-findings\"><thead><tr><th>class</th><th>kind</th><th>finding</th></tr></thead><tbody>";
+    for (const RunFinding& finding : run.run_findings) {
+      html += std::string("<tr class=\"v ") + (finding.severity == Severity::kMust ? "fail" : "pass") + "\"><td>" +
+              SeverityName(finding.severity) + "</td><td>" + FindingKindName(finding.kind) + "</td><td>" +
+              Escape(FindingText(finding)) + "</td></tr>";
+    }
+    html += "</tbody></table>\n";
+  }
   if (!run.run_notes.empty() || !run.load_errors.empty()) {
     html += "<h2>Run notes</h2>\n<ul class=\"notes\" id=\"run-notes\">";
     for (const auto& error : run.load_errors) html += "<li class=\"v invalid-vector\">" + Escape(error) + "</li>";
