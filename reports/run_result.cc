@@ -31,12 +31,13 @@ std::string Hex(const Bytes& bytes) {
   return text;
 }
 
-// "vector sa step N" for up to `shown` occurrences, then "and N more".
-std::string Places(const std::vector<IvOccurrence>& occurrences, bool with_iv, std::size_t shown = 6) {
+// "<vector> SA <sa> step N" ("step N" when the finding has one SA) for up to `shown`
+// occurrences, then "and N more".
+std::string Places(const std::vector<IvOccurrence>& occurrences, bool one_sa, bool with_iv, std::size_t shown = 6) {
   std::string text;
   for (std::size_t i = 0; i < occurrences.size() && i < shown; ++i) {
     const IvOccurrence& at = occurrences[i];
-    text += (i == 0 ? "" : ", ") + at.vector + " SA " + at.sa + " step " + std::to_string(at.step) +
+    text += (i == 0 ? "" : ", ") + (one_sa ? std::string() : at.vector + " SA " + at.sa + " ") + "step " + std::to_string(at.step) +
             (with_iv ? " IV " + Hex(at.iv) : "") + (at.in_clear ? "" : " (inside the encrypted tunnel, read decrypted)");
   }
   if (occurrences.size() > shown) text += " and " + std::to_string(occurrences.size() - shown) + " more";
@@ -51,7 +52,7 @@ std::string Increment(const RunFinding& finding) {
   } else {
     while (significant.size() > 1 && significant.front() == 0) significant.erase(significant.begin());
   }
-  return Hex(significant) + (finding.little_endian ? " (little-endian)" : " (big-endian)");
+  return Hex(significant) + (finding.little_endian ? ", little-endian" : ", big-endian");
 }
 
 }  // namespace
@@ -88,22 +89,22 @@ std::string FindingText(const RunFinding& finding) {
   std::string text;
   switch (finding.kind) {
     case FindingKind::kIvRepeatedUnderSa:
-      text = finding.algorithm + " IV " + iv + " repeated " + under + ": " + Places(finding.occurrences, false);
+      text = finding.algorithm + " IV " + iv + " repeated " + under + ": " + Places(finding.occurrences, sas == 1, false);
       break;
     case FindingKind::kAeadNonceReuseAcrossSas:
       text = finding.algorithm + " nonce reuse across SAs with the same key and salt: IV " + iv + " at " +
-             Places(finding.occurrences, false);
+             Places(finding.occurrences, sas == 1, false);
       break;
     case FindingKind::kCbcIvConstant:
       text = "predictable CBC IVs: the candidate chose the same " + finding.algorithm + " IV " + iv + " for all " +
-             std::to_string(n) + " sends " + under + ": " + Places(finding.occurrences, false);
+             std::to_string(n) + " sends " + under + ": " + Places(finding.occurrences, sas == 1, false);
       break;
     case FindingKind::kCbcIvCounter:
       text = "predictable CBC IVs: the " + std::to_string(n) + " " + finding.algorithm + " IVs the candidate chose " +
-             under + " form a counter (increment " + Increment(finding) + "): " + Places(finding.occurrences, true);
+             under + " form a counter (increment " + Increment(finding) + "): " + Places(finding.occurrences, sas == 1, true);
       break;
     case FindingKind::kCbcIvRepeatedAcrossSas:
-      text = finding.algorithm + " IV " + iv + " chosen again " + under + ": " + Places(finding.occurrences, false);
+      text = finding.algorithm + " IV " + iv + " chosen again " + under + ": " + Places(finding.occurrences, sas == 1, false);
       break;
   }
   return text + " (" + finding.rule + ")";

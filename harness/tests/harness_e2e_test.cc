@@ -491,6 +491,29 @@ TEST(Judge, IvFreshnessVectorsCatchARepeatedIv) {
   EXPECT_TRUE(named);
 }
 
+TEST(Judge, TheSampleNicWithAConstantIvFailsWithCbcFindings) {
+  const std::string library = SENDPATH_TEST_SAME_IV_NIC;
+  if (library.empty() || !std::filesystem::exists(library)) GTEST_SKIP() << "libsendpath_faulty_same_iv_every_packet.so not built";
+  const auto selected = Select({"contract/iv-freshness/esp-transport-aes-cbc-128-sha-1", "contract/iv-freshness/esp-transport-3des-md5"});
+  ASSERT_EQ(selected.size(), 2u);
+  SpecOptions options;
+  options.host_path = SENDPATH_TEST_HOST;
+  FactoryResult factory = MakeCandidateFactory("lib:" + library, options);
+  ASSERT_TRUE(factory.factory) << factory.error;
+  const RunOutcome outcome = RunVectors(selected, *factory.factory, RunOptions{});
+  // The frames decrypt: the vectors pass; the IVs do not.
+  EXPECT_EQ(Count(outcome.result, Verdict::kPass), selected.size());
+  EXPECT_EQ(ExitCodeOf(outcome.result), 1);
+  const auto constant = FindingsOf(outcome.result, report::FindingKind::kCbcIvConstant);
+  ASSERT_EQ(constant.size(), 2u);  // one per SA: the AES-CBC and the 3DES-CBC IVs are judged apart
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(StepsOf(constant[i], selected[i].vector->id, "t/esp"), SendsUnder(*selected[i].vector, "t"));
+    EXPECT_EQ(constant[i].severity, report::Severity::kMust);
+  }
+  EXPECT_EQ(constant[0].algorithm, "AES-CBC");
+  EXPECT_EQ(constant[1].algorithm, "3DES-CBC");
+}
+
 TEST(Judge, CounterIvsFailCbcButAreLegalForGcmAndGmac) {
   const auto selected = Select({"contract/iv-freshness/*"});
   const RunOutcome outcome = RunWith("exec:" + kMisbehavingAgent + " --counter-ivs", selected);

@@ -375,7 +375,7 @@ TEST(IvFindings, TheTextIsBuiltFromTheValues) {
   ASSERT_EQ(findings.size(), 1u);
   const std::string text = report::FindingText(findings[0]);
   for (const std::string& part : {std::string("t/esp"), std::string("v/aes-cbc"), std::string("step 4"),
-                                  vectors::ToHex(Iv(16, 3)), std::string("increment 01 (big-endian)"), findings[0].rule}) {
+                                  vectors::ToHex(Iv(16, 3)), std::string("increment 01, big-endian"), findings[0].rule}) {
     EXPECT_NE(text.find(part), std::string::npos) << part << " not in " << text;
   }
 }
