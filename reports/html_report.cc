@@ -266,7 +266,7 @@ Status WriteHtmlReport(const RunResult& run, const std::string& path, const Repo
   if (!run.run_findings.empty()) {
     html += "<h2>Run-wide findings</h2>\n<table id=\"run-findings\"><thead><tr><th>class</th><th>kind</th><th>finding</th></tr></thead><tbody>";
     for (const RunFinding& finding : run.run_findings) {
-      html += std::string("<tr class=\"v ") + (finding.severity == Severity::kMust ? "fail" : "pass") + "\"><td>" +
+      html += std::string("<tr class=\"v ") + (finding.severity == Severity::kMust ? "fail" : "skipped") + "\"><td>" +
               SeverityName(finding.severity) + "</td><td>" + FindingKindName(finding.kind) + "</td><td>" +
               Escape(FindingText(finding)) + "</td></tr>";
     }
