@@ -1,11 +1,5 @@
-// Failures grouped by cause (issue 11), the simplest failing vector first.
-//
-// Until a catalogue of causes exists, a failure's cause is the diagnosis of its first failing
-// step with what is specific to the vector taken out: offsets, byte and hex values, frame
-// lengths, SA names, step numbers, copy counts. A cause the judge proved (it recomputed the ICV
-// under a hypothesis and matched the candidate's) becomes "<field>: <hypothesis> (checked: ...)",
-// with the transport / tunnel qualifier dropped, since the proof names the cause whatever header
-// carries it. So every vector an AH ICV computed over a non-zeroed TTL broke lands in one group.
+// After a run: each vector's complexity rank from its loaded vector, then the failures grouped
+// by cause (reports/failure_groups.h, which the HTML report renders).
 #pragma once
 
 #include <reports/run_result.h>
@@ -13,25 +7,11 @@
 
 #include <map>
 #include <string>
-#include <string_view>
-#include <vector>
 
 namespace sendpath::harness {
 
-// The cause of a step's diagnosis (`op`: the step's op; `candidate_error`: the step ended in a
-// candidate error, the diagnosis is its reason).
-std::string CauseOfDiagnosis(std::string_view op, std::string_view diagnosis, bool candidate_error);
-
-// The cause a failure (report::IsFailure) is grouped under; "" for a vector that did not fail.
-std::string CauseOf(const report::VectorResult& vector);
-
-// Every failure of `vectors` in exactly one group (by CauseOf). Within a group the vector ids
-// are simplest first (by rank, ties in the given order); the groups are ordered by their
-// simplest vector's rank (ties: the larger group first, then the order of appearance).
-std::vector<report::FailureGroup> GroupFailures(const std::vector<report::VectorResult>& vectors);
-
-// After a run: each vector's rank (RankOf of the loaded vector with its id; a vector not found
-// keeps the default rank), each failure's cause, and the run's failure groups.
+// Each vector's rank (RankOf of the loaded vector with its id; a vector not found keeps the
+// default rank), each failure's cause, and the run's failure groups.
 void RankAndGroupFailures(report::RunResult& run, const std::map<std::string, const vectors::Vector*>& by_id);
 
 }  // namespace sendpath::harness

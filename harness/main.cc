@@ -6,7 +6,8 @@
 //   sendpath compare OLD_RESULTS.json NEW_RESULTS.json
 //   sendpath diff EXPECTED ACTUAL [...] / sendpath verify CAPTURE --sa SAS.json [...] (reports/)
 //
-// Exit codes of run: 0 every MUST vector passed; 1 a MUST vector failed (or its candidate errored);
+// Exit codes of run: 0 every MUST vector passed; 1 a MUST vector failed (or its candidate errored)
+// or a MUST run-wide IV finding was made;
 // 2 usage error or invalid vectors/inputs; 3 the candidate could not be run at all; 4 the run was
 // interrupted (SIGINT/SIGTERM), the report is incomplete.
 #include "harness/candidate_spec.h"
@@ -53,7 +54,7 @@ constexpr int kExitInterrupted = 4;
 constexpr const char* kRunExitCodes =
     "Exit codes:\n"
     "  0  every MUST vector passed (SHOULD failures and \"not claimed\" are reported, not fatal)\n"
-    "  1  a MUST vector failed or hit a candidate error\n"
+    "  1  a MUST vector failed or hit a candidate error, or a MUST run-wide IV finding was made\n"
     "  2  usage error or invalid input: a vector file that does not load (the others still run), no vector\n"
     "     selected, --out not creatable or writable (checked before the first vector), an unreadable\n"
     "     capture, programming or --rerun-failed file, a failed vector of --rerun-failed not found\n"
@@ -236,8 +237,8 @@ class ProgressBar {
 
 const char* ExitMeaning(int exit_code) {
   switch (exit_code) {
-    case kExitPass: return "every MUST vector passed";
-    case kExitMustFailed: return "a MUST vector failed";
+    case kExitPass: return "every MUST vector passed, no MUST run-wide finding";
+    case kExitMustFailed: return "a MUST vector failed or a MUST run-wide finding was made";
     case kExitUsage: return "invalid vectors or inputs";
     case kExitCandidateUnusable: return "the candidate could not be run";
     case kExitInterrupted: return "the run was interrupted; the results are incomplete";
@@ -290,6 +291,13 @@ void PrintSummary(const report::RunResult& run, const std::string& report_line, 
     std::printf("  INVALID %s\n", run.load_errors[i].c_str());
   }
   if (run.load_errors.size() > 5) std::printf("  ... and %zu more invalid files\n", run.load_errors.size() - 5);
+  // Run-wide findings (reports/run_result.h): MUST ones fail the run.
+  for (std::size_t i = 0; i < run.run_findings.size() && i < 5; ++i) {
+    const report::RunFinding& finding = run.run_findings[i];
+    std::printf("  FINDING %-6s %s: %s\n", report::SeverityName(finding.severity), report::FindingKindName(finding.kind),
+                report::FindingText(finding).c_str());
+  }
+  if (run.run_findings.size() > 5) std::printf("  ... and %zu more findings (see the report)\n", run.run_findings.size() - 5);
   for (std::size_t i = 0; i < run.run_notes.size() && i < 5; ++i) std::printf("  note: %s\n", run.run_notes[i].c_str());
   if (run.run_notes.size() > 5) std::printf("  ... and %zu more notes\n", run.run_notes.size() - 5);
   std::printf("report: %s\n", report_line.c_str());
@@ -470,6 +478,7 @@ int Run(const RunArgs& args, const std::string& command_line) {
   run.candidate = std::move(outcome.result.candidate);
   run.vectors = std::move(outcome.result.vectors);
   for (std::string& note : outcome.result.run_notes) run.run_notes.push_back(std::move(note));
+  run.run_findings = std::move(outcome.result.run_findings);
   if (outcome.candidate_never_ran) run.run_notes.insert(run.run_notes.begin(), "candidate could not be run: " + outcome.candidate_error);
 
   int exit_code = harness::ExitCodeOf(run);

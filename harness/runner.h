@@ -1,8 +1,9 @@
 // Runs vectors against a candidate: a fresh NIC per vector (reset, or a restarted process after
-// a candidate error), SA names mapped to the handles the candidate returned, the literal handles
-// 0 and never_issued, injected IVs, a verdict per step and per vector, and the run-wide IV checks.
-// With --jobs N, N candidates (N processes for live kinds) share the vectors; the results are
-// collected in vector order, so they do not depend on N.
+// a candidate error), a verdict per step and per vector, and the run-wide IV checks. The parts:
+// scheduler.h (--jobs N: N candidates share the vectors; results in vector order, so they do not
+// depend on N), step_executor.h (one vector's steps), handle_map.h (SA names to the candidate's
+// handles, 0 and never_issued), shadow_reference.h (the rule behind an expected refusal) and
+// iv_policy.h (IV reuse and predictability).
 #pragma once
 
 #include "harness/candidate.h"
@@ -38,7 +39,7 @@ std::vector<SelectedVector> SelectVectors(const std::vector<vectors::VectorFile>
                                           const std::vector<std::string>& filters);
 
 struct RunOutcome {
-  report::RunResult result;  // candidate, vectors, run notes (the caller adds files and times)
+  report::RunResult result;  // candidate, vectors, run findings (the caller adds files and times)
   bool interrupted = false;          // stopped before every vector ran
   bool candidate_never_ran = false;  // no job could start the candidate: exit code 3
   std::string candidate_error;       // the first start failure, if any
@@ -47,11 +48,8 @@ struct RunOutcome {
 RunOutcome RunVectors(const std::vector<SelectedVector>& selected, const CandidateFactory& factory,
                       const RunOptions& options);
 
-// Exit code of a finished run: 1 when a MUST vector failed or hit a candidate error, else 0.
+// Exit code of a finished run: 1 when a MUST vector failed or hit a candidate error, or a MUST
+// run-wide finding (a predictable CBC IV sequence, a repeated IV or nonce) was made, else 0.
 int ExitCodeOf(const report::RunResult& result);
-
-// The run-wide IV findings (exposed for tests): a note per problem found among the IVs a
-// candidate chose itself for CBC SAs (constant, counter, repeated).
-std::vector<std::string> CbcIvFindings(const std::vector<Bytes>& ivs_in_run_order);
 
 }  // namespace sendpath::harness

@@ -343,35 +343,6 @@ const char* RankName(int rank) {
 
 }  // namespace
 
-std::string FailureCause(std::string_view diagnosis) {
-  // The cause without the values: "ah.icv differs", "status NDIS_STATUS_SUCCESS, expected
-  // NDIS_STATUS_INVALID_PACKET", "leaked: emitted a #-byte frame on a refused send (...)".
-  const std::size_t values = diagnosis.find(": expected ");
-  if (values != std::string_view::npos) diagnosis = diagnosis.substr(0, values);
-  // A vector's diagnosis starts with its failing step ("step 2 (send): ..."): not part of the cause.
-  if (diagnosis.starts_with("step ")) {
-    const std::size_t colon = diagnosis.find("): ");
-    if (colon != std::string_view::npos) diagnosis.remove_prefix(colon + 3);
-  }
-  std::string cause;
-  for (std::size_t i = 0; i < diagnosis.size();) {
-    const auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; };
-    if (!word(diagnosis[i])) {
-      cause += diagnosis[i++];
-      continue;
-    }
-    std::size_t j = i;
-    while (j < diagnosis.size() && word(diagnosis[j])) ++j;
-    const std::string_view token = diagnosis.substr(i, j - i);
-    std::string_view digits = token.starts_with("0x") ? token.substr(2) : token;
-    const bool number = !digits.empty() && std::ranges::all_of(digits, [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }) &&
-                        std::ranges::any_of(digits, [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
-    cause += number ? std::string_view("#") : token;
-    i = j;
-  }
-  return cause;
-}
-
 Status WriteHtmlReport(const RunResult& run, const std::string& path, const ReportOptions& options) {
   const RunSummary summary = Summarize(run);
   std::string html;
@@ -379,11 +350,16 @@ Status WriteHtmlReport(const RunResult& run, const std::string& path, const Repo
   const std::string who = run.candidate.identity.empty() ? run.candidate.spec : run.candidate.identity;
   html += PageHead("sendpath report - " + who);
   html += "<h1>sendpath conformance report: " + Escape(who) + "</h1>\n";
-  if (!run.complete) html += "<div class=\"banner\" id=\"incomplete\">INCOMPLETE: the run was interrupted; vectors not reached are missing.</div>\n";
+  if (!run.complete) {
+    html += "<div class=\"banner\" id=\"incomplete\">INCOMPLETE: " +
+            Escape(run.incomplete_reason.empty() ? "the run was interrupted" : run.incomplete_reason) + "; vectors not reached are missing.</div>\n";
+  }
 
   // ---- the first screen: verdict, claimed profile, failures by cause --------------------------
-  const bool passed = summary.must_failures == 0 && run.load_errors.empty() && run.complete;
+  const auto must_findings = static_cast<std::size_t>(std::ranges::count_if(run.run_findings, [](const RunFinding& finding) { return finding.severity == Severity::kMust; }));
+  const bool passed = summary.must_failures == 0 && must_findings == 0 && run.load_errors.empty() && run.complete;
   std::string verdict = passed ? "PASS: every MUST vector passed" : "FAIL: " + std::to_string(summary.must_failures) + " MUST vector(s) failed";
+  if (must_findings > 0) verdict += ", " + std::to_string(must_findings) + " MUST run-wide finding(s)";
   if (!run.load_errors.empty()) verdict += ", " + std::to_string(run.load_errors.size()) + " vector file(s) did not load";
   const auto count = [&](Verdict v) { return summary.by_verdict[static_cast<std::size_t>(v)]; };
   verdict += " (" + std::to_string(summary.total) + " vectors: " + std::to_string(count(Verdict::kPass)) + " passed";
@@ -404,49 +380,47 @@ Status WriteHtmlReport(const RunResult& run, const std::string& path, const Repo
                                                   : "took the injected IVs: frames compared byte for byte.") +
           "</div></div>\n";
 
-  // Failures grouped by cause (the diagnosis without its values), MUST first, then by size.
-  struct Group {
-    int rank = 0;
-    std::string cause;
-    std::size_t count = 0;
-    std::size_t first = 0;  // run index of the first vector
-  };
-  std::vector<Group> groups;
-  {
-    std::map<std::pair<int, std::string>, std::size_t> by_cause;
-    for (std::size_t i = 0; i < run.vectors.size(); ++i) {
-      const int rank = Rank(run.vectors[i]);
-      if (rank > 3) continue;
-      std::string cause = FailureCause(run.vectors[i].diagnosis);
-      if (cause.empty()) cause = VerdictName(run.vectors[i].verdict);
-      const auto [it, fresh] = by_cause.emplace(std::make_pair(rank, cause), groups.size());
-      if (fresh) groups.push_back({rank, std::move(cause), 0, i});
-      ++groups[it->second].count;
-    }
-    std::stable_sort(groups.begin(), groups.end(), [](const Group& a, const Group& b) {
-      return a.rank != b.rank ? a.rank < b.rank : a.count > b.count;
-    });
-  }
+  // Failures grouped by cause (reports/failure_groups.h), the group with the simplest vector first.
   html += "<h2>Failures by cause</h2>\n<div id=\"groups\">";
-  if (groups.empty()) {
+  std::size_t invalid = 0;
+  for (const VectorResult& vector : run.vectors) invalid += vector.verdict == Verdict::kInvalidVector ? 1 : 0;
+  if (run.failure_groups.empty() && invalid == 0) {
     html += "<p class=\"muted\">No failures, candidate errors or invalid vectors.</p>";
   } else {
+    std::map<std::string_view, std::size_t> index_of;  // vector id -> run index, for the links
+    for (std::size_t i = 0; i < run.vectors.size(); ++i) index_of.emplace(run.vectors[i].id, i);
     constexpr std::size_t kGroupsShown = 40;
-    html += "<table class=\"groups\"><tr><th>vectors</th><th>kind</th><th>cause</th><th>first vector</th></tr>\n";
-    for (std::size_t g = 0; g < groups.size() && g < kGroupsShown; ++g) {
-      const Group& group = groups[g];
-      const VectorResult& first = run.vectors[group.first];
+    html += "<table class=\"groups\"><tr><th>vectors</th><th>kind</th><th>cause</th><th>simplest vector</th></tr>\n";
+    for (std::size_t g = 0; g < run.failure_groups.size() && g < kGroupsShown; ++g) {
+      const FailureGroup& group = run.failure_groups[g];
+      const auto found = index_of.find(group.simplest);
+      if (found == index_of.end()) continue;
+      const VectorResult& simplest = run.vectors[found->second];
       html += "<tr class=\"group\"><td class=\"n\">" + std::to_string(group.count) + "</td><td class=\"v " +
-              CssClass(first.verdict) + "\">" + RankName(group.rank) + "</td><td class=\"cause\" title=\"" + Escape(first.diagnosis) + "\">" +
-              Escape(group.cause) + "</td><td class=\"id\"><a href=\"#v-" + std::to_string(group.first) + "\">" + Escape(first.id) +
-              "</a></td></tr>\n";
+              CssClass(simplest.verdict) + "\">" + RankName(Rank(simplest)) + "</td><td class=\"cause\" title=\"" +
+              Escape(simplest.diagnosis) + "\">" + Escape(group.cause) + "</td><td class=\"id\"><a href=\"#v-" +
+              std::to_string(found->second) + "\">" + Escape(simplest.id) + "</a></td></tr>\n";
+    }
+    if (invalid > 0) {
+      html += "<tr class=\"group\"><td class=\"n\">" + std::to_string(invalid) +
+              "</td><td class=\"v invalid-vector\">invalid vector</td><td class=\"cause\">the vector does not load or cannot be run as written "
+              "(see its diagnosis)</td><td></td></tr>\n";
     }
     html += "</table>";
-    if (groups.size() > kGroupsShown) {
-      html += "<p class=\"muted\">" + std::to_string(groups.size() - kGroupsShown) + " further causes: see the vector table.</p>";
+    if (run.failure_groups.size() > kGroupsShown) {
+      html += "<p class=\"muted\">" + std::to_string(run.failure_groups.size() - kGroupsShown) + " further causes: see the vector table.</p>";
     }
   }
   html += "</div>\n";
+  if (!run.run_findings.empty()) {
+    html += "<h2>Run-wide findings</h2>\n<table id=\"run-findings\"><thead><tr><th>class</th><th>kind</th><th>finding</th></tr></thead><tbody>";
+    for (const RunFinding& finding : run.run_findings) {
+      html += std::string("<tr class=\"v ") + (finding.severity == Severity::kMust ? "fail" : "skipped") + "\"><td>" +
+              SeverityName(finding.severity) + "</td><td>" + FindingKindName(finding.kind) + "</td><td>" +
+              Escape(FindingText(finding)) + "</td></tr>";
+    }
+    html += "</tbody></table>\n";
+  }
   if (!run.run_notes.empty() || !run.load_errors.empty()) {
     html += "<h2>Run notes</h2>\n<ul class=\"notes\" id=\"run-notes\">";
     for (const auto& error : run.load_errors) html += "<li class=\"v invalid-vector\">" + Escape(error) + "</li>";

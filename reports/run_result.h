@@ -121,6 +121,48 @@ struct CandidateInfo {
   bool picks_own_ivs = false;             // did not take the injected IVs
 };
 
+// ---- Run-wide findings ---------------------------------------------------------------------
+// What the harness found about the IVs a candidate chose itself, over one SA or across the SAs
+// of the run (harness/iv_policy.cc). A finding is a value: the summary, results.json, JUnit and
+// the HTML report render it (FindingText), and nothing reads a finding's text back.
+
+enum class FindingKind {
+  kIvRepeatedUnderSa,        // an IV the candidate chose repeats one drawn earlier under the same SA
+  kAeadNonceReuseAcrossSas,  // AES-GCM/GMAC: the same key, salt and IV under two or more SAs
+  kCbcIvConstant,            // CBC: every IV the candidate chose (under one SA, or across the run) is the same
+  kCbcIvCounter,             // CBC: the IVs form a counter (a fixed increment, big- or little-endian)
+  kCbcIvRepeatedAcrossSas,   // CBC: an IV the candidate chose under one SA is chosen again under another
+};
+const char* FindingKindName(FindingKind kind);  // "iv_repeated_under_sa", "cbc_iv_counter", ...
+
+enum class Severity { kMust, kShould };
+const char* SeverityName(Severity severity);  // "MUST", "SHOULD"
+
+// One IV a candidate wrote: where, and what.
+struct IvOccurrence {
+  std::string vector;    // vector id
+  std::string sa;        // "<sa name>/esp" or "<sa name>/ah", as the vector names the SA
+  std::size_t step = 0;  // step number in the vector
+  Bytes iv;
+  bool in_clear = true;  // false: the IV of a header inside an encrypted tunnel, read decrypted
+};
+
+struct RunFinding {
+  FindingKind kind = FindingKind::kIvRepeatedUnderSa;
+  Severity severity = Severity::kMust;  // MUST: the run exits 1
+  std::string algorithm;                // "AES-CBC", "3DES-CBC", "DES-CBC", "AES-GCM", "AES-GMAC" ("/"-joined)
+  std::vector<IvOccurrence> occurrences;  // run order; the SAs, steps and IVs of the finding
+  Bytes increment;                        // kCbcIvCounter: the fixed difference between consecutive IVs
+  bool little_endian = false;             // kCbcIvCounter: the IVs count little-endian
+  std::string rule;                       // the rule broken, cited: "RFC 3602 section 3: ..."
+
+  // The distinct SAs of the occurrences, as "<vector id> <sa>", in first-seen order.
+  std::vector<std::string> Sas() const;
+};
+
+// One line for a finding: what, under which SAs, at which steps, with which IVs, and the rule.
+std::string FindingText(const RunFinding& finding);
+
 struct VectorFileDigest {
   std::string path;
   std::string sha256;
@@ -137,7 +179,8 @@ struct RunResult {
   std::vector<VectorFileDigest> vector_files;
   std::vector<std::string> load_errors;  // invalid vector files, with file and JSON pointer
   std::vector<VectorResult> vectors;
-  std::vector<std::string> run_notes;  // run-wide findings (IV reuse, predictable IVs)
+  std::vector<RunFinding> run_findings;  // run-wide IV findings; a MUST finding fails the run
+  std::vector<std::string> run_notes;     // free text about the run (candidate options, limits)
   // Every failure in exactly one group; groups ordered by their simplest vector's rank.
   std::vector<FailureGroup> failure_groups;
 };

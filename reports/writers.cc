@@ -517,6 +517,27 @@ Status WriteResultsJson(const RunResult& run, const std::string& path, const Rep
     vectors.back()["cause"] = IsFailure(vector.verdict) ? nlohmann::json(vector.cause) : nlohmann::json(nullptr);
     vectors.back()["failure_group"] = group != group_of.end() ? nlohmann::json(group->second) : nlohmann::json(nullptr);
   }
+  // Run-wide findings: the values, and their one-line text for a reader.
+  nlohmann::json findings = nlohmann::json::array();
+  for (const RunFinding& finding : run.run_findings) {
+    nlohmann::json occurrences = nlohmann::json::array();
+    for (const IvOccurrence& at : finding.occurrences) {
+      occurrences.push_back({{"vector", at.vector}, {"sa", at.sa}, {"step", at.step}, {"iv", ToHex(at.iv)}, {"in_clear", at.in_clear}});
+    }
+    nlohmann::json sas = nlohmann::json::array();
+    for (const IvOccurrence& at : finding.occurrences) {
+      const nlohmann::json sa = {{"vector", at.vector}, {"sa", at.sa}};
+      if (std::find(sas.begin(), sas.end(), sa) == sas.end()) sas.push_back(sa);
+    }
+    nlohmann::json value = {{"kind", FindingKindName(finding.kind)}, {"severity", SeverityName(finding.severity)},
+                            {"algorithm", finding.algorithm}, {"sas", std::move(sas)},
+                            {"occurrences", std::move(occurrences)}, {"rule", finding.rule}, {"text", FindingText(finding)}};
+    if (finding.kind == FindingKind::kCbcIvCounter) {
+      value["increment"] = ToHex(finding.increment);
+      value["byte_order"] = finding.little_endian ? "little-endian" : "big-endian";
+    }
+    findings.push_back(std::move(value));
+  }
   nlohmann::json document = {
       {"format", kResultsFormat},
       {"sendpath_version", run.sendpath_version},
@@ -527,6 +548,7 @@ Status WriteResultsJson(const RunResult& run, const std::string& path, const Rep
       {"candidate", {{"spec", run.candidate.spec}, {"identity", run.candidate.identity}, {"claimed_caps", run.candidate.claimed_caps}, {"picks_own_ivs", run.candidate.picks_own_ivs}}},
       {"vector_files", std::move(files)},
       {"load_errors", run.load_errors},
+      {"run_findings", std::move(findings)},
       {"run_notes", run.run_notes},
       {"summary", {{"vectors", summary.total}, {"by_verdict", std::move(by_verdict)}, {"must", std::move(must)}, {"should", std::move(should)}, {"must_failures", summary.must_failures}}},
       {"rank_components", std::move(rank_components)},
@@ -609,9 +631,16 @@ Status WriteJunitXml(const RunResult& run, const std::string& path) {
                vector.must, step.diagnosis, details);
     }
   }
-  if (!run.load_errors.empty() || !run.complete) {
+  if (!run.load_errors.empty() || !run.complete || !run.run_findings.empty()) {
     Suite& suite = suite_for("sendpath");
     for (const auto& error : run.load_errors) testcase(suite, "load", "vector file", 0, Verdict::kInvalidVector, true, error, error);
+    // One testcase per run-wide finding: failed when MUST, "SHOULD not met" otherwise.
+    for (std::size_t i = 0; i < run.run_findings.size(); ++i) {
+      const RunFinding& finding = run.run_findings[i];
+      const std::string text = FindingText(finding);
+      testcase(suite, "run findings", std::to_string(i + 1) + " " + FindingKindName(finding.kind), 0, Verdict::kFail,
+               finding.severity == Severity::kMust, text, text);
+    }
     if (!run.complete) {
       // Not a candidate error: the run stopped (or never started) before every vector was judged.
       const std::string why = run.incomplete_reason.empty() ? "the run was interrupted" : run.incomplete_reason;

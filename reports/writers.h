@@ -88,9 +88,6 @@ struct RunSummary {
 RunSummary Summarize(const RunResult& run);
 // Status as a name ("NDIS_STATUS_FAILURE") or hex when unknown.
 std::string StatusText(std::int32_t status);
-// A diagnosis without its values, for grouping failures in report.html: "ah.icv differs",
-// "leaked: emitted a #-byte frame on a refused send (...)".
-std::string FailureCause(std::string_view diagnosis);
 // The decoded view of one step for the HTML and JSON: fields expected vs actual, byte regions.
 nlohmann::json DecodeStep(const VectorResult& vector, const StepResult& step, SaTable* sas);
 

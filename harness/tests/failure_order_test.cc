@@ -4,6 +4,8 @@
 #include "harness/complexity.h"
 #include "harness/failure_groups.h"
 
+#include <reports/failure_groups.h>
+
 #include <reports/writers.h>
 #include <vectors/loader/vector_loader.h>
 
@@ -25,6 +27,9 @@ using report::ComplexityRank;
 using report::SaStructure;
 using report::Verdict;
 using report::VectorResult;
+using report::CauseOf;
+using report::CauseOfDiagnosis;
+using report::GroupFailures;
 
 const std::string kVectors = SENDPATH_TEST_VECTORS;
 

@@ -420,6 +420,36 @@ TEST(Messages, RunHelpListsTheExitCodes) {
   fs::remove_all(dir);
 }
 
+// ---- Run-wide findings through the command ---------------------------------------------------
+
+TEST(Findings, APredictableCbcIvFailsTheRunInEveryReport) {
+  const std::string dir = TempDir("findings");
+  const Ran ran = Sendpath({"run", "--no-progress", "--candidate", "exec:" + kMisbehavingAgent + " --constant-ivs",
+                            "--filter", "kat/rfc3602/*", "--out", dir + "/report"},
+                           dir);
+  EXPECT_EQ(ran.code, 1) << ran.out << ran.err;
+  EXPECT_NE(ran.out.find("FINDING MUST   cbc_iv_constant: predictable CBC IVs"), std::string::npos) << ran.out;
+  const json results = ReadJson(dir + "/report/results.json");
+  ASSERT_EQ(results["run_findings"].size(), 1u) << results["run_findings"].dump();
+  const json& finding = results["run_findings"][0];
+  EXPECT_EQ(finding["kind"], "cbc_iv_constant");
+  EXPECT_EQ(finding["severity"], "MUST");
+  EXPECT_EQ(finding["algorithm"], "AES-CBC");
+  EXPECT_EQ(finding["rule"].get<std::string>().rfind("RFC 3602 section 3", 0), 0u);
+  EXPECT_GE(finding["sas"].size(), 2u);
+  ASSERT_FALSE(finding["occurrences"].empty());
+  EXPECT_EQ(finding["occurrences"][0]["iv"], std::string(32, '0'));
+  EXPECT_TRUE(finding["occurrences"][0].contains("step"));
+  EXPECT_EQ(finding["occurrences"][0]["vector"].get<std::string>().rfind("kat/rfc3602/", 0), 0u);
+  const std::string junit = ReadFile(dir + "/report/junit.xml");
+  EXPECT_NE(junit.find("<testcase classname=\"run findings\" name=\"1 cbc_iv_constant\""), std::string::npos) << junit;
+  EXPECT_NE(junit.find("type=\"MUST\""), std::string::npos);
+  const std::string html = ReadFile(dir + "/report/report.html");
+  EXPECT_NE(html.find("id=\"run-findings\""), std::string::npos);
+  EXPECT_NE(html.find("cbc_iv_constant"), std::string::npos);
+  fs::remove_all(dir);
+}
+
 // ---- 5. Names relative to the vector root ------------------------------------------------------
 
 TEST(RelativeNames, JunitAndResultsNamesDoNotDependOnTheWorkspace) {

@@ -100,6 +100,7 @@ TEST(EndToEnd, ReferenceInEveryFormPassesTheSameWay) {
     EXPECT_EQ(Count(outcome->result, Verdict::kPass), selected.size()) << outcome->result.candidate.spec;
     EXPECT_EQ(ExitCodeOf(outcome->result), 0);
     EXPECT_FALSE(outcome->result.candidate.picks_own_ivs);
+    EXPECT_TRUE(outcome->result.run_findings.empty());  // injected IVs are the vector's, not judged
     EXPECT_EQ(outcome->result.candidate.claimed_caps, in_process.result.candidate.claimed_caps);
   }
   EXPECT_NE(library.result.candidate.identity.find("sendpath-abi/1"), std::string::npos)
@@ -119,6 +120,38 @@ TEST(EndToEnd, JobsDoNotChangeTheResults) {
     EXPECT_EQ(one.result.vectors[i].diagnosis, two.result.vectors[i].diagnosis);
   }
   EXPECT_EQ(one.result.run_notes, two.result.run_notes);
+  ASSERT_EQ(one.result.run_findings.size(), two.result.run_findings.size());
+  for (std::size_t i = 0; i < one.result.run_findings.size(); ++i) {
+    EXPECT_EQ(report::FindingText(one.result.run_findings[i]), report::FindingText(two.result.run_findings[i]));
+  }
+}
+
+// The findings of `kind`.
+std::vector<report::RunFinding> FindingsOf(const report::RunResult& run, report::FindingKind kind) {
+  std::vector<report::RunFinding> found;
+  for (const report::RunFinding& finding : run.run_findings) {
+    if (finding.kind == kind) found.push_back(finding);
+  }
+  return found;
+}
+
+// The send steps of `vector` that name SA `sa` (an IV is drawn for it), in order.
+std::vector<std::size_t> SendsUnder(const vectors::Vector& vector, const std::string& sa) {
+  std::vector<std::size_t> steps;
+  for (std::size_t index = 0; index < vector.steps.size(); ++index) {
+    const auto* send = std::get_if<vectors::SendStep>(&vector.steps[index].op);
+    if (send != nullptr && send->expect_frame && send->ivs.count(sa) != 0) steps.push_back(index);
+  }
+  return steps;
+}
+
+// The steps at which `finding` saw SA `sa` of `vector`.
+std::vector<std::size_t> StepsOf(const report::RunFinding& finding, const std::string& vector, const std::string& sa) {
+  std::vector<std::size_t> steps;
+  for (const report::IvOccurrence& at : finding.occurrences) {
+    if (at.vector == vector && at.sa == sa) steps.push_back(at.step);
+  }
+  return steps;
 }
 
 TEST(EndToEnd, FilterSelectsByGlobOnIds) {
@@ -291,15 +324,25 @@ TEST(Judge, OwnIvsAreJudgedByDecryptAndCompare) {
   const RunOutcome outcome = RunWith("exec:" + kMisbehavingAgent + " --own-ivs", selected);
   EXPECT_EQ(Count(outcome.result, Verdict::kPass), selected.size());
   EXPECT_TRUE(outcome.result.candidate.picks_own_ivs);
-  EXPECT_TRUE(outcome.result.run_notes.empty()) << outcome.result.run_notes.front();
+  // Random IVs of its own (the reference NIC's generator): no finding, the run passes.
+  EXPECT_TRUE(outcome.result.run_findings.empty()) << report::FindingText(outcome.result.run_findings.front());
+  EXPECT_EQ(ExitCodeOf(outcome.result), 0);
 }
 
-TEST(Judge, ConstantCbcIvsAreFlaggedAsPredictable) {
-  const RunOutcome outcome = RunWith("exec:" + kMisbehavingAgent + " --constant-ivs", Select({"kat/rfc3602/*"}));
-  EXPECT_EQ(ExitCodeOf(outcome.result), 0);  // flagged, not failed
-  ASSERT_FALSE(outcome.result.run_notes.empty());
-  EXPECT_NE(outcome.result.run_notes.back().find("predictable CBC IVs"), std::string::npos)
-      << outcome.result.run_notes.back();
+TEST(Judge, ConstantCbcIvsAcrossTheRunFailIt) {
+  const auto selected = Select({"kat/rfc3602/*"});
+  const RunOutcome outcome = RunWith("exec:" + kMisbehavingAgent + " --constant-ivs", selected);
+  // Every frame decrypts (the IV is sent along), but RFC 3602 section 3 makes the run fail.
+  EXPECT_EQ(Count(outcome.result, Verdict::kPass), selected.size());
+  EXPECT_EQ(ExitCodeOf(outcome.result), 1);
+  ASSERT_EQ(outcome.result.run_findings.size(), 1u) << report::FindingText(outcome.result.run_findings.front());
+  const report::RunFinding& finding = outcome.result.run_findings.front();
+  EXPECT_EQ(finding.kind, report::FindingKind::kCbcIvConstant);
+  EXPECT_EQ(finding.severity, report::Severity::kMust);
+  EXPECT_EQ(finding.algorithm, "AES-CBC");
+  EXPECT_GE(finding.Sas().size(), 2u);
+  for (const report::IvOccurrence& at : finding.occurrences) EXPECT_EQ(at.iv, Bytes(16, 0)) << at.vector;
+  EXPECT_EQ(finding.rule.rfind("RFC 3602 section 3", 0), 0u) << finding.rule;
 }
 
 TEST(Judge, AGcmIvRepeatedUnderOneSaFails) {
@@ -361,16 +404,17 @@ TEST(Judge, ConstantIvsInsideAnEncryptedTunnelAreReadDecrypted) {
   ASSERT_EQ(counts.size(), 2u);  // DES/3DES and AES-CBC IVs, inner and outer
   const RunOutcome outcome = RunWith("exec:" + kMisbehavingAgent + " --constant-ivs", selected);
   EXPECT_EQ(Count(outcome.result, Verdict::kPass), selected.size());
+  EXPECT_EQ(ExitCodeOf(outcome.result), 1);
+  const auto constant = FindingsOf(outcome.result, report::FindingKind::kCbcIvConstant);
   for (const auto& [length, count] : counts) {
-    const std::string expected = "the same IV " + std::string(2 * length, '0') + " in all " + std::to_string(count) +
-                                 " CBC IVs it chose";
-    const bool found = std::any_of(outcome.result.run_notes.begin(), outcome.result.run_notes.end(),
-                                   [&](const std::string& note) { return note.find(expected) != std::string::npos; });
-    EXPECT_TRUE(found) << "no run note with \"" << expected << "\"";
+    const bool found = std::any_of(constant.begin(), constant.end(), [&](const report::RunFinding& finding) {
+      return finding.occurrences.size() == count &&
+             std::all_of(finding.occurrences.begin(), finding.occurrences.end(),
+                         [&](const report::IvOccurrence& at) { return at.iv == Bytes(length, 0); });
+    });
+    EXPECT_TRUE(found) << "no constant-IV finding over the " << count << " CBC IVs of " << length << " bytes";
   }
-  for (const std::string& note : outcome.result.run_notes) {
-    EXPECT_EQ(note.find("repeated CBC IVs"), std::string::npos) << note;
-  }
+  EXPECT_TRUE(FindingsOf(outcome.result, report::FindingKind::kCbcIvRepeatedAcrossSas).empty());
 }
 
 TEST(Judge, IvFreshnessVectorsCatchARepeatedIv) {
@@ -380,7 +424,8 @@ TEST(Judge, IvFreshnessVectorsCatchARepeatedIv) {
   for (const char* spec : {"", " --own-ivs"}) {
     const RunOutcome outcome = RunWith("exec:" + kMisbehavingAgent + spec, selected);
     EXPECT_EQ(Count(outcome.result, Verdict::kPass), selected.size()) << spec;
-    EXPECT_TRUE(outcome.result.run_notes.empty()) << outcome.result.run_notes.front();
+    EXPECT_TRUE(outcome.result.run_findings.empty()) << report::FindingText(outcome.result.run_findings.front());
+    EXPECT_EQ(ExitCodeOf(outcome.result), 0) << spec;
   }
   // A NIC writing the same IV every packet: every vector with an AES-GCM/GMAC SA fails at the
   // send that repeats an IV under that SA, naming the SA, the IV and both steps.
@@ -431,14 +476,90 @@ TEST(Judge, IvFreshnessVectorsCatchARepeatedIv) {
   }
   EXPECT_GE(aead_vectors, 5u);
   EXPECT_GE(hidden_repeats, 1u);
-  // The CBC SAs' repeats are flagged, with the SA named.
-  const auto& cbc = Find(constant.result, "contract/iv-freshness/esp-transport-aes-cbc-128-sha-1");
+  // Each AES-GCM/GMAC repeat is also a run-wide finding, naming the SA and the steps.
+  EXPECT_GE(FindingsOf(constant.result, report::FindingKind::kIvRepeatedUnderSa).size(), aead_vectors);
+  // The CBC SAs: their frames decrypt, so the vectors pass, but the constant IVs are a MUST
+  // finding naming each CBC SA with every send under it.
+  const std::string cbc_id = "contract/iv-freshness/esp-transport-aes-cbc-128-sha-1";
+  const auto& cbc = Find(constant.result, cbc_id);
   EXPECT_EQ(cbc.verdict, Verdict::kPass) << cbc.diagnosis;
-  const bool noted = std::any_of(constant.result.run_notes.begin(), constant.result.run_notes.end(), [](const std::string& n) {
-    return n.find("contract/iv-freshness/esp-transport-aes-cbc-128-sha-1: IV 00000000000000000000000000000000 "
-                  "repeated under SA t/esp") == 0;
+  const auto cbc_constant = FindingsOf(constant.result, report::FindingKind::kCbcIvConstant);
+  const vectors::Vector* cbc_vector = nullptr;
+  for (const SelectedVector& s : selected) cbc_vector = s.vector->id == cbc_id ? s.vector : cbc_vector;
+  ASSERT_NE(cbc_vector, nullptr);
+  const bool named = std::any_of(cbc_constant.begin(), cbc_constant.end(), [&](const report::RunFinding& finding) {
+    return finding.severity == report::Severity::kMust && StepsOf(finding, cbc_id, "t/esp") == SendsUnder(*cbc_vector, "t");
   });
-  EXPECT_TRUE(noted);
+  EXPECT_TRUE(named);
+}
+
+TEST(Judge, TheSampleNicWithAConstantIvFailsWithCbcFindings) {
+  const std::string library = SENDPATH_TEST_SAME_IV_NIC;
+  if (library.empty() || !std::filesystem::exists(library)) GTEST_SKIP() << "libsendpath_faulty_same_iv_every_packet.so not built";
+  const auto selected = Select({"contract/iv-freshness/esp-transport-aes-cbc-128-sha-1", "contract/iv-freshness/esp-transport-3des-md5"});
+  ASSERT_EQ(selected.size(), 2u);
+  SpecOptions options;
+  options.host_path = SENDPATH_TEST_HOST;
+  FactoryResult factory = MakeCandidateFactory("lib:" + library, options);
+  ASSERT_TRUE(factory.factory) << factory.error;
+  const RunOutcome outcome = RunVectors(selected, *factory.factory, RunOptions{});
+  // The frames decrypt: the vectors pass; the IVs do not.
+  EXPECT_EQ(Count(outcome.result, Verdict::kPass), selected.size());
+  EXPECT_EQ(ExitCodeOf(outcome.result), 1);
+  const auto constant = FindingsOf(outcome.result, report::FindingKind::kCbcIvConstant);
+  ASSERT_EQ(constant.size(), 2u);  // one per SA: the AES-CBC and the 3DES-CBC IVs are judged apart
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(StepsOf(constant[i], selected[i].vector->id, "t/esp"), SendsUnder(*selected[i].vector, "t"));
+    EXPECT_EQ(constant[i].severity, report::Severity::kMust);
+  }
+  EXPECT_EQ(constant[0].algorithm, "AES-CBC");
+  EXPECT_EQ(constant[1].algorithm, "3DES-CBC");
+}
+
+TEST(Judge, CounterIvsFailCbcButAreLegalForGcmAndGmac) {
+  const auto selected = Select({"contract/iv-freshness/*"});
+  const RunOutcome outcome = RunWith("exec:" + kMisbehavingAgent + " --counter-ivs", selected);
+  // Every frame decrypts with its counter IV and no AES-GCM/GMAC nonce repeats.
+  EXPECT_EQ(Count(outcome.result, Verdict::kPass), selected.size());
+  EXPECT_EQ(ExitCodeOf(outcome.result), 1);
+  for (const report::RunFinding& finding : outcome.result.run_findings) {
+    EXPECT_EQ(finding.kind, report::FindingKind::kCbcIvCounter) << report::FindingText(finding);
+    EXPECT_EQ(finding.algorithm.find("GCM"), std::string::npos) << report::FindingText(finding);
+    EXPECT_EQ(finding.algorithm.find("GMAC"), std::string::npos) << report::FindingText(finding);
+  }
+  // Every CBC SA with at least 3 sends is named as a counter, with all its sends.
+  std::size_t judged = 0;
+  for (const SelectedVector& s : selected) {
+    for (const auto& [name, sa] : s.vector->sas) {
+      const bool cbc = std::any_of(sa.bundle.begin(), sa.bundle.end(), [](const vectors::SecAssocSpec& e) {
+        return e.conf && (e.conf->name == "DES" || e.conf->name == "3_DES" || e.conf->name.rfind("AES_CBC_", 0) == 0);
+      });
+      const std::vector<std::size_t> sends = SendsUnder(*s.vector, name);
+      if (!cbc || sends.size() < 3) continue;
+      ++judged;
+      const bool named = std::any_of(outcome.result.run_findings.begin(), outcome.result.run_findings.end(),
+                                     [&](const report::RunFinding& finding) {
+                                       return StepsOf(finding, s.vector->id, name + "/esp") == sends;
+                                     });
+      EXPECT_TRUE(named) << s.vector->id << " SA " << name;
+    }
+  }
+  EXPECT_GE(judged, 3u);  // AES-CBC-128, AES-CBC-256 (a tunnel), 3DES
+  // The AES-GCM/GMAC vectors alone: a counter is the IV RFC 4106 section 3.1 suggests.
+  std::vector<SelectedVector> aead;
+  for (const SelectedVector& s : selected) {
+    const bool any_cbc = std::any_of(s.vector->sas.begin(), s.vector->sas.end(), [](const auto& entry) {
+      return std::any_of(entry.second.bundle.begin(), entry.second.bundle.end(), [](const vectors::SecAssocSpec& e) {
+        return e.conf && (e.conf->name == "DES" || e.conf->name == "3_DES" || e.conf->name.rfind("AES_CBC_", 0) == 0);
+      });
+    });
+    if (!any_cbc) aead.push_back(s);
+  }
+  ASSERT_GE(aead.size(), 5u);
+  const RunOutcome gcm = RunWith("exec:" + kMisbehavingAgent + " --counter-ivs", aead);
+  EXPECT_EQ(Count(gcm.result, Verdict::kPass), aead.size());
+  EXPECT_TRUE(gcm.result.run_findings.empty()) << report::FindingText(gcm.result.run_findings.front());
+  EXPECT_EQ(ExitCodeOf(gcm.result), 0);
 }
 
 TEST(Judge, EmittingOnARefusedSendIsALeak) {

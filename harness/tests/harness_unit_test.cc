@@ -2,6 +2,7 @@
 // command splitting, the supervisor against misbehaving shell children, the IV findings.
 #include "harness/candidate_spec.h"
 #include "harness/export.h"
+#include "harness/iv_policy.h"
 #include "harness/protocol.h"
 #include "harness/runner.h"
 #include "harness/supervisor.h"
@@ -200,27 +201,183 @@ TEST(Supervisor, NonexistentProgramCannotStart) {
   }
 }
 
-// ---- Run-wide IV findings ---------------------------------------------------------------------
+// ---- Run-wide IV findings (iv_policy.h) ------------------------------------------------------
 
-TEST(IvFindings, ConstantCounterAndRepeatsAreFlagged) {
-  const Bytes a(16, 0x11);
-  EXPECT_NE(CbcIvFindings({a, a, a})[0].find("same IV"), std::string::npos);
-  Bytes one(16, 0), two(16, 0), three(16, 0);
-  one[15] = 0xff;
-  two[14] = 1;  // 0x...0100: one + 1 with a carry
-  three[14] = 1;
-  three[15] = 1;
-  EXPECT_NE(CbcIvFindings({one, two, three})[0].find("counter"), std::string::npos);
-  Bytes r1(16), r2(16), r3(16);
-  for (std::size_t i = 0; i < 16; ++i) {
-    r1[i] = static_cast<std::uint8_t>(i * 37 + 1);
-    r2[i] = static_cast<std::uint8_t>(i * 91 + 7);
-    r3[i] = static_cast<std::uint8_t>(i * 13 + 200);
+IvSighting Sighting(const std::string& sa, std::size_t step, Bytes iv, const std::string& algorithm, bool chosen = true) {
+  IvSighting sighting;
+  sighting.step = step;
+  sighting.use.sa = sa;
+  sighting.use.algorithm = algorithm;
+  sighting.use.aead = algorithm == "AES-GCM" || algorithm == "AES-GMAC";
+  sighting.use.cbc = !sighting.use.aead;
+  sighting.use.chosen_by_candidate = chosen;
+  sighting.use.iv = std::move(iv);
+  if (sighting.use.aead) sighting.use.key = Bytes(20, 0x4b);  // key || salt
+  return sighting;
+}
+
+// One vector per entry: its id and the IVs its sends wrote.
+struct IvRun {
+  std::vector<VectorIvs> ivs;
+  std::vector<report::VectorResult> results;
+  void Vector(const std::string& id, std::vector<IvSighting> sightings) {
+    VectorIvs vector;
+    vector.sightings = std::move(sightings);
+    ivs.push_back(std::move(vector));
+    results.emplace_back().id = id;
   }
-  EXPECT_TRUE(CbcIvFindings({r1, r2, r3}).empty());
-  EXPECT_NE(CbcIvFindings({r1, r2, r1, r3})[0].find("repeat"), std::string::npos);
-  // DES (8 bytes) and AES (16 bytes) IVs are judged apart.
-  EXPECT_TRUE(CbcIvFindings({r1, Bytes(8, 0x11)}).empty());
+  std::vector<report::RunFinding> Findings() const { return RunWideIvFindings(ivs, results); }
+};
+
+Bytes Iv(std::size_t length, std::uint64_t value, bool little_endian = false) {
+  Bytes iv(length, 0);
+  for (std::size_t i = 0; i < 8 && i < length; ++i) {
+    iv[little_endian ? i : length - 1 - i] = static_cast<std::uint8_t>(value >> (8 * i));
+  }
+  return iv;
+}
+
+Bytes Random(std::size_t length, std::uint8_t seed) {
+  Bytes iv(length);
+  for (std::size_t i = 0; i < length; ++i) iv[i] = static_cast<std::uint8_t>((i + 3) * 37 * (seed + 11) + seed * 101);
+  return iv;
+}
+
+TEST(IvCounter, AnyFixedIncrementInEitherByteOrder) {
+  const auto by_one = CounterOf({Iv(16, 0xff), Iv(16, 0x100), Iv(16, 0x101)});  // with a carry
+  ASSERT_TRUE(by_one);
+  EXPECT_FALSE(by_one->little_endian);
+  EXPECT_EQ(by_one->increment, Iv(16, 1));
+  const auto by_seven = CounterOf({Iv(8, 5), Iv(8, 12), Iv(8, 19), Iv(8, 26)});
+  ASSERT_TRUE(by_seven);
+  EXPECT_EQ(by_seven->increment, Iv(8, 7));
+  const auto little = CounterOf({Iv(8, 0x1ff, true), Iv(8, 0x200, true), Iv(8, 0x201, true)});
+  ASSERT_TRUE(little);
+  EXPECT_TRUE(little->little_endian);
+  EXPECT_EQ(little->increment, Iv(8, 1, true));
+  EXPECT_FALSE(CounterOf({Iv(8, 1), Iv(8, 2)}));                      // two IVs do not make a counter
+  EXPECT_FALSE(CounterOf({Iv(8, 1), Iv(8, 1), Iv(8, 1)}));            // constant is not a counter
+  EXPECT_FALSE(CounterOf({Random(16, 1), Random(16, 2), Random(16, 3)}));
+}
+
+TEST(IvFindings, AConstantCbcIvUnderOneSaIsAMustFindingWithSaStepsIvsAndRule) {
+  IvRun run;
+  run.Vector("v/aes-cbc", {Sighting("t/esp", 2, Iv(16, 0), "AES-CBC"), Sighting("t/esp", 3, Iv(16, 0), "AES-CBC"),
+                           Sighting("t/esp", 4, Iv(16, 0), "AES-CBC")});
+  const auto findings = run.Findings();
+  ASSERT_EQ(findings.size(), 1u);
+  const report::RunFinding& finding = findings[0];
+  EXPECT_EQ(finding.kind, report::FindingKind::kCbcIvConstant);
+  EXPECT_EQ(finding.severity, report::Severity::kMust);
+  EXPECT_EQ(finding.algorithm, "AES-CBC");
+  EXPECT_EQ(finding.Sas(), std::vector<std::string>{"v/aes-cbc t/esp"});
+  ASSERT_EQ(finding.occurrences.size(), 3u);
+  EXPECT_EQ(finding.occurrences[1].step, 3u);
+  EXPECT_EQ(finding.occurrences[2].iv, Iv(16, 0));
+  EXPECT_EQ(finding.rule.rfind("RFC 3602 section 3", 0), 0u) << finding.rule;
+  report::RunResult result;
+  result.run_findings = findings;
+  EXPECT_EQ(ExitCodeOf(result), 1);
+}
+
+TEST(IvFindings, ACbcCounterUnderOneSaIsAFinding) {
+  for (const bool little_endian : {false, true}) {
+    IvRun run;
+    run.Vector("v/3des", {Sighting("t/esp", 2, Iv(8, 41, little_endian), "3DES-CBC"),
+                          Sighting("t/esp", 3, Iv(8, 42, little_endian), "3DES-CBC"),
+                          Sighting("t/esp", 4, Iv(8, 43, little_endian), "3DES-CBC")});
+    const auto findings = run.Findings();
+    ASSERT_EQ(findings.size(), 1u) << little_endian;
+    EXPECT_EQ(findings[0].kind, report::FindingKind::kCbcIvCounter);
+    EXPECT_EQ(findings[0].little_endian, little_endian);
+    EXPECT_EQ(findings[0].increment, Iv(8, 1, little_endian));
+    EXPECT_EQ(findings[0].severity, report::Severity::kMust);
+  }
+}
+
+TEST(IvFindings, PredictableCbcIvsAcrossSasAreOneRunWideFinding) {
+  // A counter running across the run: each SA sees only two IVs, the run sees a counter.
+  IvRun counter;
+  counter.Vector("v/one", {Sighting("a/esp", 2, Iv(16, 10), "AES-CBC"), Sighting("a/esp", 3, Iv(16, 11), "AES-CBC")});
+  counter.Vector("v/two", {Sighting("b/esp", 2, Iv(16, 12), "AES-CBC"), Sighting("b/esp", 3, Iv(16, 13), "AES-CBC")});
+  auto findings = counter.Findings();
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].kind, report::FindingKind::kCbcIvCounter);
+  EXPECT_EQ(findings[0].Sas().size(), 2u);
+  // The same IV everywhere: one finding for the run, not one per SA.
+  IvRun constant;
+  constant.Vector("v/one", {Sighting("a/esp", 2, Iv(8, 0), "DES-CBC"), Sighting("a/esp", 3, Iv(8, 0), "DES-CBC")});
+  constant.Vector("v/two", {Sighting("b/esp", 2, Iv(8, 0), "3DES-CBC"), Sighting("b/esp", 3, Iv(8, 0), "3DES-CBC")});
+  findings = constant.Findings();
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].kind, report::FindingKind::kCbcIvConstant);
+  EXPECT_EQ(findings[0].algorithm, "DES-CBC/3DES-CBC");
+  EXPECT_EQ(findings[0].occurrences.size(), 4u);
+  // One IV chosen again under another SA, the rest random.
+  IvRun repeated;
+  repeated.Vector("v/one", {Sighting("a/esp", 2, Random(16, 1), "AES-CBC"), Sighting("a/esp", 3, Random(16, 2), "AES-CBC")});
+  repeated.Vector("v/two", {Sighting("b/esp", 2, Random(16, 3), "AES-CBC"), Sighting("b/esp", 3, Random(16, 1), "AES-CBC")});
+  findings = repeated.Findings();
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].kind, report::FindingKind::kCbcIvRepeatedAcrossSas);
+  EXPECT_EQ(findings[0].Sas(), (std::vector<std::string>{"v/one a/esp", "v/two b/esp"}));
+}
+
+TEST(IvFindings, RandomCbcIvsAndInjectedIvsAreNotFindings) {
+  IvRun run;
+  run.Vector("v/one", {Sighting("a/esp", 2, Random(16, 1), "AES-CBC"), Sighting("a/esp", 3, Random(16, 2), "AES-CBC"),
+                       Sighting("a/esp", 4, Random(16, 3), "AES-CBC")});
+  // Injected IVs are the vector's: a constant or counter the vector chose is not the candidate's.
+  run.Vector("v/two", {Sighting("b/esp", 2, Iv(16, 0), "AES-CBC", false), Sighting("b/esp", 3, Iv(16, 0), "AES-CBC", false),
+                       Sighting("b/esp", 4, Iv(16, 1), "AES-CBC", false), Sighting("b/esp", 5, Iv(16, 2), "AES-CBC", false)});
+  EXPECT_TRUE(run.Findings().empty());
+  report::RunResult result;
+  result.run_findings = run.Findings();
+  EXPECT_EQ(ExitCodeOf(result), 0);
+}
+
+TEST(IvFindings, GcmAndGmacCountersAreLegalButRepeatsAreNot) {
+  IvRun counters;
+  counters.Vector("v/gcm", {Sighting("t/esp", 2, Iv(8, 1), "AES-GCM"), Sighting("t/esp", 3, Iv(8, 2), "AES-GCM"),
+                            Sighting("t/esp", 4, Iv(8, 3), "AES-GCM")});
+  counters.Vector("v/gmac", {Sighting("t/ah", 2, Iv(8, 1), "AES-GMAC"), Sighting("t/ah", 3, Iv(8, 2), "AES-GMAC"),
+                             Sighting("t/ah", 4, Iv(8, 3), "AES-GMAC")});
+  // Different keys per vector: the same counter values are different nonces.
+  counters.ivs[1].sightings[0].use.key = counters.ivs[1].sightings[1].use.key = counters.ivs[1].sightings[2].use.key =
+      Bytes(20, 0x77);
+  EXPECT_TRUE(counters.Findings().empty());
+
+  IvRun repeat;
+  repeat.Vector("v/gcm", {Sighting("t/esp", 2, Iv(8, 5), "AES-GCM", false), Sighting("t/esp", 3, Iv(8, 5), "AES-GCM")});
+  auto findings = repeat.Findings();
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].kind, report::FindingKind::kIvRepeatedUnderSa);
+  EXPECT_EQ(findings[0].rule.rfind("RFC 4106 section 3.1", 0), 0u) << findings[0].rule;
+  ASSERT_EQ(findings[0].occurrences.size(), 2u);  // the injected IV it repeats, then the repeat
+  EXPECT_EQ(findings[0].occurrences[0].step, 2u);
+  EXPECT_EQ(findings[0].occurrences[1].step, 3u);
+
+  // The same key under two SAs: the same IV is the same nonce.
+  IvRun across;
+  across.Vector("v/one", {Sighting("a/esp", 2, Iv(8, 9), "AES-GCM")});
+  across.Vector("v/two", {Sighting("b/esp", 2, Iv(8, 9), "AES-GCM")});
+  findings = across.Findings();
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].kind, report::FindingKind::kAeadNonceReuseAcrossSas);
+  EXPECT_EQ(findings[0].Sas().size(), 2u);
+}
+
+TEST(IvFindings, TheTextIsBuiltFromTheValues) {
+  IvRun run;
+  run.Vector("v/aes-cbc", {Sighting("t/esp", 2, Iv(16, 1), "AES-CBC"), Sighting("t/esp", 3, Iv(16, 2), "AES-CBC"),
+                           Sighting("t/esp", 4, Iv(16, 3), "AES-CBC")});
+  const auto findings = run.Findings();
+  ASSERT_EQ(findings.size(), 1u);
+  const std::string text = report::FindingText(findings[0]);
+  for (const std::string& part : {std::string("t/esp"), std::string("v/aes-cbc"), std::string("step 4"),
+                                  vectors::ToHex(Iv(16, 3)), std::string("increment 01, big-endian"), findings[0].rule}) {
+    EXPECT_NE(text.find(part), std::string::npos) << part << " not in " << text;
+  }
 }
 
 }  // namespace

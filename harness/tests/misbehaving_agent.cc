@@ -6,11 +6,15 @@
 //   --exit-on ID     exit(7) instead of answering that send
 //   --own-ivs        ignore injected IVs (random IVs: judged by decrypt-and-compare)
 //   --constant-ivs   use an all-zero IV for every send instead of the injected ones
+//   --counter-ivs    use a counter instead of the injected IVs: 1, 2, 3, ... (big-endian), one
+//                    count per IV written, whatever the SA
 //   --leak           on a refused send, emit the input frame anyway (plaintext leak)
 #include "harness/candidates/reference/reference_candidate.h"
 #include "harness/protocol.h"
 
+#include <algorithm>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -23,7 +27,7 @@ using namespace sendpath::harness;
 
 struct Mode {
   std::string crash_on, hang_on, garbage_on, exit_on;
-  bool own_ivs = false, constant_ivs = false, leak = false;
+  bool own_ivs = false, constant_ivs = false, counter_ivs = false, leak = false;
 };
 
 bool Hits(const std::string& trigger, const SendRequest& request) {
@@ -37,7 +41,7 @@ class MisbehavingCandidate final : public Candidate {
     auto identity = inner_.Start();
     if (identity) {
       identity->name = "misbehaving-test-nic";
-      identity->iv_injection = !mode_.own_ivs && !mode_.constant_ivs;
+      identity->iv_injection = !mode_.own_ivs && !mode_.constant_ivs && !mode_.counter_ivs;
     }
     return identity;
   }
@@ -67,6 +71,17 @@ class MisbehavingCandidate final : public Candidate {
         for (Bytes& iv : injection.ivs) std::fill(iv.begin(), iv.end(), 0);
       }
     }
+    if (mode_.counter_ivs) {
+      for (IvInjection& injection : changed.ivs) {
+        for (Bytes& iv : injection.ivs) {
+          ++counter_;
+          std::fill(iv.begin(), iv.end(), 0);
+          for (std::size_t i = 0; i < iv.size() && i < sizeof counter_; ++i) {
+            iv[iv.size() - 1 - i] = static_cast<std::uint8_t>(counter_ >> (8 * i));
+          }
+        }
+      }
+    }
     auto reply = inner_.Send(changed);
     if (reply && mode_.leak && reply->status != NDIS_STATUS_SUCCESS) {
       reply->frame = Bytes(request.frame.begin(), request.frame.end());
@@ -77,6 +92,7 @@ class MisbehavingCandidate final : public Candidate {
  private:
   Mode mode_;
   ReferenceCandidate inner_;
+  std::uint64_t counter_ = 0;  // --counter-ivs: the last IV written
 };
 
 }  // namespace
@@ -95,6 +111,7 @@ int main(int argc, char** argv) {
     else if (arg == "--exit-on") value(mode.exit_on);
     else if (arg == "--own-ivs") mode.own_ivs = true;
     else if (arg == "--constant-ivs") mode.constant_ivs = true;
+    else if (arg == "--counter-ivs") mode.counter_ivs = true;
     else if (arg == "--leak") mode.leak = true;
     else {
       std::fprintf(stderr, "unknown option %s\n", argv[i]);

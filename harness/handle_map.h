@@ -1,0 +1,31 @@
+// Handle mapping for one vector: the SA names of the vector mapped to the OffloadHandles the
+// candidate returned for them, and the literal handles 0 and never_issued (vectors/README.md).
+#pragma once
+
+#include <sendpath/ndis51.h>
+#include <vectors/loader/vector_model.h>
+
+#include <map>
+#include <set>
+#include <string>
+
+namespace sendpath::harness {
+
+class HandleMap {
+ public:
+  // The handle a vector's handle reference stands for: 0, a handle the candidate never returned,
+  // or the handle returned for the named SA (never_issued for an SA that was never added).
+  NDIS_HANDLE Resolve(const vectors::HandleRef& ref) const;
+  // A HANDLE the candidate never returned ("never_issued").
+  NDIS_HANDLE NeverIssued() const;
+  // The handle the candidate returned for `sa`, or nullptr when none was returned.
+  const NDIS_HANDLE* Find(const std::string& sa) const;
+  // OID_TCP_TASK_IPSEC_ADD_SA for `sa` succeeded with `handle` (a later one replaces it).
+  void Remember(const std::string& sa, NDIS_HANDLE handle);
+
+ private:
+  std::map<std::string, NDIS_HANDLE> handles_;
+  std::set<NDIS_HANDLE> issued_;
+};
+
+}  // namespace sendpath::harness
