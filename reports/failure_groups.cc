@@ -59,6 +59,8 @@ std::string ProvenCause(const std::string& diagnosis) {
 std::string Normalised(std::string text) {
   text = Replace(text, R"(\s*\(offset \d+, expected [0-9a-fA-F]*, got [0-9a-fA-F]*\))", "");
   text = Replace(text, R"(\s*\(offset \d+\))", "");
+  text = Replace(text, R"(: expected [^,]*, actual [^\s(]*)", "");  // a field's two values
+  text = Replace(text, R"(\s*\(\+\d+ more\))", "");                   // how many other fields differ
   text = Replace(text, R"(: at byte \d+\))", ")");
   text = Replace(text, R"( at (offset|byte) \d+)", "");
   static const std::regex kLengths(R"(frame is (\d+) bytes, expected (\d+))");

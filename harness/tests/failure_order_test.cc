@@ -134,6 +134,8 @@ TEST(Cause, CheckedHypothesisIsTheCauseWhateverHeaderCarriesIt) {
 }
 
 TEST(Cause, VectorSpecificPartsAreTakenOut) {
+  EXPECT_EQ(CauseOfDiagnosis("send", "ipv4[inner].ttl differs: expected 64, actual 63 (+3 more)", false), "ipv4[inner].ttl differs");
+  EXPECT_EQ(CauseOfDiagnosis("send", "ah.icv differs: expected 0a1b2c3d4e5f, actual 0a1b2c3d4e50", false), "ah.icv differs");
   EXPECT_EQ(CauseOfDiagnosis("send", "transport ESP ICV differs (offset 124, expected f4, got 65)", false),
             "transport ESP ICV differs");
   EXPECT_EQ(CauseOfDiagnosis("send", "frame is 120 bytes, expected 136; first difference: ESP ICV at offset 100", false),
