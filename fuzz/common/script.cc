@@ -369,6 +369,14 @@ void MutateHandles(Script& script, SendDef& send, std::minstd_rand& random) {
 
 OptionDef RandomOption(std::minstd_rand& random) {
   OptionDef option;
+  if (random() % 4 == 0) {
+    // A well-formed source route with addresses left (RFC 791 §3.1): the one option whose
+    // content changes the AH ICV's destination (RFC 4302 §3.3.3.1.1.1).
+    option.kind = random() % 2 == 0 ? OptionKind::kLsrr : OptionKind::kSsrr;
+    option.size = static_cast<std::uint8_t>(1 + random() % 3);
+    option.pointer = 4;
+    return option;
+  }
   option.kind = static_cast<OptionKind>(std::uniform_int_distribution<int>(0, static_cast<int>(OptionKind::kCount) - 1)(random));
   option.size = static_cast<std::uint8_t>(std::uniform_int_distribution<int>(0, 9)(random));
   const int pointer = std::uniform_int_distribution<int>(0, 5)(random);

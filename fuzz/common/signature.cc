@@ -1,5 +1,6 @@
 #include "fuzz/common/signature.h"
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -29,6 +30,24 @@ class Signer {
       if (field.kind == FieldKind::kCiphertext) ciphertexts_.push_back(&field);
     }
     for (const auto& difference : comparison.differences) {
+      // A ciphertext whose bytes are equal differs only in what the receive side made of it
+      // (it no longer decrypts because its tag is wrong): not a cause.
+      const std::size_t end = difference.offset + difference.length;
+      const Field* dissected = Find(expected, difference);
+      const auto expected_bytes = dissected != nullptr && dissected->decrypted ? expected.plain : expected.frame;
+      const auto actual_bytes = dissected != nullptr && dissected->decrypted ? differ.actual_dissection().plain
+                                                                               : differ.actual_dissection().frame;
+      if (dissected != nullptr && dissected->kind == FieldKind::kCiphertext &&
+          end <= expected_bytes.size() && end <= actual_bytes.size() &&
+          std::equal(expected_bytes.begin() + static_cast<std::ptrdiff_t>(difference.offset),
+                     expected_bytes.begin() + static_cast<std::ptrdiff_t>(end),
+                     actual_bytes.begin() + static_cast<std::ptrdiff_t>(difference.offset))) {
+        continue;
+      }
+      // A decrypted field of an ESP payload that does not verify on the candidate's side is
+      // missing or garbage there (an AEAD that fails yields no plaintext): it follows from the
+      // ciphertext or the ICV and explains neither (as in reports/diff.cc).
+      if (dissected != nullptr && dissected->decrypted && Unverified(differ.actual_check(), difference.offset)) continue;
       Item item;
       item.name = difference.field;
       item.offset = difference.offset;
@@ -92,6 +111,16 @@ class Signer {
       }
     }
     return nullptr;
+  }
+
+  static bool Unverified(const report::CheckResult& check, std::size_t offset) {
+    for (const report::HeaderCheck& header : check.headers) {
+      if (header.protocol != report::IpsecProtocol::kEsp) continue;
+      const bool inside = offset >= header.data_offset && offset < header.data_offset + header.data_length;
+      const bool verified = header.decrypted && (header.icv_length > 0 ? header.icv_ok : header.trailer_ok);
+      if (inside && !verified) return true;
+    }
+    return false;
   }
 
   // The smallest ciphertext of the expected frame that holds `field` (other than itself).

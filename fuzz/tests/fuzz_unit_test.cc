@@ -142,6 +142,14 @@ TEST(SignatureTest, WrongIntegrityKeyIsTheIcv) {
             "esp.icv");
 }
 
+TEST(SignatureTest, GcmTagOverTheRightCiphertextIsTheIcvNotTheCiphertext) {
+  // sa1: AES-GCM-128 ESP. ESN high bits enter the AAD (RFC 4106 §5) and nowhere else: the
+  // ciphertext stays, the tag differs (the gcm_aad_without_spi fault's shape). The receive side
+  // cannot decrypt a payload whose tag fails, but the ciphertext bytes are the same.
+  const Signatures signed_ = SignatureOf(Sa(1), {}, [](auto& specs) { specs[1].bundle.front().esn_high = 7; });
+  EXPECT_EQ(signed_.by_cause, "esp.icv");
+}
+
 TEST(SignatureTest, AhIcvOverAWrongEspIsAConsequenceThoughItComesFirstOnTheWire) {
   EXPECT_EQ(SignatureOf(Sa(3), {}, [](auto& specs) { FlipConfKey(specs[3]); }).by_cause, "esp.ciphertext");
 }
