@@ -369,19 +369,29 @@ void MutateHandles(Script& script, SendDef& send, std::minstd_rand& random) {
 
 OptionDef RandomOption(std::minstd_rand& random) {
   OptionDef option;
-  if (random() % 4 == 0) {
-    // A well-formed source route with addresses left (RFC 791 §3.1): the one option whose
-    // content changes the AH ICV's destination (RFC 4302 §3.3.3.1.1.1).
-    option.kind = random() % 2 == 0 ? OptionKind::kLsrr : OptionKind::kSsrr;
-    option.size = static_cast<std::uint8_t>(1 + random() % 3);
-    option.pointer = 4;
-    return option;
-  }
   option.kind = static_cast<OptionKind>(std::uniform_int_distribution<int>(0, static_cast<int>(OptionKind::kCount) - 1)(random));
   option.size = static_cast<std::uint8_t>(std::uniform_int_distribution<int>(0, 9)(random));
   const int pointer = std::uniform_int_distribution<int>(0, 5)(random);
   option.pointer = pointer == 0 ? static_cast<std::uint8_t>(random()) : static_cast<std::uint8_t>(pointer < 3 ? 4 : 4 + 4 * pointer);
   return option;
+}
+
+// An AH SA's send, framed for it, with an option on the header its ICV covers: the options
+// rules of RFC 4302 §3.3.3.1.1 (immutable kept, mutable zeroed, source routes' final
+// destination) need both at once, which two separate mutations rarely bring together.
+void MutateAhWithOption(Script& script, SendDef& send, std::minstd_rand& random) {
+  Setup& setup = script.setup;
+  const std::uint8_t sa = FindOrMakeSa(setup, random, [](const SaDef& def) {
+    return def.shape != SaShape::kEsp && !def.tunnel && !def.inbound && !def.deleted;
+  }, [](SaDef& def) {
+    def.shape = SaShape::kAh;
+    def.tunnel = def.inbound = def.deleted = false;
+  });
+  send.has_info = true;
+  send.offload = {HandleKind::kSa, sa};
+  send.next = {};
+  Replan(setup, send);
+  if (send.plan.outer_options.size() < kMaxOptions) send.plan.outer_options.push_back(RandomOption(random));
 }
 
 void MutatePlan(SendDef& send, std::minstd_rand& random) {
@@ -494,8 +504,10 @@ void MutateScript(Script& script, std::minstd_rand& random) {
     MutateHandles(script, send, random);
   } else if (what < 53) {
     MutateDeviations(send, random);
-  } else if (what < 72) {
+  } else if (what < 70) {
     MutatePlan(send, random);
+  } else if (what < 72) {
+    MutateAhWithOption(script, send, random);
   } else if (what < 84) {
     MutateCuts(send, random);
   } else if (what < 90) {
