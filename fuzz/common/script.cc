@@ -1,6 +1,7 @@
 #include "fuzz/common/script.h"
 
 #include <fuzzer/FuzzedDataProvider.h>
+#include <vectors/loader/vector_loader.h>
 
 #include <algorithm>
 #include <sstream>
@@ -394,6 +395,37 @@ void MutateAhWithOption(Script& script, SendDef& send, std::minstd_rand& random)
   if (send.plan.outer_options.size() < kMaxOptions) send.plan.outer_options.push_back(RandomOption(random));
 }
 
+// The set leaves out a capability the send needs (the send must then be NOT_SUPPORTED [S16]):
+// V4_OPTIONS for a frame with options (one is added when it has none), else what its SAs use.
+void MutateLeaveOutWhatASendUses(Script& script, SendDef& send, std::minstd_rand& random) {
+  auto& disabled = script.setup.disabled;
+  if (disabled.size() >= kMaxDisabled) disabled.erase(disabled.begin());
+  const SaDef* sa = send.offload.kind == HandleKind::kSa && send.offload.sa < script.setup.sas.size()
+                        ? &script.setup.sas[send.offload.sa] : nullptr;
+  const char* name = "Supported.V4_OPTIONS";
+  switch (random() % 4) {
+    case 0:
+      if (send.next.kind == HandleKind::kSa) name = "Supported.TRANSPORT_TUNNEL_COMBINED";
+      break;
+    case 1:
+      if (sa != nullptr && sa->shape == SaShape::kEspAh) name = "Supported.AH_ESP_COMBINED";
+      if (sa != nullptr && sa->esn) name = "Extension.ESN";
+      break;
+    case 2:
+      if (sa != nullptr) name = sa->shape == SaShape::kAh ? (sa->tunnel ? "V4AH.Tunnel" : "V4AH.Transport")
+                                                          : (sa->tunnel ? "V4ESP.Tunnel" : "V4ESP.Transport");
+      break;
+    default: break;
+  }
+  const auto& names = vectors::AllCapabilityNames();
+  const auto found = std::find(names.begin(), names.end(), name);
+  if (found == names.end()) return;
+  disabled.push_back(static_cast<std::uint8_t>(found - names.begin()));
+  if (std::string_view(name) == "Supported.V4_OPTIONS" && send.plan.outer_options.empty() && send.plan.inner_options.empty()) {
+    send.plan.outer_options.push_back(RandomOption(random));
+  }
+}
+
 void MutatePlan(SendDef& send, std::minstd_rand& random) {
   FramePlan& plan = send.plan;
   auto& options = std::uniform_int_distribution<int>(0, 1)(random) != 0 ? plan.outer_options : plan.inner_options;
@@ -508,8 +540,10 @@ void MutateScript(Script& script, std::minstd_rand& random) {
     MutatePlan(send, random);
   } else if (what < 72) {
     MutateAhWithOption(script, send, random);
-  } else if (what < 84) {
+  } else if (what < 83) {
     MutateCuts(send, random);
+  } else if (what < 84) {
+    MutateLeaveOutWhatASendUses(script, send, random);
   } else if (what < 90) {
     MutateSa(script.setup, random);
   } else if (what < 94) {
