@@ -320,7 +320,12 @@ static NDIS_STATUS SnParseIpv4(SN_CHAIN_CURSOR *Cursor, ULONG Offset, ULONG Limi
     if (i + 1 >= Ip->HeaderLength) return NDIS_STATUS_INVALID_PACKET;
     length = Ip->Bytes[i + 1];
     if (length < 2 || i + length > Ip->HeaderLength) return NDIS_STATUS_INVALID_PACKET;
-    if ((type == SN_OPTION_LSRR || type == SN_OPTION_SSRR) && length < 3) return NDIS_STATUS_INVALID_PACKET;
+    /* RFC 791 3.1: a source route is type, length, pointer and whole 4-byte addresses (length
+     * 3 + 4n). A partial address names no final destination for the AH ICV (RFC 4302
+     * 3.3.3.1.1.1): malformed, like any option that does not fit (reference_nic/README.md). */
+    if ((type == SN_OPTION_LSRR || type == SN_OPTION_SSRR) && (length < 3 || (length - 3) % 4 != 0)) {
+      return NDIS_STATUS_INVALID_PACKET;
+    }
     i += length;
   }
   return NDIS_STATUS_SUCCESS;

@@ -380,6 +380,41 @@ void FrameBuilder::Deviate(const Deviation& deviation, std::span<const SaFraming
       if (has_iv && Fits(offset, 1, size)) frame[offset] ^= static_cast<std::uint8_t>(value | 1);
       break;
     }
+    case Field::kTos:
+      if (Fits(at.ip, 2, size)) frame[at.ip + 1] = static_cast<std::uint8_t>(value);
+      break;
+    case Field::kDscp:  // RFC 2474: the upper six bits
+      if (Fits(at.ip, 2, size)) frame[at.ip + 1] = static_cast<std::uint8_t>(((value << 2) & 0xfc) | (frame[at.ip + 1] & 0x03));
+      break;
+    case Field::kEcn:  // RFC 3168: the lower two bits
+      if (Fits(at.ip, 2, size)) frame[at.ip + 1] = static_cast<std::uint8_t>((frame[at.ip + 1] & 0xfc) | (value & 0x03));
+      break;
+    case Field::kFlags:  // RFC 791: reserved, DF, MF
+      if (Fits(at.ip, 7, size)) frame[at.ip + 6] = static_cast<std::uint8_t>(((value << 5) & 0xe0) | (frame[at.ip + 6] & 0x1f));
+      break;
+    case Field::kFragmentOffset:
+      if (Fits(at.ip, 8, size)) Store16(frame, at.ip + 6, (Load16(frame, at.ip + 6) & 0xe000u) | (value & 0x1fffu));
+      break;
+    case Field::kIdentification:
+      if (Fits(at.ip, 6, size)) Store16(frame, at.ip + 4, value & 0xffff);
+      break;
+    case Field::kOptionType:
+    case Field::kOptionPointer: {
+      const auto& options = layout_->option_offsets[deviation.level & 1];
+      if (options.empty()) break;
+      const std::size_t option = options[(value >> 8) % options.size()];
+      const std::size_t at_byte = deviation.field == Field::kOptionType ? 0 : 2;
+      if (Fits(option + at_byte, 1, size)) frame[option + at_byte] = static_cast<std::uint8_t>(value);
+      break;
+    }
+    case Field::kPadding: {
+      // RFC 4303 §2.4: the padding bytes before the pad length, 1, 2, 3, ... as framed.
+      if (!Fits(at.esp_trailer, 1, size) || at.esp_payload == kNowhere) break;
+      const std::size_t pad_length = frame[at.esp_trailer];
+      if (pad_length == 0 || pad_length > at.esp_trailer - at.esp_payload) break;
+      frame[at.esp_trailer - 1 - (value >> 8) % pad_length] = static_cast<std::uint8_t>(value);
+      break;
+    }
     case Field::kCount: break;
   }
 }

@@ -2,6 +2,8 @@
 
 #include "fuzz/common/tail_reader.h"
 
+#include <vectors/loader/vector_loader.h>
+
 #include <algorithm>
 #include <sstream>
 #include <string_view>
@@ -269,6 +271,18 @@ std::uint32_t DeviationValue(Field field, std::minstd_rand& random) {
     case Field::kEtherType: return pick({0x86dd, 0x0806, 0x0000, 0x8100});
     case Field::kTruncate: return pick({0, 1, 2, 3, 11, 15, 16, 20, 63});
     case Field::kIv: return pick({1, 0x80, 0xff});
+    // TOS: the whole byte, DSCP (upper six bits) or ECN (lower two) alone (RFC 2474, RFC 3168);
+    // AH zeroes all eight for its ICV (RFC 4302 §3.3.3.1.1.1).
+    case Field::kTos: return pick({0xff, 0xfc, 0x03, 0x10, 0xb8, 0x01, 0x02});
+    case Field::kDscp: return pick({0x3f, 0x2e, 0x01, 0x20});
+    case Field::kEcn: return pick({1, 2, 3});
+    case Field::kFlags: return pick({0, 1, 2, 3, 4, 5, 6, 7});  // reserved, DF, MF
+    case Field::kFragmentOffset: return pick({1, 0x1fff, 0x100});
+    case Field::kIdentification: return pick({0, 0xffff, 0x8000});
+    // Options: bits 8 and up pick the option, the low byte is written.
+    case Field::kOptionType: return pick({0, 1, 7, 68, 130, 131, 137, 148, 158, 0x100 + 131, 0x100 + 7, 0x200 + 137});
+    case Field::kOptionPointer: return pick({0, 1, 3, 4, 5, 7, 8, 12, 0x100 + 4, 0x100 + 40, 0x200 + 8, 255});
+    case Field::kPadding: return pick({0x00, 0xff, 0x100 + 0x55, 0x200 + 0x01});
     case Field::kCount: break;
   }
   return static_cast<std::uint32_t>(random());
@@ -364,10 +378,59 @@ OptionDef RandomOption(std::minstd_rand& random) {
   return option;
 }
 
+// An AH SA's send, framed for it, with an option on the header its ICV covers: the options
+// rules of RFC 4302 §3.3.3.1.1 (immutable kept, mutable zeroed, source routes' final
+// destination) need both at once, which two separate mutations rarely bring together.
+void MutateAhWithOption(Script& script, SendDef& send, std::minstd_rand& random) {
+  Setup& setup = script.setup;
+  const std::uint8_t sa = FindOrMakeSa(setup, random, [](const SaDef& def) {
+    return def.shape != SaShape::kEsp && !def.tunnel && !def.inbound && !def.deleted;
+  }, [](SaDef& def) {
+    def.shape = SaShape::kAh;
+    def.tunnel = def.inbound = def.deleted = false;
+  });
+  send.has_info = true;
+  send.offload = {HandleKind::kSa, sa};
+  send.next = {};
+  Replan(setup, send);
+  if (send.plan.outer_options.size() < kMaxOptions) send.plan.outer_options.push_back(RandomOption(random));
+}
+
+// The set leaves out a capability the send needs (the send must then be NOT_SUPPORTED [S16]):
+// V4_OPTIONS for a frame with options (one is added when it has none), else what its SAs use.
+void MutateLeaveOutWhatASendUses(Script& script, SendDef& send, std::minstd_rand& random) {
+  auto& disabled = script.setup.disabled;
+  if (disabled.size() >= kMaxDisabled) disabled.erase(disabled.begin());
+  const SaDef* sa = send.offload.kind == HandleKind::kSa && send.offload.sa < script.setup.sas.size()
+                        ? &script.setup.sas[send.offload.sa] : nullptr;
+  const char* name = "Supported.V4_OPTIONS";
+  switch (random() % 4) {
+    case 0:
+      if (send.next.kind == HandleKind::kSa) name = "Supported.TRANSPORT_TUNNEL_COMBINED";
+      break;
+    case 1:
+      if (sa != nullptr && sa->shape == SaShape::kEspAh) name = "Supported.AH_ESP_COMBINED";
+      if (sa != nullptr && sa->esn) name = "Extension.ESN";
+      break;
+    case 2:
+      if (sa != nullptr) name = sa->shape == SaShape::kAh ? (sa->tunnel ? "V4AH.Tunnel" : "V4AH.Transport")
+                                                          : (sa->tunnel ? "V4ESP.Tunnel" : "V4ESP.Transport");
+      break;
+    default: break;
+  }
+  const auto& names = vectors::AllCapabilityNames();
+  const auto found = std::find(names.begin(), names.end(), name);
+  if (found == names.end()) return;
+  disabled.push_back(static_cast<std::uint8_t>(found - names.begin()));
+  if (std::string_view(name) == "Supported.V4_OPTIONS" && send.plan.outer_options.empty() && send.plan.inner_options.empty()) {
+    send.plan.outer_options.push_back(RandomOption(random));
+  }
+}
+
 void MutatePlan(SendDef& send, std::minstd_rand& random) {
   FramePlan& plan = send.plan;
   auto& options = std::uniform_int_distribution<int>(0, 1)(random) != 0 ? plan.outer_options : plan.inner_options;
-  switch (std::uniform_int_distribution<int>(0, 11)(random)) {
+  switch (std::uniform_int_distribution<int>(0, 15)(random)) {
     case 0:
       if (options.size() < kMaxOptions) options.push_back(RandomOption(random));
       break;
@@ -388,7 +451,13 @@ void MutatePlan(SendDef& send, std::minstd_rand& random) {
     case 7: plan.trailing = static_cast<std::uint8_t>(random() % 32); break;
     case 8: plan.tunnel_payload = !plan.tunnel_payload; break;
     case 9: plan.upper_protocol = static_cast<std::uint8_t>(std::array{1, 4, 6, 17, 50, 51, 59}[random() % 7]); break;
-    case 10: plan.outer_sequence = static_cast<std::uint32_t>(random()); break;
+    case 10: plan.outer_sequence = std::array{0u, 1u, 0x7fffffffu, 0xffffffffu, static_cast<std::uint32_t>(random())}[random() % 5]; break;
+    case 11: plan.inner_sequence = std::array{0u, 1u, 0xffffffffu, static_cast<std::uint32_t>(random())}[random() % 4]; break;
+    case 12:  // TOS of both headers: DSCP and ECN (RFC 2474, RFC 3168), zeroed for the AH ICV
+      plan.tos = static_cast<std::uint8_t>(std::array{0x00, 0x01, 0x02, 0x03, 0x10, 0xb8, 0xfc, 0xff}[random() % 8]);
+      break;
+    case 13: plan.ttl = static_cast<std::uint8_t>(std::array{0, 1, 64, 255}[random() % 4]); break;
+    case 14: plan.ip_id = static_cast<std::uint16_t>(random()); break;
     default: plan.inner_sa = std::uniform_int_distribution<int>(0, 1)(random) != 0 ? kNoSa : plan.outer_sa; break;
   }
 }
@@ -435,7 +504,12 @@ void MutateSa(Setup& setup, std::minstd_rand& random) {
     return;
   }
   SaDef& sa = Element(setup.sas, random);
-  switch (std::uniform_int_distribution<int>(0, 9)(random)) {
+  switch (std::uniform_int_distribution<int>(0, 11)(random)) {
+    case 10:  // ESN: the high 32 bits the ICV covers (RFC 4303 §2.2.1), at their boundaries
+      sa.esn = true;
+      sa.esn_high = std::array{0u, 1u, 0x80000000u, 0xffffffffu, static_cast<std::uint32_t>(random())}[random() % 5];
+      break;
+    case 11: sa.ah_spi = Element(setup.sas, random).ah_spi; break;
     case 0: sa.shape = static_cast<SaShape>(random() % static_cast<unsigned>(SaShape::kCount)); break;
     case 1: sa.conf = static_cast<std::uint8_t>(random() % kConfChoices.size()); break;
     case 2: sa.esp_integrity = static_cast<std::uint8_t>(random() % kIntegrityChoices.size()); break;
@@ -463,10 +537,14 @@ void MutateScript(Script& script, std::minstd_rand& random) {
     MutateHandles(script, send, random);
   } else if (what < 53) {
     MutateDeviations(send, random);
-  } else if (what < 72) {
+  } else if (what < 70) {
     MutatePlan(send, random);
-  } else if (what < 84) {
+  } else if (what < 72) {
+    MutateAhWithOption(script, send, random);
+  } else if (what < 83) {
     MutateCuts(send, random);
+  } else if (what < 84) {
+    MutateLeaveOutWhatASendUses(script, send, random);
   } else if (what < 90) {
     MutateSa(script.setup, random);
   } else if (what < 94) {
@@ -513,6 +591,15 @@ const char* FieldName(Field field) {
     case Field::kEtherType: return "ethertype";
     case Field::kTruncate: return "truncate";
     case Field::kIv: return "iv";
+    case Field::kTos: return "tos";
+    case Field::kDscp: return "dscp";
+    case Field::kEcn: return "ecn";
+    case Field::kFlags: return "flags";
+    case Field::kFragmentOffset: return "fragment_offset";
+    case Field::kIdentification: return "identification";
+    case Field::kOptionType: return "option_type";
+    case Field::kOptionPointer: return "option_pointer";
+    case Field::kPadding: return "padding";
     case Field::kCount: break;
   }
   return "?";

@@ -122,9 +122,15 @@ struct FramePlan {
 
 // A deliberate deviation written over the built frame. `level` 0 is the outer IPv4 packet and its
 // IPsec headers, 1 the tunnelled one.
+// Every byte a rule of the contract reads can be changed: the IPv4 header (version, IHL, TOS
+// whole / DSCP / ECN, total length, identification, flags, fragment offset, TTL, protocol,
+// checksum; RFC 791 §3.1, RFC 4302 §3.3.3.1), each option's type, length and pointer, the SPI and
+// sequence number of AH and ESP, ESP padding, pad length and next header (RFC 4303 §2.4), the AH
+// payload length and next header, the EtherType, the IVs and the frame's length.
 enum class Field : std::uint8_t {
   kVersion, kIhl, kTotalLength, kProtocol, kFragment, kTtl, kChecksum, kOptionLength, kSpi, kSequence,
-  kPadLength, kNextHeader, kAhPayloadLength, kAhNextHeader, kEtherType, kTruncate, kIv, kCount
+  kPadLength, kNextHeader, kAhPayloadLength, kAhNextHeader, kEtherType, kTruncate, kIv,
+  kTos, kDscp, kEcn, kFlags, kFragmentOffset, kIdentification, kOptionType, kOptionPointer, kPadding, kCount
 };
 struct Deviation {
   Field field = Field::kTtl;
@@ -164,9 +170,10 @@ Script DecodeScript(std::span<const std::uint8_t> data);
 std::vector<std::uint8_t> EncodeScript(const Script& script);
 
 // One structure-aware mutation: handles (zero, deleted, never issued, inbound, swapped roles,
-// NextOffloadHandle without a tunnel payload), the plan and its deviations (IHL, options, total
-// length, protocol, fragment bits, SPI, sequence, pad length, next header, AH payload length,
-// ICV space, truncation), buffer-chain cuts, or the SA table. Everything not chosen stays.
+// NextOffloadHandle without a tunnel payload), the plan (TOS, TTL, identification, sequence
+// numbers, options, lengths, padding, ICV space) and its deviations (every Field), buffer-chain
+// cuts, or the SA table (shapes, algorithms, modes, SPIs, ESN and its high bits, deletions).
+// Everything not chosen stays.
 void MutateScript(Script& script, std::minstd_rand& random);
 
 // Six SAs covering every shape, mode and algorithm family (CBC, GCM, 3DES, HMAC, GMAC): the

@@ -1,21 +1,29 @@
 // libFuzzer target: differential fuzzing of a candidate NIC against the reference NIC. The same
 // script (fuzz/common/script.h) runs through both — SET, ADD_SA / DELETE_SA cycles, the SA table,
 // the sends, each on a fresh NIC per input — and any difference in status or bytes aborts with
-// the signature `<candidate>-<operation>-<first differing field>`, so that findings deduplicate.
+// the signature `<candidate>-<operation>-<first differing field>` (fuzz/common/signature.h), so
+// that findings deduplicate.
 //
-// The candidate is a shared library on the sendpath C ABI (include/sendpath/candidate_abi.h),
-// loaded in process (harness AbiCandidate: NDIS_PACKETs with buffer chains, injected IVs):
-//   SENDPATH_FUZZ_CANDIDATE=/path/lib.so[,key=value...]   default: libsendpath_sample_nic.so
-//                                                          beside this executable (or in the
-//                                                          build tree's candidates/)
-// Options after the path go to the candidate's Create (default "sa_capacity=8"); the reference
-// NIC is given the same sa_capacity, so that SA-table exhaustion is compared too.
+// The candidate (fuzz/common/candidate_choice.h) is any `sendpath run --candidate` SPEC of a live
+// NIC, or a bare library path for the fast in-process form:
+//   SENDPATH_FUZZ_CANDIDATE=/path/lib.so[,key=value...]   in process (harness AbiCandidate)
+//   SENDPATH_FUZZ_CANDIDATE=lib:/path/lib.so[,key=...]    in sendpath-candidate-host, out of process
+//   SENDPATH_FUZZ_CANDIDATE='exec:COMMAND [ARGS...]'      a sendpath-candidate/1 subprocess
+//   SENDPATH_FUZZ_CANDIDATE=reference                     the reference NIC again (self-check)
+// default: libsendpath_sample_nic.so beside this executable (or in the build tree's candidates/),
+// in process. Out of process, a crash, a hang (no reply within SENDPATH_FUZZ_TIMEOUT_MS, default
+// 2000) or a protocol error of the candidate is itself a finding (`...-candidate-crash`,
+// `-candidate-hang`, `-candidate-error`), its input kept like any other.
+// Options after a library path go to the candidate's Create (default "sa_capacity=8"); the
+// reference NIC is given the spec's sa_capacity (else SENDPATH_FUZZ_SA_CAPACITY, else 8), so that
+// SA-table exhaustion is compared too.
+#include "fuzz/common/candidate_choice.h"
 #include "fuzz/common/driver.h"
 #include "fuzz/common/framing.h"
 #include "fuzz/common/programming.h"
 #include "fuzz/common/script.h"
+#include "fuzz/common/signature.h"
 
-#include "harness/candidates/lib_host/abi_candidate.h"
 #include "harness/candidates/reference/reference_candidate.h"
 
 #include <reports/diff.h>
@@ -25,6 +33,7 @@
 
 #include <openssl/crypto.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -37,15 +46,8 @@ namespace {
 
 using namespace sendpath;
 
-struct Candidate {
-  std::string name;     // for signatures: "sample_nic", "faulty_same_iv_every_packet", "reference_candidate"
-  std::string path;
-  std::string options;  // Create(Options)
-  std::size_t sa_capacity = 8;
-};
-
 struct Context {
-  Candidate candidate;
+  fuzz::CandidateChoice candidate;
   std::unique_ptr<fuzz::Driver> reference;
   std::unique_ptr<fuzz::Driver> tested;
   nic::Capabilities common;  // what both report: the sets enable (part of) it
@@ -87,35 +89,38 @@ std::string StatusText(NDIS_STATUS status) {
   return text;
 }
 
-Candidate CandidateFromEnvironment() {
-  Candidate candidate;
-  std::string spec;
-  if (const char* value = std::getenv("SENDPATH_FUZZ_CANDIDATE"); value != nullptr && value[0] != '\0') {
-    spec = value;
-  } else {
-    std::error_code error;
-    const auto self = std::filesystem::read_symlink("/proc/self/exe", error);
-    // Beside the executable in a ClusterFuzzLite $OUT; in a CMake build tree, in candidates/.
-    spec = (self.parent_path() / "libsendpath_sample_nic.so").string();
-    const auto in_build_tree = self.parent_path().parent_path() / "candidates" / "libsendpath_sample_nic.so";
+std::string Environment(const char* name) {
+  const char* value = std::getenv(name);
+  return value != nullptr ? value : "";
+}
+
+// SENDPATH_FUZZ_CANDIDATE, or the clean sample NIC in process: beside the executable in a
+// ClusterFuzzLite $OUT, in candidates/ of a CMake build tree.
+fuzz::CandidateChoice CandidateFromEnvironment() {
+  std::string spec = Environment("SENDPATH_FUZZ_CANDIDATE");
+  std::error_code error;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", error).parent_path();
+  if (spec.empty()) {
+    spec = (self / "libsendpath_sample_nic.so").string();
+    const auto in_build_tree = self.parent_path() / "candidates" / "libsendpath_sample_nic.so";
     if (!std::filesystem::exists(spec, error) && std::filesystem::exists(in_build_tree, error)) spec = in_build_tree.string();
   }
-  const auto comma = spec.find(',');
-  candidate.path = spec.substr(0, comma);
-  candidate.options = comma == std::string::npos ? "sa_capacity=8" : spec.substr(comma + 1);
-  for (std::size_t at = 0; at < candidate.options.size();) {
-    const std::size_t end = std::min(candidate.options.find(',', at), candidate.options.size());
-    const std::string option = candidate.options.substr(at, end - at);
-    if (option.rfind("sa_capacity=", 0) == 0) candidate.sa_capacity = std::strtoul(option.c_str() + 12, nullptr, 10);
-    at = end + 1;
+  // sendpath-candidate-host for lib:: $SENDPATH_CANDIDATE_HOST, beside this executable, or in the
+  // build tree's harness/.
+  std::string host = Environment("SENDPATH_CANDIDATE_HOST");
+  if (host.empty()) {
+    host = (self / "sendpath-candidate-host").string();
+    const auto in_build_tree = self.parent_path() / "harness" / "sendpath-candidate-host";
+    if (!std::filesystem::exists(host, error) && std::filesystem::exists(in_build_tree, error)) host = in_build_tree.string();
   }
-  // libsendpath_faulty_x.so -> faulty_x
-  std::string name = std::filesystem::path(candidate.path).stem().string();
-  for (const std::string prefix : {"lib", "sendpath_"}) {
-    if (name.rfind(prefix, 0) == 0) name.erase(0, prefix.size());
-  }
-  candidate.name = name.empty() ? "candidate" : name;
-  return candidate;
+  const std::string capacity = Environment("SENDPATH_FUZZ_SA_CAPACITY");
+  const std::string timeout = Environment("SENDPATH_FUZZ_TIMEOUT_MS");
+  fuzz::CandidateChoice choice = fuzz::ChooseCandidate(
+      spec, capacity.empty() ? 8 : std::strtoul(capacity.c_str(), nullptr, 10),
+      std::chrono::milliseconds(timeout.empty() ? 2000 : std::strtoul(timeout.c_str(), nullptr, 10)), host);
+  if (!choice.error.empty()) Fatal("SENDPATH_FUZZ_CANDIDATE=" + spec + ": " + choice.error);
+  if (const std::string name = Environment("SENDPATH_FUZZ_CANDIDATE_NAME"); !name.empty()) choice.name = name;
+  return choice;
 }
 
 std::unique_ptr<fuzz::Driver> Start(std::unique_ptr<harness::Candidate> candidate, const std::string& what) {
@@ -131,10 +136,10 @@ Context& Get() {
     nic::NicOptions options;
     options.sa_capacity = made.candidate.sa_capacity;
     made.reference = Start(std::make_unique<harness::ReferenceCandidate>(options), "the reference NIC");
-    made.tested = Start(std::make_unique<harness::AbiCandidate>(made.candidate.path, made.candidate.options),
-                        made.candidate.path);
+    made.tested = Start(fuzz::MakeCandidate(made.candidate), made.candidate.spec);
     made.common = fuzz::CommonCapabilities(made.reference->reported(), made.tested->reported());
-    std::fprintf(stderr, "fuzz_differential: %s (%s) against the reference NIC, IVs %s\n", made.candidate.path.c_str(),
+    std::fprintf(stderr, "fuzz_differential: %s (%s, %s) against the reference NIC, IVs %s\n", made.candidate.spec.c_str(),
+                 made.candidate.in_process ? "in process" : "out of process",
                  made.tested->identity().Describe().c_str(),
                  made.tested->identity().iv_injection ? "injected (byte-exact)" : "its own (decrypt and verify)");
     return made;
@@ -146,7 +151,7 @@ Context& Get() {
 void Compare(const std::string& operation, const harness::Outcome<NDIS_STATUS>& expected,
              const harness::Outcome<NDIS_STATUS>& actual) {
   if (!expected) Fatal("the reference NIC failed " + operation + ": " + expected.error().reason);
-  if (!actual) Differ(operation, "candidate-error", actual.error().reason);
+  if (!actual) Differ(operation, fuzz::CandidateErrorKind(actual.error().reason), actual.error().reason);
   if (*expected != *actual) {
     Differ(operation, "status", "expected " + StatusText(*expected) + ", candidate " + StatusText(*actual));
   }
@@ -159,7 +164,7 @@ std::pair<NDIS_HANDLE, NDIS_HANDLE> AddSa(Context& context, const std::string& o
   const auto expected = context.reference->candidate().AddSa(request);
   const auto actual = context.tested->candidate().AddSa(request);
   if (!expected) Fatal("the reference NIC failed " + operation + ": " + expected.error().reason);
-  if (!actual) Differ(operation, "candidate-error", actual.error().reason);
+  if (!actual) Differ(operation, fuzz::CandidateErrorKind(actual.error().reason), actual.error().reason);
   Compare(operation, expected->status, actual->status);
   if (actual->status == NDIS_STATUS_SUCCESS && actual->handle == nullptr) {
     Differ(operation, "null-handle", "ADD_SA succeeded with OffloadHandle 0");
@@ -182,7 +187,7 @@ void RunSend(Context& context, const fuzz::Script& script, std::size_t index, co
   const auto expected = context.reference->candidate().Send(context.reference->Request(script, index, programming, frame, cuts));
   const auto actual = context.tested->candidate().Send(context.tested->Request(script, index, programming, frame, cuts));
   if (!expected) Fatal("the reference NIC failed a send: " + expected.error().reason);
-  if (!actual) Differ("send", "candidate-error", actual.error().reason);
+  if (!actual) Differ("send", fuzz::CandidateErrorKind(actual.error().reason), actual.error().reason);
   if (actual->status != NDIS_STATUS_SUCCESS && actual->frame && !actual->frame->empty()) {
     Differ("send", "leak", "status " + StatusText(actual->status) + " with " +
                                          std::to_string(actual->frame->size()) + " bytes emitted");
@@ -198,8 +203,9 @@ void RunSend(Context& context, const fuzz::Script& script, std::size_t index, co
   }
   if (want == got) return;
 
-  // The first differing field, by name, from the reports' field diff (with the SAs' keys, so a
-  // candidate with its own IVs is judged by decryption and verification).
+  // The first differing field that is a cause (fuzz/common/signature.h), from the reports' field
+  // diff (with the SAs' keys, so a candidate with its own IVs is judged by decryption and
+  // verification).
   std::size_t first = 0, second = 0;
   const bool tunnelled = fuzz::SaIndexOf(send.next, programming.specs.size(), second);
   const bool has_first = fuzz::SaIndexOf(send.offload, programming.specs.size(), first);
@@ -215,7 +221,7 @@ void RunSend(Context& context, const fuzz::Script& script, std::size_t index, co
     }
     return;
   }
-  Differ("send", comparison.FirstCause()->field, comparison.Summary());
+  Differ("send", fuzz::SignatureField(comparison, differ), comparison.Summary());
 }
 
 // Both NICs freshly initialised and programmed with `setup`: the set(s), ADD_SA / DELETE_SA
@@ -223,7 +229,7 @@ void RunSend(Context& context, const fuzz::Script& script, std::size_t index, co
 void Program(Context& context, const fuzz::Setup& setup, fuzz::Programming& programming) {
   for (fuzz::Driver* driver : {context.reference.get(), context.tested.get()}) {
     auto reset = driver->candidate().Reset();
-    if (!reset) Differ("reset", "candidate-error", reset.error().reason);
+    if (!reset) Differ("reset", fuzz::CandidateErrorKind(reset.error().reason), reset.error().reason);
     driver->Forget();
   }
   harness::Candidate& reference = context.reference->candidate();
@@ -289,7 +295,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } catch (const Difference& difference) {
     if (!reuse) Report(context, difference);
     // Seen on NICs that earlier inputs sent through: only what a fresh pair shows is a finding
-    // (its input then reproduces it alone).
+    // (its input then reproduces it alone). An out-of-process candidate that died is started
+    // afresh first.
+    if (difference.field.rfind("candidate-", 0) == 0) {
+      context.tested->candidate().Stop();
+      if (const std::string error = context.tested->Start(); !error.empty()) {
+        Report(context, Difference{"restart", "candidate-error", error});
+      }
+    }
     try {
       run(true);
     } catch (const Difference& again) {

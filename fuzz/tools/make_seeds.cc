@@ -157,6 +157,35 @@ std::vector<std::pair<std::string, Script>> Seeds() {
     SendDef inner = Send(base, Sa(0), Sa(4));
     inner.deviations = {{Field::kTotalLength, 1, 0x10000 + 0xffff}, {Field::kFragment, 1, 0x2000}};
     add("deviation-inner-length-fragment", With({inner}));
+    // The IPv4 fields AH zeroes for its ICV (RFC 4302 §3.3.3.1.1.1): TOS whole, DSCP and ECN
+    // alone, flags, fragment offset, TTL, checksum; the options' type and pointer; ESP padding.
+    const std::pair<Field, std::uint32_t> kAhDeviations[] = {
+        {Field::kTos, 0xff},  {Field::kDscp, 0x2e}, {Field::kEcn, 3},     {Field::kFlags, 4},
+        {Field::kTtl, 1},     {Field::kChecksum, 0xffff}, {Field::kFragmentOffset, 1}, {Field::kIdentification, 0xffff}};
+    for (const auto& [field, value] : kAhDeviations) {
+      SendDef ah_field = Send(base, Sa(2));
+      ah_field.deviations = {{field, 0, value}};
+      add(std::string("deviation-ah-") + FieldName(field), With({ah_field}));
+    }
+    SendDef inner_tos = Send(base, Sa(2), Sa(5));  // inner AH under an AH tunnel: the inner header's TOS
+    inner_tos.deviations = {{Field::kEcn, 1, 1}, {Field::kDscp, 0, 0x3f}};
+    add("deviation-tunnel-ah-inner-ecn", With({inner_tos}));
+    SendDef pointer = Send(base, Sa(2));
+    pointer.plan.outer_options = {{OptionKind::kLsrr, 2, 4}};
+    pointer.deviations = {{Field::kOptionPointer, 0, 12}};
+    add("deviation-ah-option_pointer", With({pointer}));
+    SendDef type = Send(base, Sa(2));
+    type.plan.outer_options = {{OptionKind::kRecordRoute, 2, 4}};
+    type.deviations = {{Field::kOptionType, 0, 131}};
+    add("deviation-ah-option_type", With({type}));
+    SendDef padding = Send(base, Sa(0));
+    padding.plan.extra_pad_blocks = 1;
+    padding.deviations = {{Field::kPadding, 0, 0x55}};
+    add("deviation-esp-padding", With({padding}));
+    SendDef tos_plan = Send(base, Sa(3));
+    tos_plan.plan.tos = 0xb9;  // DSCP 46 (EF) and ECN 1
+    tos_plan.plan.ttl = 1;
+    add("plan-bundle-tos-ttl", With({tos_plan}));
   }
   // SA programming: ESN, integrity-first KeyMat, second set, slot reuse, IV reuse across sends.
   {

@@ -399,7 +399,98 @@ def options_group() -> VectorGroup:
                               alg_flags(bundle) + flags_common + ["send.ah.options_immutable",
                                                                   "send.ah.options_mutable"],
                               "RFC 4302 Appendix A; [S7]", pkt, sas, (name, 0)))
+    malformed_source_routes(group)
     return group
+
+
+def broken_source_route(kind: int, length: int) -> bytes:
+    """A source route whose length leaves a partial address (RFC 791 section 3.1: the length
+    counts type, length, pointer and whole 4-byte addresses, so it is 3 + 4n)."""
+    route = b"".join(ROUTE)[:length - 3]
+    return pad4(bytes([kind, length, 4]) + route)
+
+
+def malformed_source_routes(group: VectorGroup) -> None:
+    """Source routes that are not whole addresses, on every header the NIC parses (outer, and
+    the inner header of transport over tunnel: INVALID_PACKET) and on inner headers it must not
+    parse (tunnel mode, and transport-over-tunnel frames sent with the tunnel SA only: payload,
+    sent as framed). Issue 15: a NIC that checks only the option's bounds processed a
+    transport-over-tunnel send whose inner LSRR had length 6."""
+    src = ("RFC 791 section 3.1 (source route: length 3 + 4n); RFC 4302 section 3.3.3.1.1.1 (the "
+           "final destination is a whole address); " + README + " status table (malformed option)")
+    note = ("An LSRR/SSRR whose length is not 3 + 4n names no final destination for the AH ICV "
+            "(RFC 4302 3.3.3.1.1.1): the option is malformed and the send refused; a NIC that "
+            "checks only that the option fits the header emits a frame here.")
+    payload_note = ("The inner header is tunnel payload: the NIC neither parses nor changes it "
+                    "(RFC 4301 section 5.1.2.1, RFC 4302 section 3.1.2); refusing it is wrong.")
+    gmac_tunnel = lambda vid: [ah_elem(vid + "/tun", "AES_GMAC_128")]  # noqa: E731
+    lsrr6 = broken_source_route(131, 6)
+
+    def tot(vid, title, inner_kind, options, flags, status=INVALID_PACKET, outer_kind="esp",
+            outer_bundle=None, info=("t", "tun"), comment=note, dst="203.0.113.9"):
+        sas, pkt = tot_case(vid, inner_kind, outer_kind, outer_bundle=outer_bundle,
+                            inner_kwargs={"options": options, "dst": dst, "tos": 0x08, "ttl": 31})
+        group.add(standard_vector(vid, title, alg_flags(sas["t"].bundle) + alg_flags(sas["tun"].bundle) +
+                                  list(flags), src, pkt, sas, info, status=status, comment=comment))
+
+    # Negative: the NIC parses the inner header of a transport-over-tunnel send [S12].
+    vid = "contract/options/tot-bundle-over-gmac-ah-inner-lsrr-length-6"
+    tot(vid, "Transport over tunnel, ESP+AH inside an AH-GMAC tunnel, inner LSRR of length 6 "
+        "(3 bytes of route): INVALID_PACKET", "bundle", lsrr6,
+        ["send.frame.option_malformed", "send.frame.inner", "send.ah.source_route/neg"],
+        outer_kind="ah", outer_bundle=gmac_tunnel(vid))
+    vid = "contract/options/tot-inner-ah-ssrr-length-10"
+    tot(vid, "Transport over tunnel, inner AH, inner SSRR of length 10 (two addresses and 3 "
+        "bytes): INVALID_PACKET", "ah", broken_source_route(137, 10),
+        ["send.frame.option_malformed", "send.frame.inner", "send.ah.source_route/neg"])
+    vid = "contract/options/tot-inner-esp-lsrr-length-8"
+    tot(vid, "Transport over tunnel, inner ESP, inner LSRR of length 8: INVALID_PACKET even "
+        "though ESP never reads the route", "esp", broken_source_route(131, 8),
+        ["send.frame.option_malformed", "send.frame.inner"], outer_kind="bundle")
+    # Positive twin of the first: a whole route of 3 addresses on the same SAs is processed.
+    vid = "contract/options/tot-bundle-over-gmac-ah-inner-lsrr-whole"
+    tot(vid, "Transport over tunnel, ESP+AH inside an AH-GMAC tunnel, inner LSRR of 3 whole "
+        "addresses: processed, inner AH ICV with the final destination", "bundle",
+        source_route(131), ["send.frame.option_malformed/neg", "send.frame.inner",
+                            "send.ah.source_route"],
+        status=SUCCESS, outer_kind="ah", outer_bundle=gmac_tunnel(vid), comment="")
+    # Positive: only the tunnel SA given, the inner portion (header included) stays as framed.
+    vid = "contract/options/tunnel-only-tot-frame-inner-lsrr-length-6"
+    tot(vid, "Transport-over-tunnel frame with only the tunnel SA (AH-GMAC), inner LSRR of "
+        "length 6: the inner packet is payload, processed", "bundle", lsrr6,
+        ["send.frame.option_malformed/neg", "send.tunnel_only", "send.ah.tunnel_inner_not_zeroed"],
+        status=SUCCESS, outer_kind="ah", outer_bundle=gmac_tunnel(vid), info=("tun", 0),
+        comment=payload_note)
+
+    # Positive: tunnel mode, the inner header is payload whatever its options.
+    for label, bundle_of, options in (
+            ("esp", lambda v: [esp_elem(v, "AES_CBC_128", "SHA_1")], lsrr6),
+            ("ah", lambda v: [ah_elem(v, "SHA_256")], broken_source_route(137, 10)),
+            ("bundle", lambda v: [esp_elem(v, "AES_GCM_128", None), ah_elem(v, "AES_GMAC_128")], lsrr6)):
+        vid = f"contract/options/{label}-tunnel-inner-source-route-malformed"
+        bundle = bundle_of(vid)
+        sas, pkt, name = simple_case(vid, bundle, True, 64,
+                                     inner_kwargs={"options": options, "dst": "203.0.113.9",
+                                                   "ttl": 9, "tos": 0x30})
+        group.add(standard_vector(vid, f"{label.upper() if label != 'bundle' else 'ESP+AH'} tunnel, "
+                                  f"inner source route of length {options[1]}: payload, processed",
+                                  alg_flags(bundle) + ["send.frame.option_malformed/neg",
+                                                       "send.ah.tunnel_inner_not_zeroed"],
+                                  src, pkt, sas, (name, 0), comment=payload_note))
+
+    # Negative: the same routes on headers the NIC parses (transport, bundle, tunnel outer).
+    for label, bundle_of, tunnel in (
+            ("ah-transport", lambda v: [ah_elem(v, "SHA_1")], False),
+            ("bundle-transport", lambda v: [esp_elem(v, "3_DES", "SHA_1"), ah_elem(v, "MD5")], False),
+            ("esp-tunnel-outer", lambda v: [esp_elem(v, "AES_CBC_256", "SHA_256")], True)):
+        vid = f"contract/options/{label}-lsrr-length-6"
+        bundle = bundle_of(vid)
+        sas, pkt, name = simple_case(vid, bundle, tunnel, 48, ip_kwargs={"options": lsrr6})
+        group.add(standard_vector(vid, f"{label.replace('-', ' ')}: LSRR of length 6 on the header "
+                                  "the SA protects: INVALID_PACKET",
+                                  alg_flags(bundle) + ["send.frame.option_malformed",
+                                                       "send.ah.source_route/neg"],
+                                  src, pkt, sas, (name, 0), status=INVALID_PACKET, comment=note))
 
 
 # ---- AH mutable fields -----------------------------------------------------------------------
