@@ -246,7 +246,8 @@ const char* ExitMeaning(int exit_code) {
   }
 }
 
-void PrintSummary(const report::RunResult& run, const std::string& report_line, int exit_code) {
+// `captures_command`: how to open the expected capture decrypted; empty when the report was not written.
+void PrintSummary(const report::RunResult& run, const std::string& report_line, const std::string& captures_command, int exit_code) {
   std::size_t counts[6] = {};
   std::size_t must = 0;
   for (const auto& vector : run.vectors) {
@@ -301,6 +302,7 @@ void PrintSummary(const report::RunResult& run, const std::string& report_line, 
   for (std::size_t i = 0; i < run.run_notes.size() && i < 5; ++i) std::printf("  note: %s\n", run.run_notes[i].c_str());
   if (run.run_notes.size() > 5) std::printf("  ... and %zu more notes\n", run.run_notes.size() - 5);
   std::printf("report: %s\n", report_line.c_str());
+  if (!captures_command.empty()) std::printf("decrypted captures: %s\n", captures_command.c_str());
   std::printf("exit %d: %s\n", exit_code, ExitMeaning(exit_code));
 }
 
@@ -435,12 +437,14 @@ int Run(const RunArgs& args, const std::string& command_line) {
     run.finished_utc = UtcNow();
     harness::RankAndGroupFailures(run, by_id);
     std::string report_line = args.out;
+    std::string captures_command = report::WiresharkCommand(args.out, report::kExpectedCapture);
     if (auto written = report::WriteReportFolder(run, args.out, report_options); !written) {
       std::fprintf(stderr, "sendpath run: writing the report to %s: %s\n", args.out.c_str(), written.error().message.c_str());
       exit_code = std::max(exit_code, kExitUsage);
       report_line = "NOT WRITTEN (" + written.error().message + ")";
+      captures_command.clear();
     }
-    PrintSummary(run, report_line, exit_code);
+    PrintSummary(run, report_line, captures_command, exit_code);
     return exit_code;
   };
   const auto interrupted_reason = [] {

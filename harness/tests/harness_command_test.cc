@@ -462,6 +462,11 @@ TEST(RelativeNames, JunitAndResultsNamesDoNotDependOnTheWorkspace) {
                               workspace + "/report"},
                              dir);
     ASSERT_EQ(ran.code, 0) << ran.out << ran.err;
+    // The summary says how to open the expected capture decrypted (the report's wireshark/esp_sa).
+    EXPECT_NE(ran.out.find("decrypted captures: WIRESHARK_CONFIG_DIR='" + workspace + "/report/wireshark' tshark -r '" + workspace +
+                           "/report/expected.pcapng'"),
+              std::string::npos)
+        << ran.out;
     runs.emplace_back(ReadFile(workspace + "/report/junit.xml"), ReadFile(workspace + "/report/results.json"));
   }
   const std::string& junit = runs[0].first;
