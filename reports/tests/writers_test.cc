@@ -409,8 +409,8 @@ TEST(WritersTest, FirstScreenIsVerdictProfileAndFailureGroups) {
   EXPECT_EQ(groups.find("sha256"), std::string::npos) << groups;
 }
 
-// 100,000 vectors: the page is written quickly, stays small, and loads with one page of rows
-// drawn; the failures are grouped by cause.
+// 100,000 vectors: the page stays small and loads with one page of rows drawn; the failures are
+// grouped by cause. The times are printed, not asserted (speed belongs in bench/).
 TEST(WritersTest, AHundredThousandVectorsLoad) {
   if (Chromium().empty()) GTEST_SKIP() << "chromium is not installed";
   RunResult run;
@@ -446,7 +446,6 @@ TEST(WritersTest, AHundredThousandVectorsLoad) {
   const auto started = std::chrono::steady_clock::now();
   ASSERT_TRUE(WriteHtmlReport(run, directory + "/report.html").ok());
   const double write_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  EXPECT_LT(write_seconds, 20.0);
   EXPECT_LT(std::filesystem::file_size(directory + "/report.html"), 40u * 1024 * 1024);
   ExpectNoSpecialGlyphs(ReadFile(directory + "/report.html"));
   const auto load_started = std::chrono::steady_clock::now();
@@ -460,7 +459,6 @@ TEST(WritersTest, AHundredThousandVectorsLoad) {
   const std::string groups = probe.at("groups_text").get<std::string>();
   EXPECT_NE(groups.find("1000\tMUST fail\tah.icv differs\t"), std::string::npos) << groups;
   EXPECT_NE(groups.find("400\tMUST fail\tsend status NDIS_STATUS_SUCCESS, expected NDIS_STATUS_FAILURE"), std::string::npos) << groups;
-  EXPECT_LT(load_seconds, 60.0);
   std::printf("100,000 vectors: report.html written in %.2f s (%ju bytes), loaded in Chromium in %.2f s\n", write_seconds,
               static_cast<std::uintmax_t>(std::filesystem::file_size(directory + "/report.html")), load_seconds);
 }
