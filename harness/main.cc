@@ -453,10 +453,12 @@ int Run(const RunArgs& args, const std::string& command_line) {
 
   // The candidate must start and answer before the first vector.
   const std::string candidate_error = PreflightCandidate(*factory.factory);
-  if (g_interrupted.load()) {
+  if (g_interrupted.load()) {  // a signal while the candidate was being started: no vector ran
     run.complete = false;
-    run.incomplete_reason = interrupted_reason();
     MarkNotRun(run, loaded.selected, "the run was interrupted");
+    run.incomplete_reason = interrupted_reason() + " (" + std::to_string(run.vectors.size()) + " of " +
+                            std::to_string(run.vectors.size()) + " vectors not run or not finished)";
+    std::fprintf(stderr, "sendpath run: %s\n", run.incomplete_reason.c_str());
     return finish(kExitInterrupted);
   }
   if (!candidate_error.empty()) {

@@ -72,8 +72,7 @@ std::uint64_t WeakIdentity(std::span<const std::uint8_t> bytes, LinkType link) {
 
 class Side {
  public:
-  Side(PcapReader& reader, const std::optional<CaptureIndex>& index, LinkType link, bool strip)
-      : reader_(reader), index_(index), link_(link), strip_(strip) {}
+  Side(PcapReader& reader, const std::optional<CaptureIndex>& index, bool strip) : reader_(reader), index_(index), strip_(strip) {}
 
   // Reads until `window` frames are buffered or the capture ends; false on a malformed record.
   bool Fill(std::size_t window, std::string& error) {
@@ -112,7 +111,6 @@ class Side {
  private:
   PcapReader& reader_;
   const std::optional<CaptureIndex>& index_;
-  LinkType link_;
   bool strip_;
   PcapRecord record_;
   std::deque<Pending> pending_;
@@ -176,8 +174,8 @@ int RunDiffCommand(const DiffCommandOptions& options, std::ostream& out, std::os
   page.expected_link = LinkTypeName(expected.value().link_type());
   page.actual_link = LinkTypeName(actual.value().link_type());
 
-  Side e_side(expected.value(), expected_index.value(), link, strip);
-  Side a_side(actual.value(), actual_index.value(), link, strip);
+  Side e_side(expected.value(), expected_index.value(), strip);
+  Side a_side(actual.value(), actual_index.value(), strip);
   auto& e_pending = e_side.pending();
   auto& a_pending = a_side.pending();
   constexpr std::size_t kWindow = 64;   // frames looked ahead on each side for a missing or extra frame
