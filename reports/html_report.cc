@@ -397,7 +397,7 @@ Status WriteHtmlReport(const RunResult& run, const std::string& path, const Repo
       if (found == index_of.end()) continue;
       const VectorResult& simplest = run.vectors[found->second];
       html += "<tr class=\"group\"><td class=\"n\">" + std::to_string(group.count) + "</td><td class=\"v " +
-              CssClass(simplest.verdict) + "\">" + RankName(Rank(simplest)) + "</td><td class=\"cause\" title=\"" +
+              CssClass(simplest.verdict) + "\">" + (simplest.verdict == Verdict::kFail ? (group.must > 0 ? "MUST fail" : "SHOULD fail") : RankName(Rank(simplest))) + "</td><td class=\"cause\" title=\"" +
               Escape(simplest.diagnosis) + "\">" + Escape(group.cause) + "</td><td class=\"id\"><a href=\"#v-" +
               std::to_string(found->second) + "\">" + Escape(simplest.id) + "</a></td></tr>\n";
     }
@@ -477,10 +477,13 @@ Status WriteHtmlReport(const RunResult& run, const std::string& path, const Repo
           "<thead><tr><th></th><th>vector</th><th>title</th><th>verdict</th><th>class</th><th>diagnosis</th><th>frames in/exp/act</th></tr></thead>"
           "<tbody id=\"vector-rows\"></tbody></table>\n";
 
-  // Rows in reading order (failures first, run order within each group); ids keep the run index.
+  // Rows in reading order (failures first, the simplest first within each group); ids keep the run index.
   std::vector<std::size_t> order(run.vectors.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return Rank(run.vectors[a]) < Rank(run.vectors[b]); });
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    const int rank_a = Rank(run.vectors[a]), rank_b = Rank(run.vectors[b]);
+    return rank_a != rank_b ? rank_a < rank_b : run.vectors[a].rank < run.vectors[b].rank;  // then simplest first
+  });
   nlohmann::json rows = nlohmann::json::array();
   nlohmann::json details = nlohmann::json::object();
   for (const std::size_t index : order) {
