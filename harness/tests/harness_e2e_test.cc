@@ -406,7 +406,9 @@ TEST(Judge, ConstantIvsInsideAnEncryptedTunnelAreReadDecrypted) {
   EXPECT_EQ(Count(outcome.result, Verdict::kPass), selected.size());
   EXPECT_EQ(ExitCodeOf(outcome.result), 1);
   const auto constant = FindingsOf(outcome.result, report::FindingKind::kCbcIvConstant);
-  for (const auto& [length, count] : counts) {
+  for (const auto& [iv_length, iv_count] : counts) {
+    // clang 14 cannot capture structured bindings: plain copies for the lambdas.
+    const std::size_t length = iv_length, count = iv_count;
     const bool found = std::any_of(constant.begin(), constant.end(), [&](const report::RunFinding& finding) {
       return finding.occurrences.size() == count &&
              std::all_of(finding.occurrences.begin(), finding.occurrences.end(),
@@ -530,7 +532,8 @@ TEST(Judge, CounterIvsFailCbcButAreLegalForGcmAndGmac) {
   // Every CBC SA with at least 3 sends is named as a counter, with all its sends.
   std::size_t judged = 0;
   for (const SelectedVector& s : selected) {
-    for (const auto& [name, sa] : s.vector->sas) {
+    for (const auto& [sa_name, sa] : s.vector->sas) {
+      const std::string& name = sa_name;  // clang 14 cannot capture a structured binding
       const bool cbc = std::any_of(sa.bundle.begin(), sa.bundle.end(), [](const vectors::SecAssocSpec& e) {
         return e.conf && (e.conf->name == "DES" || e.conf->name == "3_DES" || e.conf->name.rfind("AES_CBC_", 0) == 0);
       });
