@@ -17,9 +17,6 @@ namespace {
 using report::Verdict;
 using Clock = std::chrono::steady_clock;
 
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 // What one job learnt about its candidate.
 struct JobState {

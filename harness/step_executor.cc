@@ -16,9 +16,6 @@ namespace {
 using report::Verdict;
 using Clock = std::chrono::steady_clock;
 
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 NDIS_ENCAPSULATION_FORMAT FormatOf(vectors::Encapsulation encapsulation) {
   NDIS_ENCAPSULATION_FORMAT format{};

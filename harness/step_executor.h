@@ -10,11 +10,17 @@
 #include <vectors/loader/vector_model.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 
 namespace sendpath::harness {
 
 bool StopRequested(const std::atomic<bool>* stop);
+
+// Wall time since `start`, for the seconds a step or a vector took.
+inline double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 // How a vector's execution ended.
 enum class ExecutionEnd {
