@@ -22,13 +22,16 @@ Capabilities FullCapabilities() {
   caps.task.V4ESP.Tunnel = 1;
   caps.task.V4ESP.Send = 1;
   caps.task.V4ESP.Receive = 0;
-  caps.extension.AuthenticationAlgorithms =
-      IPSEC_OFFLOAD_V2_AUTHENTICATION_SHA_256 | IPSEC_OFFLOAD_V2_AUTHENTICATION_AES_GCM_128 |
-      IPSEC_OFFLOAD_V2_AUTHENTICATION_AES_GCM_192 | IPSEC_OFFLOAD_V2_AUTHENTICATION_AES_GCM_256;
-  caps.extension.EncryptionAlgorithms =
-      IPSEC_OFFLOAD_V2_ENCRYPTION_AES_GCM_128 | IPSEC_OFFLOAD_V2_ENCRYPTION_AES_GCM_192 |
-      IPSEC_OFFLOAD_V2_ENCRYPTION_AES_GCM_256 | IPSEC_OFFLOAD_V2_ENCRYPTION_AES_CBC_128 |
-      IPSEC_OFFLOAD_V2_ENCRYPTION_AES_CBC_192 | IPSEC_OFFLOAD_V2_ENCRYPTION_AES_CBC_256;
+  // Every algorithm of the table that is an IPsec offload v2 extension (its capability is its
+  // identifier's bit in SENDPATH_TASK_IPSEC_EXTENSION).
+  caps.extension.AuthenticationAlgorithms = 0;
+  for (const table::IntegrityAlgorithm& row : table::kIntegrityAlgorithms) {
+    if (row.capability.starts_with("V2.")) caps.extension.AuthenticationAlgorithms |= row.identifier;
+  }
+  caps.extension.EncryptionAlgorithms = 0;
+  for (const table::ConfAlgorithm& row : table::kConfAlgorithms) {
+    if (row.capability.starts_with("V2.")) caps.extension.EncryptionAlgorithms |= row.identifier;
+  }
   caps.extension.Flags = SENDPATH_EXT_ESN | SENDPATH_EXT_ENCRYPTION_ONLY_ESP | SENDPATH_EXT_KEYMAT_INTEGRITY_FIRST;
   return caps;
 }

@@ -4,6 +4,7 @@
 #include <openssl/params.h>
 #include <openssl/provider.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <limits>
@@ -11,33 +12,45 @@
 namespace sendpath::nic::detail {
 namespace {
 
-// A new algorithm goes into these tables and a dozen other places, each computing it on its own:
-// the list is in CONTRIBUTING.md, "Adding an algorithm".
-constexpr std::array kCiphers = {
-    CipherInfo{CipherAlgorithm::kNull, "NULL", OFFLOAD_IPSEC_CONF_NONE, 0, 0, 1, 0},
-    CipherInfo{CipherAlgorithm::kDesCbc, "DES-CBC", OFFLOAD_IPSEC_CONF_DES, 8, 8, 8, 0},
-    CipherInfo{CipherAlgorithm::kTripleDesCbc, "3DES-CBC", OFFLOAD_IPSEC_CONF_3_DES, 24, 8, 8, 0},
-    CipherInfo{CipherAlgorithm::kAesCbc128, "AES-128-CBC", IPSEC_OFFLOAD_V2_ENCRYPTION_AES_CBC_128, 16, 16, 16, 0},
-    CipherInfo{CipherAlgorithm::kAesCbc192, "AES-192-CBC", IPSEC_OFFLOAD_V2_ENCRYPTION_AES_CBC_192, 24, 16, 16, 0},
-    CipherInfo{CipherAlgorithm::kAesCbc256, "AES-256-CBC", IPSEC_OFFLOAD_V2_ENCRYPTION_AES_CBC_256, 32, 16, 16, 0},
-    // RFC 4106: KEYMAT = key || 4-byte salt, 8-byte IV, 16-byte ICV.
-    CipherInfo{CipherAlgorithm::kAesGcm128, "AES-128-GCM", IPSEC_OFFLOAD_V2_ENCRYPTION_AES_GCM_128, 20, 8, 1, 16},
-    CipherInfo{CipherAlgorithm::kAesGcm192, "AES-192-GCM", IPSEC_OFFLOAD_V2_ENCRYPTION_AES_GCM_192, 28, 8, 1, 16},
-    CipherInfo{CipherAlgorithm::kAesGcm256, "AES-256-GCM", IPSEC_OFFLOAD_V2_ENCRYPTION_AES_GCM_256, 36, 8, 1, 16},
-};
+// The rows of include/sendpath/algorithms.def (data shared with every layer; the computation
+// below is the NIC's own). CipherAlgorithm / IntegrityAlgorithm are row indices.
+constexpr auto kCiphers = [] {
+  std::array<CipherInfo, table::kConfAlgorithms.size()> out{};
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const table::ConfAlgorithm& row = table::kConfAlgorithms[i];
+    out[i] = CipherInfo{static_cast<CipherAlgorithm>(i), row.display, row.identifier, row.keymat_length,
+                        row.iv_length, row.block_size, row.icv_length};
+  }
+  return out;
+}();
 
-constexpr std::array kIntegrities = {
-    IntegrityInfo{IntegrityAlgorithm::kNone, "none", OFFLOAD_IPSEC_INTEGRITY_NONE, 0, 0, 0},
-    // RFC 2403 / RFC 2404: 96-bit truncation (TRUNCATED_HASH_LEN).
-    IntegrityInfo{IntegrityAlgorithm::kHmacMd5_96, "HMAC-MD5-96", OFFLOAD_IPSEC_INTEGRITY_MD5, 16, TRUNCATED_HASH_LEN, 0},
-    IntegrityInfo{IntegrityAlgorithm::kHmacSha1_96, "HMAC-SHA1-96", OFFLOAD_IPSEC_INTEGRITY_SHA, 20, TRUNCATED_HASH_LEN, 0},
-    // RFC 4868 section 2.1.1: 256-bit key, 128-bit truncation.
-    IntegrityInfo{IntegrityAlgorithm::kHmacSha256_128, "HMAC-SHA-256-128", IPSEC_OFFLOAD_V2_AUTHENTICATION_SHA_256, 32, 16, 0},
-    // RFC 4543: KEYMAT = key || 4-byte salt, 8-byte IV, 16-byte ICV.
-    IntegrityInfo{IntegrityAlgorithm::kAesGmac128, "AES-128-GMAC", IPSEC_OFFLOAD_V2_AUTHENTICATION_AES_GCM_128, 20, 16, 8},
-    IntegrityInfo{IntegrityAlgorithm::kAesGmac192, "AES-192-GMAC", IPSEC_OFFLOAD_V2_AUTHENTICATION_AES_GCM_192, 28, 16, 8},
-    IntegrityInfo{IntegrityAlgorithm::kAesGmac256, "AES-256-GMAC", IPSEC_OFFLOAD_V2_AUTHENTICATION_AES_GCM_256, 36, 16, 8},
-};
+constexpr auto kIntegrities = [] {
+  std::array<IntegrityInfo, table::kIntegrityAlgorithms.size()> out{};
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const table::IntegrityAlgorithm& row = table::kIntegrityAlgorithms[i];
+    out[i] = IntegrityInfo{static_cast<IntegrityAlgorithm>(i), row.display, row.identifier, row.keymat_length,
+                           row.icv_length, row.iv_length};
+  }
+  return out;
+}();
+
+// The enumerators this file names are the rows they name.
+constexpr bool RowIs(CipherAlgorithm algorithm, std::string_view name) {
+  return table::kConfAlgorithms[static_cast<std::size_t>(algorithm)].name == name;
+}
+constexpr bool RowIs(IntegrityAlgorithm algorithm, std::string_view name) {
+  return table::kIntegrityAlgorithms[static_cast<std::size_t>(algorithm)].name == name;
+}
+static_assert(RowIs(CipherAlgorithm::kNull, "NONE") && RowIs(CipherAlgorithm::kDesCbc, "DES") &&
+              RowIs(CipherAlgorithm::kTripleDesCbc, "3_DES") && RowIs(CipherAlgorithm::kAesCbc128, "AES_CBC_128") &&
+              RowIs(CipherAlgorithm::kAesCbc192, "AES_CBC_192") && RowIs(CipherAlgorithm::kAesCbc256, "AES_CBC_256") &&
+              RowIs(CipherAlgorithm::kAesGcm128, "AES_GCM_128") && RowIs(CipherAlgorithm::kAesGcm192, "AES_GCM_192") &&
+              RowIs(CipherAlgorithm::kAesGcm256, "AES_GCM_256"));
+static_assert(RowIs(IntegrityAlgorithm::kNone, "NONE") && RowIs(IntegrityAlgorithm::kHmacMd5_96, "MD5") &&
+              RowIs(IntegrityAlgorithm::kHmacSha1_96, "SHA_1") && RowIs(IntegrityAlgorithm::kHmacSha256_128, "SHA_256") &&
+              RowIs(IntegrityAlgorithm::kAesGmac128, "AES_GMAC_128") &&
+              RowIs(IntegrityAlgorithm::kAesGmac192, "AES_GMAC_192") &&
+              RowIs(IntegrityAlgorithm::kAesGmac256, "AES_GMAC_256"));
 
 struct CipherFree {
   void operator()(EVP_CIPHER* cipher) const { EVP_CIPHER_free(cipher); }
@@ -73,11 +86,9 @@ const EVP_CIPHER* FetchCipher(CipherAlgorithm algorithm) {
     std::array<FetchedCipher, kCiphers.size()> ciphers;
     Table() {
       LoadProviders();
-      const std::array<const char*, kCiphers.size()> names = {
-          nullptr, "DES-CBC", "DES-EDE3-CBC", "AES-128-CBC", "AES-192-CBC", "AES-256-CBC",
-          "AES-128-GCM", "AES-192-GCM", "AES-256-GCM"};
-      for (std::size_t i = 0; i < names.size(); ++i) {
-        if (names[i] != nullptr) ciphers[i].reset(EVP_CIPHER_fetch(nullptr, names[i], nullptr));
+      for (std::size_t i = 0; i < ciphers.size(); ++i) {
+        const std::string_view name = table::kConfAlgorithms[i].openssl;  // "" for null
+        if (!name.empty()) ciphers[i].reset(EVP_CIPHER_fetch(nullptr, name.data(), nullptr));
       }
     }
   };
@@ -90,21 +101,18 @@ EVP_MAC* FetchHmac() {
   return hmac.get();
 }
 
-const char* DigestOf(IntegrityAlgorithm algorithm) {
-  switch (algorithm) {
-    case IntegrityAlgorithm::kHmacMd5_96: return "MD5";
-    case IntegrityAlgorithm::kHmacSha1_96: return "SHA1";
-    case IntegrityAlgorithm::kHmacSha256_128: return "SHA256";
-    default: return nullptr;
-  }
+// The HMAC digest's OpenSSL name.
+std::string_view DigestOf(IntegrityAlgorithm algorithm) {
+  return table::kIntegrityAlgorithms[static_cast<std::size_t>(algorithm)].openssl;
 }
 
+// The GCM cipher whose GMAC this is (RFC 4543): the row with the same OpenSSL cipher.
 CipherAlgorithm GcmFor(IntegrityAlgorithm gmac) {
-  switch (gmac) {
-    case IntegrityAlgorithm::kAesGmac128: return CipherAlgorithm::kAesGcm128;
-    case IntegrityAlgorithm::kAesGmac192: return CipherAlgorithm::kAesGcm192;
-    default: return CipherAlgorithm::kAesGcm256;
+  const std::string_view cipher = table::kIntegrityAlgorithms[static_cast<std::size_t>(gmac)].openssl;
+  for (const CipherInfo& info : kCiphers) {
+    if (table::kConfAlgorithms[static_cast<std::size_t>(info.algorithm)].openssl == cipher) return info.algorithm;
   }
+  return CipherAlgorithm::kNull;
 }
 
 bool FitsInt(std::size_t n) { return n <= static_cast<std::size_t>(std::numeric_limits<int>::max()); }
@@ -131,13 +139,11 @@ const IntegrityInfo& InfoOf(IntegrityAlgorithm algorithm) {
 }
 
 bool IsGcm(CipherAlgorithm algorithm) {
-  return algorithm == CipherAlgorithm::kAesGcm128 || algorithm == CipherAlgorithm::kAesGcm192 ||
-         algorithm == CipherAlgorithm::kAesGcm256;
+  return table::kConfAlgorithms[static_cast<std::size_t>(algorithm)].family == table::Family::kGcm;
 }
 
 bool IsGmac(IntegrityAlgorithm algorithm) {
-  return algorithm == IntegrityAlgorithm::kAesGmac128 || algorithm == IntegrityAlgorithm::kAesGmac192 ||
-         algorithm == IntegrityAlgorithm::kAesGmac256;
+  return table::kIntegrityAlgorithms[static_cast<std::size_t>(algorithm)].family == table::Family::kGmac;
 }
 
 std::size_t AesKeyBytes(CipherAlgorithm algorithm) {
@@ -208,9 +214,9 @@ Reason IntegrityKey::Init(IntegrityAlgorithm algorithm, ByteSpan key_material) {
   EVP_MAC* hmac = FetchHmac();
   if (hmac == nullptr) return Reason::kKeyScheduleFailed;
   hmac_.reset(EVP_MAC_CTX_new(hmac));
-  char digest[16];
-  std::strncpy(digest, DigestOf(algorithm), sizeof digest - 1);
-  digest[sizeof digest - 1] = '\0';
+  char digest[16] = {};
+  const std::string_view digest_name = DigestOf(algorithm);
+  std::memcpy(digest, digest_name.data(), std::min(digest_name.size(), sizeof digest - 1));
   const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
                                OSSL_PARAM_construct_end()};
   if (!hmac_ || EVP_MAC_init(hmac_.get(), key_material.data(), key_material.size(), params) != 1) {

@@ -11,9 +11,12 @@
 #include <string_view>
 
 #include "reference_nic/reference_nic.h"
+#include "sendpath/algorithms.h"
 
 namespace sendpath::nic::detail {
 
+// Row indices of include/sendpath/algorithms.def; the enumerators name the rows the code needs by
+// name (crypto.cc checks them), a new row needs none.
 enum class CipherAlgorithm : std::uint8_t {
   kNull,
   kDesCbc,

@@ -95,21 +95,10 @@ Result<std::unique_ptr<SaCrypto>> SaCrypto::Create(const SaKeys& keys) {
   const std::string where = keys.name + " (" + keys.Description() + ")";
 
   const char* cipher_name = nullptr;
-  const std::size_t aes_bits = keys.cipher_key.size() * 8;
-  switch (keys.cipher) {
-    case CipherAlgorithm::kNull: break;
-    case CipherAlgorithm::kDesCbc:
-      if (!DesAvailable()) return Error{where + ": DES-CBC needs OpenSSL's legacy provider, which is not available"};
-      cipher_name = "DES-CBC";
-      break;
-    case CipherAlgorithm::kTripleDesCbc: cipher_name = "DES-EDE3-CBC"; break;
-    case CipherAlgorithm::kAesCbc:
-      cipher_name = aes_bits == 128 ? "AES-128-CBC" : aes_bits == 192 ? "AES-192-CBC" : "AES-256-CBC";
-      break;
-    case CipherAlgorithm::kAesGcm:
-      cipher_name = aes_bits == 128 ? "AES-128-GCM" : aes_bits == 192 ? "AES-192-GCM" : "AES-256-GCM";
-      break;
+  if (keys.cipher == CipherAlgorithm::kDesCbc && !DesAvailable()) {
+    return Error{where + ": DES-CBC needs OpenSSL's legacy provider, which is not available"};
   }
+  if (keys.conf_row != nullptr && !keys.conf_row->openssl.empty()) cipher_name = keys.conf_row->openssl.data();
   if (cipher_name != nullptr) {
     state.cipher.reset(EVP_CIPHER_fetch(nullptr, cipher_name, nullptr));
     state.cipher_ctx.reset(EVP_CIPHER_CTX_new());
@@ -121,22 +110,16 @@ Result<std::unique_ptr<SaCrypto>> SaCrypto::Create(const SaKeys& keys) {
   }
 
   const char* digest = nullptr;
-  switch (keys.integrity) {
-    case IntegrityAlgorithm::kNone: break;
-    case IntegrityAlgorithm::kHmacMd5_96: digest = "MD5"; break;
-    case IntegrityAlgorithm::kHmacSha1_96: digest = "SHA1"; break;
-    case IntegrityAlgorithm::kHmacSha256_128: digest = "SHA256"; break;
-    case IntegrityAlgorithm::kAesGmac: {
-      const std::size_t bits = keys.integrity_key.size() * 8;
-      const char* gmac_name = bits == 128 ? "AES-128-GCM" : bits == 192 ? "AES-192-GCM" : "AES-256-GCM";
-      state.gmac_cipher.reset(EVP_CIPHER_fetch(nullptr, gmac_name, nullptr));
-      state.gmac_ctx.reset(EVP_CIPHER_CTX_new());
-      if (!state.gmac_cipher || !state.gmac_ctx ||
-          EVP_EncryptInit_ex2(state.gmac_ctx.get(), state.gmac_cipher.get(), keys.integrity_key.data(), nullptr, nullptr) != 1) {
-        return Error{where + ": OpenSSL refused the GMAC key: " + OpenSslError()};
-      }
-      break;
+  if (keys.integrity == IntegrityAlgorithm::kAesGmac) {
+    const char* gmac_name = keys.integrity_row->openssl.data();  // the GCM cipher (RFC 4543)
+    state.gmac_cipher.reset(EVP_CIPHER_fetch(nullptr, gmac_name, nullptr));
+    state.gmac_ctx.reset(EVP_CIPHER_CTX_new());
+    if (!state.gmac_cipher || !state.gmac_ctx ||
+        EVP_EncryptInit_ex2(state.gmac_ctx.get(), state.gmac_cipher.get(), keys.integrity_key.data(), nullptr, nullptr) != 1) {
+      return Error{where + ": OpenSSL refused the GMAC key: " + OpenSslError()};
     }
+  } else if (keys.integrity != IntegrityAlgorithm::kNone) {
+    digest = keys.integrity_row->openssl.data();  // the HMAC digest
   }
   if (digest != nullptr) {
     state.mac.reset(EVP_MAC_fetch(nullptr, "HMAC", nullptr));

@@ -7,9 +7,29 @@
 namespace sendpath::report {
 namespace {
 
-constexpr ULONG kConfNone = OFFLOAD_IPSEC_CONF_NONE;
-constexpr ULONG kConfDes = OFFLOAD_IPSEC_CONF_DES;
-constexpr ULONG kConf3Des = OFFLOAD_IPSEC_CONF_3_DES;
+// The receive side's name for a row: its family and, for CBC, the cipher (DES needs OpenSSL's
+// legacy provider; the IV check names the cipher, RFC 2405 / RFC 2451 / RFC 3602).
+CipherAlgorithm CipherOf(const table::ConfAlgorithm& row) {
+  switch (row.family) {
+    case table::Family::kGcm: return CipherAlgorithm::kAesGcm;
+    case table::Family::kCbc:
+      if (row.identifier == OFFLOAD_IPSEC_CONF_DES) return CipherAlgorithm::kDesCbc;
+      if (row.identifier == OFFLOAD_IPSEC_CONF_3_DES) return CipherAlgorithm::kTripleDesCbc;
+      return CipherAlgorithm::kAesCbc;
+    default: return CipherAlgorithm::kNull;
+  }
+}
+
+IntegrityAlgorithm IntegrityOf(const table::IntegrityAlgorithm& row) {
+  switch (row.family) {
+    case table::Family::kGmac: return IntegrityAlgorithm::kAesGmac;
+    case table::Family::kHmac:
+      if (row.identifier == OFFLOAD_IPSEC_INTEGRITY_MD5) return IntegrityAlgorithm::kHmacMd5_96;
+      if (row.identifier == OFFLOAD_IPSEC_INTEGRITY_SHA) return IntegrityAlgorithm::kHmacSha1_96;
+      return IntegrityAlgorithm::kHmacSha256_128;
+    default: return IntegrityAlgorithm::kNone;
+  }
+}
 
 std::string Hex32(std::uint32_t value) {
   char text[16];
@@ -22,56 +42,28 @@ std::string Hex32(std::uint32_t value) {
 const char* ProtocolName(IpsecProtocol protocol) { return protocol == IpsecProtocol::kAh ? "ah" : "esp"; }
 
 std::size_t SaKeys::IvLength() const {
-  switch (cipher) {
-    case CipherAlgorithm::kDesCbc:
-    case CipherAlgorithm::kTripleDesCbc: return 8;
-    case CipherAlgorithm::kAesCbc: return 16;
-    case CipherAlgorithm::kAesGcm: return 8;
-    case CipherAlgorithm::kNull: return integrity == IntegrityAlgorithm::kAesGmac ? 8 : 0;
-  }
-  return 0;
+  if (conf_row != nullptr && conf_row->family != table::Family::kNull) return conf_row->iv_length;
+  // ENCR_NULL_AUTH_AES_GMAC and AUTH_AES_GMAC carry the GMAC IV (RFC 4543 section 3).
+  return integrity_row != nullptr ? integrity_row->iv_length : 0;
 }
 
 std::size_t SaKeys::IcvLength() const {
-  if (cipher == CipherAlgorithm::kAesGcm) return 16;
-  switch (integrity) {
-    case IntegrityAlgorithm::kNone: return 0;
-    case IntegrityAlgorithm::kHmacMd5_96:
-    case IntegrityAlgorithm::kHmacSha1_96: return 12;
-    case IntegrityAlgorithm::kHmacSha256_128:
-    case IntegrityAlgorithm::kAesGmac: return 16;
-  }
-  return 0;
+  if (conf_row != nullptr && conf_row->icv_length > 0) return conf_row->icv_length;
+  return integrity_row != nullptr ? integrity_row->icv_length : 0;
 }
 
 std::size_t SaKeys::Alignment() const {
-  switch (cipher) {
-    case CipherAlgorithm::kDesCbc:
-    case CipherAlgorithm::kTripleDesCbc: return 8;
-    case CipherAlgorithm::kAesCbc: return 16;
-    default: return 4;
-  }
+  return conf_row != nullptr && conf_row->family == table::Family::kCbc ? conf_row->block_size : 4;
 }
 
 std::string SaKeys::Description() const {
   std::string text = protocol == IpsecProtocol::kAh ? "AH " : "ESP ";
-  const std::string aes_bits = std::to_string(cipher_key.size() * 8);
-  switch (cipher) {
-    case CipherAlgorithm::kNull: text += protocol == IpsecProtocol::kAh ? "" : "NULL"; break;
-    case CipherAlgorithm::kDesCbc: text += "DES-CBC"; break;
-    case CipherAlgorithm::kTripleDesCbc: text += "3DES-CBC"; break;
-    case CipherAlgorithm::kAesCbc: text += "AES-" + aes_bits + "-CBC"; break;
-    case CipherAlgorithm::kAesGcm: text += "AES-" + aes_bits + "-GCM"; break;
-  }
+  if (protocol == IpsecProtocol::kEsp) text += conf_row != nullptr ? std::string(conf_row->display) : "NULL";
   const char* separator = protocol == IpsecProtocol::kAh ? "" : " + ";
-  switch (integrity) {
-    case IntegrityAlgorithm::kNone: if (cipher != CipherAlgorithm::kAesGcm) text += std::string(separator) + "no integrity"; break;
-    case IntegrityAlgorithm::kHmacMd5_96: text += std::string(separator) + "HMAC-MD5-96"; break;
-    case IntegrityAlgorithm::kHmacSha1_96: text += std::string(separator) + "HMAC-SHA1-96"; break;
-    case IntegrityAlgorithm::kHmacSha256_128: text += std::string(separator) + "HMAC-SHA-256-128"; break;
-    case IntegrityAlgorithm::kAesGmac:
-      text += std::string(separator) + "AES-" + std::to_string(integrity_key.size() * 8) + "-GMAC";
-      break;
+  if (integrity_row != nullptr && integrity_row->family != table::Family::kNone) {
+    text += std::string(separator) + std::string(integrity_row->display);
+  } else if (cipher != CipherAlgorithm::kAesGcm) {
+    text += std::string(separator) + "no integrity";
   }
   text += ", SPI " + Hex32(spi);
   if (esn_high) text += ", ESN high " + Hex32(*esn_high);
@@ -99,19 +91,12 @@ Result<SaKeys> MakeSaKeys(const std::string& sa_name, const vectors::SaSpec& sa,
 
   if (spec.conf && keys.protocol == IpsecProtocol::kEsp) {
     const vectors::AlgorithmSpec& conf = *spec.conf;
-    std::size_t key_bytes = 0;
-    switch (conf.identifier) {
-      case kConfNone: keys.cipher = CipherAlgorithm::kNull; break;
-      case kConfDes: keys.cipher = CipherAlgorithm::kDesCbc; key_bytes = 8; break;
-      case kConf3Des: keys.cipher = CipherAlgorithm::kTripleDesCbc; key_bytes = 24; break;
-      case IPSEC_OFFLOAD_V2_ENCRYPTION_AES_CBC_128: keys.cipher = CipherAlgorithm::kAesCbc; key_bytes = 16; break;
-      case IPSEC_OFFLOAD_V2_ENCRYPTION_AES_CBC_192: keys.cipher = CipherAlgorithm::kAesCbc; key_bytes = 24; break;
-      case IPSEC_OFFLOAD_V2_ENCRYPTION_AES_CBC_256: keys.cipher = CipherAlgorithm::kAesCbc; key_bytes = 32; break;
-      case IPSEC_OFFLOAD_V2_ENCRYPTION_AES_GCM_128: keys.cipher = CipherAlgorithm::kAesGcm; key_bytes = 20; break;
-      case IPSEC_OFFLOAD_V2_ENCRYPTION_AES_GCM_192: keys.cipher = CipherAlgorithm::kAesGcm; key_bytes = 28; break;
-      case IPSEC_OFFLOAD_V2_ENCRYPTION_AES_GCM_256: keys.cipher = CipherAlgorithm::kAesGcm; key_bytes = 36; break;
-      default: return Error{where + ": unknown ConfAlgo identifier " + std::to_string(conf.identifier)};
+    keys.conf_row = table::FindConf(conf.identifier);
+    if (keys.conf_row == nullptr) {
+      return Error{where + ": unknown ConfAlgo identifier " + std::to_string(conf.identifier)};
     }
+    keys.cipher = CipherOf(*keys.conf_row);
+    const std::size_t key_bytes = keys.conf_row->keymat_length;
     if (auto status = need(conf, key_bytes); !status) return status.error();
     if (keys.cipher == CipherAlgorithm::kAesGcm) {
       // RFC 4106 §8.1: the KEYMAT is the AES key followed by the 4-byte salt.
@@ -123,17 +108,12 @@ Result<SaKeys> MakeSaKeys(const std::string& sa_name, const vectors::SaSpec& sa,
   }
   if (spec.integrity && keys.cipher != CipherAlgorithm::kAesGcm) {
     const vectors::AlgorithmSpec& integrity = *spec.integrity;
-    std::size_t key_bytes = 0;
-    switch (integrity.identifier) {
-      case OFFLOAD_IPSEC_INTEGRITY_NONE: keys.integrity = IntegrityAlgorithm::kNone; break;
-      case OFFLOAD_IPSEC_INTEGRITY_MD5: keys.integrity = IntegrityAlgorithm::kHmacMd5_96; key_bytes = 16; break;
-      case OFFLOAD_IPSEC_INTEGRITY_SHA: keys.integrity = IntegrityAlgorithm::kHmacSha1_96; key_bytes = 20; break;
-      case IPSEC_OFFLOAD_V2_AUTHENTICATION_SHA_256: keys.integrity = IntegrityAlgorithm::kHmacSha256_128; key_bytes = 32; break;
-      case IPSEC_OFFLOAD_V2_AUTHENTICATION_AES_GCM_128: keys.integrity = IntegrityAlgorithm::kAesGmac; key_bytes = 20; break;
-      case IPSEC_OFFLOAD_V2_AUTHENTICATION_AES_GCM_192: keys.integrity = IntegrityAlgorithm::kAesGmac; key_bytes = 28; break;
-      case IPSEC_OFFLOAD_V2_AUTHENTICATION_AES_GCM_256: keys.integrity = IntegrityAlgorithm::kAesGmac; key_bytes = 36; break;
-      default: return Error{where + ": unknown IntegrityAlgo identifier " + std::to_string(integrity.identifier)};
+    keys.integrity_row = table::FindIntegrity(integrity.identifier);
+    if (keys.integrity_row == nullptr) {
+      return Error{where + ": unknown IntegrityAlgo identifier " + std::to_string(integrity.identifier)};
     }
+    keys.integrity = IntegrityOf(*keys.integrity_row);
+    const std::size_t key_bytes = keys.integrity_row->keymat_length;
     if (auto status = need(integrity, key_bytes); !status) return status.error();
     if (keys.integrity == IntegrityAlgorithm::kAesGmac) {
       // RFC 4543 §3.2 / §5: key followed by the 4-byte salt.

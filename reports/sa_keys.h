@@ -4,6 +4,7 @@
 #pragma once
 
 #include "reports/result.h"
+#include "sendpath/algorithms.h"
 #include "vectors/loader/vector_model.h"
 
 #include <cstddef>
@@ -31,13 +32,16 @@ struct SaKeys {
   std::uint32_t spi = 0;
   CipherAlgorithm cipher = CipherAlgorithm::kNull;
   IntegrityAlgorithm integrity = IntegrityAlgorithm::kNone;
+  // The rows of include/sendpath/algorithms.def; nullptr for AH's cipher and no integrity.
+  const table::ConfAlgorithm* conf_row = nullptr;
+  const table::IntegrityAlgorithm* integrity_row = nullptr;
   std::vector<std::uint8_t> cipher_key;     // AES-GCM: the key without its salt
   std::vector<std::uint8_t> integrity_key;  // AES-GMAC: the key without its salt
   std::vector<std::uint8_t> salt;           // RFC 4106 / RFC 4543: 4 bytes, nonce = salt || IV
   std::optional<std::uint32_t> esn_high;    // high 32 bits of the extended sequence number
   bool tunnel = false;
 
-  // Derived from the algorithms (reference_nic/README.md, algorithm table).
+  // Derived from the rows (include/sendpath/algorithms.def).
   std::size_t IvLength() const;
   std::size_t IcvLength() const;
   // Ciphertext alignment: the cipher block for CBC, else 4 (RFC 4303 §2.4).

@@ -134,25 +134,11 @@ std::string Hex32Text(std::uint32_t value) {
 
 // Wireshark 4.0's names in the esp_sa table (epan/dissectors/packet-ipsec.c), or "" when it has
 // none for the algorithm.
-std::string_view WiresharkCipher(CipherAlgorithm cipher) {
-  switch (cipher) {
-    case CipherAlgorithm::kNull: return "NULL";
-    case CipherAlgorithm::kDesCbc: return "DES-CBC [RFC2405]";
-    case CipherAlgorithm::kTripleDesCbc: return "TripleDES-CBC [RFC2451]";
-    case CipherAlgorithm::kAesCbc: return "AES-CBC [RFC3602]";
-    case CipherAlgorithm::kAesGcm: return "AES-GCM with 16 octet ICV [RFC4106]";
-  }
-  return "";
+std::string_view WiresharkCipher(const SaKeys& keys) {
+  return keys.conf_row != nullptr ? keys.conf_row->wireshark : table::FindConf(ULONG{OFFLOAD_IPSEC_CONF_NONE})->wireshark;
 }
-std::string_view WiresharkIntegrity(IntegrityAlgorithm integrity) {
-  switch (integrity) {
-    case IntegrityAlgorithm::kNone: return "NULL";
-    case IntegrityAlgorithm::kHmacMd5_96: return "HMAC-MD5-96 [RFC2403]";
-    case IntegrityAlgorithm::kHmacSha1_96: return "HMAC-SHA-1-96 [RFC2404]";
-    case IntegrityAlgorithm::kHmacSha256_128: return "HMAC-SHA-256-128 [RFC4868]";
-    case IntegrityAlgorithm::kAesGmac: return "";
-  }
-  return "";
+std::string_view WiresharkIntegrity(const SaKeys& keys) {
+  return keys.integrity_row != nullptr ? keys.integrity_row->wireshark : table::FindIntegrity(ULONG{OFFLOAD_IPSEC_INTEGRITY_NONE})->wireshark;
 }
 
 // The esp_sa records of a run: one per (source, destination, SPI) seen in an expected frame, in
@@ -194,8 +180,8 @@ class EspSaTable {
     if (keys.cipher == CipherAlgorithm::kAesGcm) cipher_key.insert(cipher_key.end(), keys.salt.begin(), keys.salt.end());
     const bool aead = keys.cipher == CipherAlgorithm::kAesGcm;
     return "\"IPv4\",\"" + source + "\",\"" + destination + "\",\"" + Hex32Text(keys.spi) + "\",\"" +
-           std::string(WiresharkCipher(keys.cipher)) + "\",\"" + (cipher_key.empty() ? "" : "0x" + ToHex(cipher_key)) + "\",\"" +
-           std::string(aead ? "NULL" : WiresharkIntegrity(keys.integrity)) + "\",\"" +
+           std::string(WiresharkCipher(keys)) + "\",\"" + (cipher_key.empty() ? "" : "0x" + ToHex(cipher_key)) + "\",\"" +
+           std::string(aead ? "NULL" : WiresharkIntegrity(keys)) + "\",\"" +
            (aead || keys.integrity_key.empty() ? "" : "0x" + ToHex(keys.integrity_key)) + "\"";
   }
   std::map<std::string, std::string> records_;

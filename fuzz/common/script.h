@@ -9,6 +9,7 @@
 #pragma once
 
 #include "fuzz/common/bounded.h"
+#include "sendpath/algorithms.h"
 
 #include <array>
 #include <cstddef>
@@ -16,6 +17,7 @@
 #include <random>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sendpath::fuzz {
@@ -28,21 +30,26 @@ inline constexpr std::size_t kMaxDeviations = 4;
 inline constexpr std::size_t kMaxCuts = 4;
 inline constexpr std::uint8_t kNoSa = 0xff;
 
-// The algorithms a fuzzed SA may name (vectors/README.md names) with their KeyMat length
-// (reference_nic/README.md, algorithm table).
+// The algorithms a fuzzed SA may name (vectors/README.md names) with their KeyMat length, read
+// from the algorithm table (include/sendpath/algorithms.def; an unknown name does not compile).
 struct AlgorithmChoice {
   const char* name;
   std::size_t key_length;
 };
+consteval AlgorithmChoice ConfChoice(const char* name) { return {name, table::FindConf(std::string_view(name))->keymat_length}; }
+consteval AlgorithmChoice IntegrityChoice(const char* name) {
+  return {name, table::FindIntegrity(std::string_view(name))->keymat_length};
+}
+// A script stores the index: append only, so that the committed seed corpora keep their meaning.
 inline constexpr std::array kConfChoices = {
-    AlgorithmChoice{"AES_CBC_128", 16}, AlgorithmChoice{"AES_GCM_128", 20}, AlgorithmChoice{"3_DES", 24},
-    AlgorithmChoice{"NONE", 0},         AlgorithmChoice{"AES_CBC_192", 24}, AlgorithmChoice{"AES_CBC_256", 32},
-    AlgorithmChoice{"AES_GCM_192", 28}, AlgorithmChoice{"AES_GCM_256", 36}, AlgorithmChoice{"DES", 8},
+    ConfChoice("AES_CBC_128"), ConfChoice("AES_GCM_128"), ConfChoice("3_DES"),
+    ConfChoice("NONE"),        ConfChoice("AES_CBC_192"), ConfChoice("AES_CBC_256"),
+    ConfChoice("AES_GCM_192"), ConfChoice("AES_GCM_256"), ConfChoice("DES"),
 };
 inline constexpr std::array kIntegrityChoices = {
-    AlgorithmChoice{"SHA_1", 20},        AlgorithmChoice{"NONE", 0},          AlgorithmChoice{"MD5", 16},
-    AlgorithmChoice{"SHA_256", 32},      AlgorithmChoice{"AES_GMAC_128", 20}, AlgorithmChoice{"AES_GMAC_192", 28},
-    AlgorithmChoice{"AES_GMAC_256", 36},
+    IntegrityChoice("SHA_1"),        IntegrityChoice("NONE"),         IntegrityChoice("MD5"),
+    IntegrityChoice("SHA_256"),      IntegrityChoice("AES_GMAC_128"), IntegrityChoice("AES_GMAC_192"),
+    IntegrityChoice("AES_GMAC_256"),
 };
 
 // The lists of a script have small fixed bounds: kept in place (Bounded, bounded.h), so that

@@ -1,6 +1,8 @@
 // Names used by vector files: capabilities, algorithms, NDIS_STATUS values.
 #include "vectors/loader/vector_loader.h"
 
+#include "sendpath/algorithms.h"
+
 #include <algorithm>
 #include <array>
 
@@ -72,76 +74,11 @@ const CapabilityEntry* FindCapability(std::string_view name) {
   return it == kCapabilities.end() ? nullptr : &*it;
 }
 
-struct NamedValue {
-  std::string_view name;
-  ULONG value;
-};
-
-// reference_nic/README.md, algorithm table: the NDIS 5.1 enum values where 5.1 has the
-// algorithm, the IPsec offload v2 identifiers otherwise.
-constexpr std::array<NamedValue, 9> kConfAlgorithms = {{
-    {"NONE", OFFLOAD_IPSEC_CONF_NONE},
-    {"DES", OFFLOAD_IPSEC_CONF_DES},
-    {"3_DES", OFFLOAD_IPSEC_CONF_3_DES},
-    {"AES_CBC_128", IPSEC_OFFLOAD_V2_ENCRYPTION_AES_CBC_128},
-    {"AES_CBC_192", IPSEC_OFFLOAD_V2_ENCRYPTION_AES_CBC_192},
-    {"AES_CBC_256", IPSEC_OFFLOAD_V2_ENCRYPTION_AES_CBC_256},
-    {"AES_GCM_128", IPSEC_OFFLOAD_V2_ENCRYPTION_AES_GCM_128},
-    {"AES_GCM_192", IPSEC_OFFLOAD_V2_ENCRYPTION_AES_GCM_192},
-    {"AES_GCM_256", IPSEC_OFFLOAD_V2_ENCRYPTION_AES_GCM_256},
-}};
-
-constexpr std::array<NamedValue, 7> kIntegrityAlgorithms = {{
-    {"NONE", OFFLOAD_IPSEC_INTEGRITY_NONE},
-    {"MD5", OFFLOAD_IPSEC_INTEGRITY_MD5},
-    {"SHA_1", OFFLOAD_IPSEC_INTEGRITY_SHA},
-    {"SHA_256", IPSEC_OFFLOAD_V2_AUTHENTICATION_SHA_256},
-    {"AES_GMAC_128", IPSEC_OFFLOAD_V2_AUTHENTICATION_AES_GCM_128},
-    {"AES_GMAC_192", IPSEC_OFFLOAD_V2_AUTHENTICATION_AES_GCM_192},
-    {"AES_GMAC_256", IPSEC_OFFLOAD_V2_AUTHENTICATION_AES_GCM_256},
-}};
-
-struct NamedStatus {
-  std::string_view name;
-  NDIS_STATUS status;
-};
-
-// Every NDIS_STATUS value of ndis51.h (ndis.h l.344-516).
-constexpr std::array<NamedStatus, 12> kStatuses = {{
-    {"NDIS_STATUS_SUCCESS", NDIS_STATUS_SUCCESS},
-    {"NDIS_STATUS_PENDING", NDIS_STATUS_PENDING},
-    {"NDIS_STATUS_NOT_ACCEPTED", NDIS_STATUS_NOT_ACCEPTED},
-    {"NDIS_STATUS_FAILURE", NDIS_STATUS_FAILURE},
-    {"NDIS_STATUS_RESOURCES", NDIS_STATUS_RESOURCES},
-    {"NDIS_STATUS_NOT_SUPPORTED", NDIS_STATUS_NOT_SUPPORTED},
-    {"NDIS_STATUS_REQUEST_ABORTED", NDIS_STATUS_REQUEST_ABORTED},
-    {"NDIS_STATUS_INVALID_PACKET", NDIS_STATUS_INVALID_PACKET},
-    {"NDIS_STATUS_INVALID_LENGTH", NDIS_STATUS_INVALID_LENGTH},
-    {"NDIS_STATUS_INVALID_DATA", NDIS_STATUS_INVALID_DATA},
-    {"NDIS_STATUS_BUFFER_TOO_SHORT", NDIS_STATUS_BUFFER_TOO_SHORT},
-    {"NDIS_STATUS_INVALID_OID", NDIS_STATUS_INVALID_OID},
-}};
-
-template <std::size_t N>
-std::optional<ULONG> FindValue(const std::array<NamedValue, N>& table, std::string_view name) {
-  for (const NamedValue& entry : table) {
-    if (entry.name == name) return entry.value;
-  }
-  return std::nullopt;
-}
-
-template <std::size_t N>
-std::string_view FindName(const std::array<NamedValue, N>& table, ULONG value) {
-  for (const NamedValue& entry : table) {
-    if (entry.value == value) return entry.name;
-  }
-  return {};
-}
-
-template <std::size_t N>
-std::vector<std::string> Names(const std::array<NamedValue, N>& table) {
+// The vector names of a table's rows (include/sendpath/algorithms.def).
+template <typename Rows>
+std::vector<std::string> Names(const Rows& rows) {
   std::vector<std::string> names;
-  for (const NamedValue& entry : table) names.emplace_back(entry.name);
+  for (const auto& row : rows) names.emplace_back(row.name);
   return names;
 }
 
@@ -198,41 +135,45 @@ std::vector<std::string> MissingCapabilities(const std::vector<std::string>& req
   return missing;
 }
 
-std::optional<ULONG> ConfAlgorithmId(std::string_view name) { return FindValue(kConfAlgorithms, name); }
-std::optional<ULONG> IntegrityAlgorithmId(std::string_view name) { return FindValue(kIntegrityAlgorithms, name); }
-std::string_view ConfAlgorithmName(ULONG identifier) { return FindName(kConfAlgorithms, identifier); }
-std::string_view IntegrityAlgorithmName(ULONG identifier) { return FindName(kIntegrityAlgorithms, identifier); }
+std::optional<ULONG> ConfAlgorithmId(std::string_view name) {
+  const table::ConfAlgorithm* row = table::FindConf(name);
+  return row != nullptr ? std::optional<ULONG>(row->identifier) : std::nullopt;
+}
+std::optional<ULONG> IntegrityAlgorithmId(std::string_view name) {
+  const table::IntegrityAlgorithm* row = table::FindIntegrity(name);
+  return row != nullptr ? std::optional<ULONG>(row->identifier) : std::nullopt;
+}
+std::string_view ConfAlgorithmName(ULONG identifier) {
+  const table::ConfAlgorithm* row = table::FindConf(identifier);
+  return row != nullptr ? row->name : std::string_view{};
+}
+std::string_view IntegrityAlgorithmName(ULONG identifier) {
+  const table::IntegrityAlgorithm* row = table::FindIntegrity(identifier);
+  return row != nullptr ? row->name : std::string_view{};
+}
 
 const std::vector<std::string>& ConfAlgorithmNames() {
-  static const std::vector<std::string> names = Names(kConfAlgorithms);
+  static const std::vector<std::string> names = Names(table::kConfAlgorithms);
   return names;
 }
 
 const std::vector<std::string>& IntegrityAlgorithmNames() {
-  static const std::vector<std::string> names = Names(kIntegrityAlgorithms);
+  static const std::vector<std::string> names = Names(table::kIntegrityAlgorithms);
   return names;
 }
 
 std::optional<NDIS_STATUS> StatusFromName(std::string_view name) {
-  for (const NamedStatus& entry : kStatuses) {
-    if (entry.name == name) return entry.status;
-  }
-  return std::nullopt;
+  const table::NdisStatus* row = table::FindStatus(name);
+  return row != nullptr ? std::optional<NDIS_STATUS>(row->value) : std::nullopt;
 }
 
 std::string_view StatusName(NDIS_STATUS status) {
-  for (const NamedStatus& entry : kStatuses) {
-    if (entry.status == status) return entry.name;
-  }
-  return {};
+  const table::NdisStatus* row = table::FindStatus(status);
+  return row != nullptr ? row->name : std::string_view{};
 }
 
 const std::vector<std::string>& StatusNames() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> out;
-    for (const NamedStatus& entry : kStatuses) out.emplace_back(entry.name);
-    return out;
-  }();
+  static const std::vector<std::string> names = Names(table::kNdisStatuses);
   return names;
 }
 

@@ -52,28 +52,21 @@ from scapy.layers.inet import IP  # noqa: E402
 from scapy.layers.ipsec import AUTH_ALGOS, CRYPT_ALGOS, ESP, SecurityAssociation  # noqa: E402
 from scapy.utils import PcapWriter  # noqa: E402
 
+import algorithm_table  # noqa: E402  (the table data only; this file checks frames on its own)
+
 TOOLS = Path(__file__).resolve().parent
 SUITES = ("kat", "independent", "contract", "robustness", "regressions")
 TOOL_PREFIXES = ("scapy ", "tshark ", "openssl ", "crosscheck:")
 
-# name: (IV bytes in ESP, cipher block or 4, ICV of the cipher itself)
-CONF = {"NONE": (0, 4, 0), "DES": (8, 8, 0), "3_DES": (8, 8, 0),
-        "AES_CBC_128": (16, 16, 0), "AES_CBC_192": (16, 16, 0), "AES_CBC_256": (16, 16, 0),
-        "AES_GCM_128": (8, 4, 16), "AES_GCM_192": (8, 4, 16), "AES_GCM_256": (8, 4, 16)}
-INTEG = {"MD5": 12, "SHA_1": 12, "SHA_256": 16,
-         "AES_GMAC_128": 16, "AES_GMAC_192": 16, "AES_GMAC_256": 16}
-SCAPY_CRYPT = {"NONE": "NULL", "DES": "DES", "3_DES": "3DES", "AES_CBC_128": "AES-CBC",
-               "AES_CBC_192": "AES-CBC", "AES_CBC_256": "AES-CBC", "AES_GCM_128": "AES-GCM",
-               "AES_GCM_192": "AES-GCM", "AES_GCM_256": "AES-GCM"}
-SCAPY_AUTH = {None: "NULL", "MD5": "HMAC-MD5-96", "SHA_1": "HMAC-SHA1-96", "SHA_256": "SHA2-256-128"}
-TSHARK_CRYPT = {"NONE": "NULL", "DES": "DES-CBC [RFC2405]", "3_DES": "TripleDES-CBC [RFC2451]",
-                "AES_CBC_128": "AES-CBC [RFC3602]", "AES_CBC_192": "AES-CBC [RFC3602]",
-                "AES_CBC_256": "AES-CBC [RFC3602]",
-                "AES_GCM_128": "AES-GCM with 16 octet ICV [RFC4106]",
-                "AES_GCM_192": "AES-GCM with 16 octet ICV [RFC4106]",
-                "AES_GCM_256": "AES-GCM with 16 octet ICV [RFC4106]"}
-TSHARK_AUTH = {None: "NULL", "MD5": "HMAC-MD5-96 [RFC2403]", "SHA_1": "HMAC-SHA-1-96 [RFC2404]",
-               "SHA_256": "HMAC-SHA-256-128 [RFC4868]"}
+# From the algorithm table (include/sendpath/algorithms.def): IV, alignment (RFC 4303 section 2.4)
+# and ICV lengths, and the names scapy and tshark give each algorithm ("" when they have none).
+CONF = {r.name: (r.iv, max(4, r.block), r.icv) for r in algorithm_table.CONF_ROWS}
+INTEG = {r.name: r.icv for r in algorithm_table.INTEGRITY_ROWS if r.family != "none"}
+SCAPY_CRYPT = {r.name: r.scapy for r in algorithm_table.CONF_ROWS if r.scapy}
+SCAPY_AUTH = {(None if r.family == "none" else r.name): r.scapy for r in algorithm_table.INTEGRITY_ROWS if r.scapy}
+TSHARK_CRYPT = {r.name: r.wireshark for r in algorithm_table.CONF_ROWS if r.wireshark}
+TSHARK_AUTH = {(None if r.family == "none" else r.name): r.wireshark
+               for r in algorithm_table.INTEGRITY_ROWS if r.wireshark}
 IMMUTABLE = {0, 1, 130, 133, 134, 148, 149}  # RFC 4302 Appendix A, full type octets
 
 

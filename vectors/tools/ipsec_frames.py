@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+import algorithm_table
+
 PROTO_IPV4 = 4
 PROTO_ESP = 50
 PROTO_AH = 51
@@ -49,35 +51,20 @@ class IntegrityAlgorithm:
     iv_bytes: int = 0  # GMAC's IV
 
 
-# Adding an algorithm touches these tables and the C++ side too: CONTRIBUTING.md lists every file.
+# The rows of include/sendpath/algorithms.def (algorithm_table.py); the computations below are
+# this generator's own, on python3-cryptography.
 CONF_ALGORITHMS: Dict[str, ConfAlgorithm] = {
-    a.name: a
-    for a in [
-        ConfAlgorithm("NONE", 0, 0, 4, "null", "V4ESP.NULL_ESP"),
-        ConfAlgorithm("DES", 8, 8, 8, "cbc", "V4ESP.DES"),
-        ConfAlgorithm("3_DES", 24, 8, 8, "cbc", "V4ESP.TRIPLE_DES"),
-        ConfAlgorithm("AES_CBC_128", 16, 16, 16, "cbc", "V2.ENCRYPTION_AES_CBC_128"),
-        ConfAlgorithm("AES_CBC_192", 24, 16, 16, "cbc", "V2.ENCRYPTION_AES_CBC_192"),
-        ConfAlgorithm("AES_CBC_256", 32, 16, 16, "cbc", "V2.ENCRYPTION_AES_CBC_256"),
-        ConfAlgorithm("AES_GCM_128", 20, 8, 4, "gcm", "V2.ENCRYPTION_AES_GCM_128", 16),
-        ConfAlgorithm("AES_GCM_192", 28, 8, 4, "gcm", "V2.ENCRYPTION_AES_GCM_192", 16),
-        ConfAlgorithm("AES_GCM_256", 36, 8, 4, "gcm", "V2.ENCRYPTION_AES_GCM_256", 16),
-    ]
+    r.name: ConfAlgorithm(r.name, r.keymat, r.iv, max(4, r.block), r.family, r.capability, r.icv)
+    for r in algorithm_table.CONF_ROWS
 }
 
 INTEGRITY_ALGORITHMS: Dict[str, IntegrityAlgorithm] = {
-    a.name: a
-    for a in [
-        IntegrityAlgorithm("MD5", 16, 12, "hmac", "V4AH.MD5"),
-        IntegrityAlgorithm("SHA_1", 20, 12, "hmac", "V4AH.SHA_1"),
-        IntegrityAlgorithm("SHA_256", 32, 16, "hmac", "V2.AUTHENTICATION_SHA_256"),
-        IntegrityAlgorithm("AES_GMAC_128", 20, 16, "gmac", "V2.AUTHENTICATION_AES_GCM_128", 8),
-        IntegrityAlgorithm("AES_GMAC_192", 28, 16, "gmac", "V2.AUTHENTICATION_AES_GCM_192", 8),
-        IntegrityAlgorithm("AES_GMAC_256", 36, 16, "gmac", "V2.AUTHENTICATION_AES_GCM_256", 8),
-    ]
+    r.name: IntegrityAlgorithm(r.name, r.keymat, r.icv, r.family, r.capability, r.iv)
+    for r in algorithm_table.INTEGRITY_ROWS if r.family != "none"
 }
 
-_HMAC_HASH = {"MD5": hashes.MD5, "SHA_1": hashes.SHA1, "SHA_256": hashes.SHA256}
+# The HMAC digests by their OpenSSL names (the table's column), e.g. "SHA1" -> hashes.SHA1.
+_HMAC_HASH = {r.name: getattr(hashes, r.openssl) for r in algorithm_table.INTEGRITY_ROWS if r.family == "hmac"}
 
 # RFC 4302 Appendix A: IPv4 options included in the ICV unchanged (full type octets).
 IMMUTABLE_OPTION_TYPES = {0: "EOL", 1: "NOP", 130: "Security", 133: "Extended Security",

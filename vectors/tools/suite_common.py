@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 from typing import Dict, List, Optional, Sequence, Tuple
 
+import algorithm_table
 from ipsec_frames import (CONF_ALGORITHMS, INTEGRITY_ALGORITHMS, Ah, Esp, Ipv4, Packet, Sa,
                           SecAssoc, deterministic_bytes, icmp_echo, udp_datagram)
 from vectorfile import (Vector, frame_send, ivs_for, packet_capabilities, sa_capabilities,
@@ -14,10 +15,11 @@ HOST_A, HOST_B = "192.0.2.1", "198.51.100.7"
 GW_A, GW_B = "203.0.113.1", "203.0.113.2"
 INNER_A, INNER_B = "192.0.2.10", "198.51.100.20"
 
-CBC_CONFS = ["DES", "3_DES", "AES_CBC_128", "AES_CBC_192", "AES_CBC_256"]
-HMACS = ["MD5", "SHA_1", "SHA_256"]
-GCMS = ["AES_GCM_128", "AES_GCM_192", "AES_GCM_256"]
-GMACS = ["AES_GMAC_128", "AES_GMAC_192", "AES_GMAC_256"]
+# The algorithms the suites iterate, by family, in the order of the table (algorithms.def).
+CBC_CONFS = algorithm_table.conf_names("cbc")
+HMACS = algorithm_table.integrity_names("hmac")
+GCMS = algorithm_table.conf_names("gcm")
+GMACS = algorithm_table.integrity_names("gmac")
 
 
 def key_for(label: str, length: int) -> bytes:

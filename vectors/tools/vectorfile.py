@@ -5,15 +5,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
+import algorithm_table
 from ipsec_frames import (CONF_ALGORITHMS, INTEGRITY_ALGORITHMS, IvSupply, Packet, Sa, SecAssoc,
                           render)
 
 FORMAT = "sendpath-vectors/1"
 ETHERNET_HEADER = bytes.fromhex("020000000002" "020000000001" "0800")
 
-STATUSES = {"NDIS_STATUS_SUCCESS", "NDIS_STATUS_FAILURE", "NDIS_STATUS_INVALID_PACKET",
-            "NDIS_STATUS_NOT_SUPPORTED", "NDIS_STATUS_RESOURCES", "NDIS_STATUS_INVALID_LENGTH",
-            "NDIS_STATUS_INVALID_DATA"}
+STATUSES = set(algorithm_table.NDIS_STATUSES)  # include/sendpath/statuses.def
 CAPABILITIES = (
     ["Supported.AH_ESP_COMBINED", "Supported.TRANSPORT_TUNNEL_COMBINED", "Supported.V4_OPTIONS",
      "V4AH.MD5", "V4AH.SHA_1", "V4AH.Transport", "V4AH.Tunnel", "V4AH.Send",
