@@ -5,6 +5,7 @@
 #pragma once
 
 #include "reports/pcap_io.h"
+#include "reports/run_result.h"
 #include "reports/sa_keys.h"
 
 #include <cstdint>
@@ -13,14 +14,6 @@
 #include <string>
 
 namespace sendpath::report {
-
-struct Cause {
-  std::string id;      // "ah-ttl-not-zeroed", ..., "unexplained"
-  std::string header;  // "transport AH", "tunnel ESP", ... ("" when not about one header)
-  std::string text;    // one line, leads the diagnosis
-  std::string rule;    // the rule broken: "RFC 4302 §3.3.3.1.1.1: mutable, zeroed for the ICV"
-  std::string proof;   // "recomputed, all 12 ICV bytes match"; "" when nothing was proven
-};
 
 struct CauseQuery {
   std::span<const std::uint8_t> input;     // the step's frame as the transport framed it
