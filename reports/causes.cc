@@ -20,6 +20,7 @@ struct Candidate {
   std::string rule;
   Deviation deviation;
   bool expected_ivs = false;  // encrypt with the injected IVs whatever the candidate's IV fields say
+  const char* every = nullptr;  // "every AH": the deviation applies to every header of a protocol
 };
 
 constexpr const char* kMutable = "RFC 4302 §3.3.3.1.1.1: mutable, zeroed for the ICV";
@@ -145,6 +146,7 @@ class Catalogue {
       has_iv = header.iv_length > 0;
       icv_bytes = header.icv_length;
     } else {
+      if (candidate.every != nullptr) cause.header = candidate.every;
       for (const HeaderCheck& header : layout_.headers) has_iv = has_iv || (header.sa != kNoSa && header.iv_length > 0);
     }
     if (only_icv && icv_bytes > 0) {
@@ -169,7 +171,7 @@ class Catalogue {
   void Add(const char* id, std::size_t header, std::string what, std::string rule, Deviation deviation,
            bool expected_ivs = false) {
     deviation.header = header;
-    candidates_.push_back({id, header, std::move(what), std::move(rule), std::move(deviation), expected_ivs});
+    candidates_.push_back({id, header, std::move(what), std::move(rule), std::move(deviation), expected_ivs, nullptr});
   }
 
   void AddAh(const char* id, std::size_t header, std::string what, std::string rule, AhIcvRules rules) {
@@ -215,7 +217,32 @@ class Catalogue {
             keys.Description() + ": the ICV is " + std::to_string(header.icv_length) + " bytes", std::move(deviation));
       }
     }
+    EveryHeaderCandidates();
     SelectionCandidates(sa_names);
+  }
+
+  // A NIC that gets a rule wrong gets it wrong in every header it seals (a transport AH and the
+  // tunnel AH around it): the ICV rule deviations of the first header of each protocol, applied
+  // to every header, when the send has two or more headers of that protocol.
+  void EveryHeaderCandidates() {
+    for (const IpsecProtocol protocol : {IpsecProtocol::kAh, IpsecProtocol::kEsp}) {
+      std::size_t count = 0, first = kEveryHeader;
+      for (std::size_t i = 0; i < layout_.headers.size(); ++i) {
+        if (layout_.headers[i].sa == kNoSa || layout_.headers[i].protocol != protocol) continue;
+        if (count++ == 0) first = i;
+      }
+      if (count < 2) continue;
+      const std::size_t singles = candidates_.size();
+      for (std::size_t c = 0; c < singles; ++c) {
+        const Candidate& single = candidates_[c];
+        if (single.header != first || !single.deviation.sa_overrides.empty()) continue;
+        Candidate every = single;
+        every.header = kEveryHeader;
+        every.deviation.header = kEveryHeader;
+        every.every = protocol == IpsecProtocol::kAh ? "every AH" : "every ESP";
+        candidates_.push_back(std::move(every));
+      }
+    }
   }
 
   void AhCandidates(std::size_t i, const SaKeys& keys) {

@@ -150,6 +150,26 @@ Send TransportOverTunnel() {
   return send;
 }
 
+// A transport AH (OffloadHandle "x") inside a tunnel AH (NextOffloadHandle "t").
+Send AhOverTunnelAh() {
+  Send send;
+  const SaKeys transport = Keys("x/ah", IpsecProtocol::kAh, 0x501, CipherAlgorithm::kNull, 0, IntegrityAlgorithm::kHmacSha1_96, 20);
+  SaKeys tunnel = Keys("t/ah", IpsecProtocol::kAh, 0x502, CipherAlgorithm::kNull, 0, IntegrityAlgorithm::kHmacSha1_96, 20);
+  tunnel.integrity_key[0] ^= 0x5a;
+  tunnel.tunnel = true;
+  send.sas.Add(transport);
+  send.sas.Add(tunnel);
+  const Frame inner = Ipv4(ipv4::kProtoAh, testing::AhFraming(transport, 5, ipv4::kProtoUdp, Udp(20)));
+  const Frame outer_ah = testing::AhFraming(tunnel, 6, ipv4::kProtoIpInIp, inner);
+  send.input = Ipv4(ipv4::kProtoAh, outer_ah);
+  const std::size_t inner_ip = 20 + outer_ah.size() - inner.size();
+  send.layout.headers.push_back(testing::AhLayout(0, 20, send.input.size(), send.sas, 1));
+  HeaderCheck inner_header = testing::AhLayout(inner_ip, inner_ip + 20, inner_ip + inner.size(), send.sas, 0);
+  inner_header.level = 1;
+  send.layout.headers.push_back(inner_header);
+  return send;
+}
+
 // Seals `send` with `deviation` and asks the catalogue, with the injected IVs and (where the
 // send has an IV) with IVs of the candidate's own.
 void ExpectCause(Send& send, const Deviation& deviation, const std::string& id, bool own_ivs_too = true,
@@ -237,6 +257,20 @@ TEST(CausesTest, AhTtlCauseNamesTheHeaderRuleAndProof) {
   EXPECT_EQ(cause->text,
             "transport AH ICV computed with TTL not zeroed (RFC 4302 §3.3.3.1.1.1: mutable, zeroed for the ICV); "
             "recomputed, all 12 ICV bytes match");
+}
+
+// A rule broken in every header of a protocol (both AH of a transport-over-tunnel send).
+TEST(CausesTest, RuleBrokenInEveryHeader) {
+  Send send = AhOverTunnelAh();
+  ExpectCause(send, Ah({.keep_ttl = true}), "ah-ttl-not-zeroed");
+  const Frame expected = send.Sealed(Deviation{}, 0);
+  const auto cause = FindCause({send.input, expected, send.Sealed(Ah({.keep_ttl = true}), 0), LinkType::kRawIp, send.sas,
+                                nullptr, false});
+  ASSERT_TRUE(cause.has_value());
+  EXPECT_EQ(cause->header, "every AH");
+  Deviation outer_only = Ah({.keep_ttl = true});
+  outer_only.header = 0;
+  ExpectCause(send, outer_only, "ah-ttl-not-zeroed");
 }
 
 TEST(CausesTest, AhTunnelAndEsnCauses) {
