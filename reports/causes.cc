@@ -410,15 +410,16 @@ class Catalogue {
       AddKeys("aes-key-truncated", i, "AES-" + std::to_string(keys.cipher_key.size() * 8) + " key cut to its first 128 bits",
               keys.Description() + ": the whole key", cut);
     }
-    if (cipher && header.iv_length > 0) {
+    if ((cipher || gmac) && header.iv_length > 0) {
       Deviation deviation;
       deviation.iv = Deviation::Iv::kNotWritten;
-      Add("iv-not-written", i, "IV not written (encrypted with the injected IV, the field left as framed)",
+      Add("iv-not-written", i, "IV not written (sealed with the injected IV, the field left as framed)",
           "RFC 4303 §2.3: the IV is carried in the payload", deviation, /*expected_ivs=*/true);
       deviation = {};
       deviation.iv = Deviation::Iv::kNotLoaded;
       Add("iv-not-loaded", i, "encrypted with an all-zero IV (the IV written but not loaded)",
-          gcm ? "RFC 4106 §3.1: the IV is the nonce's explicit part" : "RFC 3602 §2.3: CBC starts from the IV in the packet",
+          gcm || gmac ? "RFC 4106 §3.1, RFC 4543 §3.1: the IV is the nonce's explicit part"
+                      : "RFC 3602 §2.3: CBC starts from the IV in the packet",
           deviation);
     }
     if (cipher && header.padding_offset != 0) {

@@ -164,7 +164,8 @@ bool ComputeAhIcv(SaCrypto& crypto, const SaKeys& keys, std::span<const std::uin
 }
 
 bool ComputeEspIcv(SaCrypto& crypto, const SaKeys& keys, std::span<const std::uint8_t> packet, std::size_t esp_offset,
-                   std::size_t icv_offset, std::span<std::uint8_t> icv, const EspIcvRules& rules) {
+                   std::size_t icv_offset, std::span<std::uint8_t> icv, const EspIcvRules& rules,
+                   std::span<const std::uint8_t> gmac_nonce_iv) {
   const auto coverage_end = static_cast<std::ptrdiff_t>(icv_offset) + rules.coverage_delta;
   const std::size_t iv_end = esp_offset + 8 + keys.IvLength();
   if (coverage_end < static_cast<std::ptrdiff_t>(iv_end) || static_cast<std::size_t>(coverage_end) > packet.size()) {
@@ -178,7 +179,7 @@ bool ComputeEspIcv(SaCrypto& crypto, const SaKeys& keys, std::span<const std::ui
   const auto body = rules.without_iv ? packet.subspan(iv_end, end - iv_end) : packet.subspan(esp_offset + 8, end - (esp_offset + 8));
   if (keys.integrity == IntegrityAlgorithm::kAesGmac) {
     // RFC 4543 §3.3: AAD = SPI || [ESN high] || sequence || IV || payload .. next header.
-    return crypto.MacBegin(iv) &&
+    return crypto.MacBegin(gmac_nonce_iv.empty() ? iv : gmac_nonce_iv) &&
            (rules.without_header || rules.aad_without_spi || crypto.MacUpdate(packet.subspan(esp_offset, 4))) &&
            (!with_esn || crypto.MacUpdate(esn)) &&
            (rules.without_header || rules.aad_without_sequence || crypto.MacUpdate(packet.subspan(esp_offset + 4, 4))) &&

@@ -150,9 +150,11 @@ bool ComputeAhIcv(SaCrypto& crypto, const SaKeys& keys, std::span<const std::uin
                   std::size_t ah_offset, std::size_t end, std::span<std::uint8_t> icv, std::string* why = nullptr,
                   const AhIcvRules& rules = {});
 // Computes the ESP ICV (HMAC or GMAC; not GCM) of the ESP header at `esp_offset` whose ICV starts
-// at `icv_offset`; false on malformed input (a coverage outside the packet).
+// at `icv_offset`; false on malformed input (a coverage outside the packet). `gmac_nonce_iv`, when
+// given, is the IV of the GMAC nonce in place of the packet's (a NIC that did not write its IV).
 bool ComputeEspIcv(SaCrypto& crypto, const SaKeys& keys, std::span<const std::uint8_t> packet, std::size_t esp_offset,
-                   std::size_t icv_offset, std::span<std::uint8_t> icv, const EspIcvRules& rules = {});
+                   std::size_t icv_offset, std::span<std::uint8_t> icv, const EspIcvRules& rules = {},
+                   std::span<const std::uint8_t> gmac_nonce_iv = {});
 
 std::string ToHex(std::span<const std::uint8_t> bytes);
 

@@ -108,8 +108,10 @@ bool Reseal(const ResealInput& input, const Deviation& deviation, std::vector<st
       auto data = std::span<std::uint8_t>(out).subspan(header.data_offset, encrypted_end - header.data_offset);
       const bool gcm = keys.cipher == CipherAlgorithm::kAesGcm;
       const bool mac = !gcm && keys.integrity != IntegrityAlgorithm::kNone;
+      // GMAC: the nonce takes the IV the NIC used, whatever went into the field.
+      const auto nonce_iv = here && deviation.iv != Deviation::Iv::kWritten ? used_iv_span : std::span<const std::uint8_t>{};
       if (mac && rules.over_plaintext &&
-          !ComputeEspIcv(*crypto, keys, out, header.offset, header.icv_offset, icv_span, rules)) {
+          !ComputeEspIcv(*crypto, keys, out, header.offset, header.icv_offset, icv_span, rules, nonce_iv)) {
         return Fail(why, where + ": ICV computation failed");
       }
       if (gcm) {
@@ -133,7 +135,7 @@ bool Reseal(const ResealInput& input, const Deviation& deviation, std::vector<st
         if (!crypto->CbcCrypt(true, used_iv_span, data)) return Fail(why, where + ": CBC encryption failed");
       }
       if (mac && !rules.over_plaintext &&
-          !ComputeEspIcv(*crypto, keys, out, header.offset, header.icv_offset, icv_span, rules)) {
+          !ComputeEspIcv(*crypto, keys, out, header.offset, header.icv_offset, icv_span, rules, nonce_iv)) {
         return Fail(why, where + ": ICV computation failed (coverage outside the frame?)");
       }
     } else {

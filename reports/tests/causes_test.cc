@@ -384,6 +384,12 @@ TEST(CausesTest, GcmAndGmacCauses) {
     Send send = TransportEsp(EspGmac());
     ExpectCause(send, Esp({.aad_without_spi = true}), "aad-without-spi");
   }
+  {
+    Send send = TransportEsp(EspGmac());
+    ExpectCause(send, Dev([](Deviation& d) { d.iv = Deviation::Iv::kNotLoaded; }), "iv-not-loaded");
+    const Deviation not_written = Dev([](Deviation& d) { d.iv = Deviation::Iv::kNotWritten; });
+    ExpectCause(send, not_written, "iv-not-written", false);
+  }
 }
 
 TEST(CausesTest, SaSelectionCauses) {
