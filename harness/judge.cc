@@ -88,6 +88,7 @@ SendJudge::SendJudge(const vectors::Vector& vector)
     for (std::size_t element = 0; element < sa.bundle.size(); ++element) {
       auto keys = report::MakeSaKeys(name, sa, element);
       if (keys) {
+        vector_sas_.Add(keys.value());
         keys_by_sa_[name].push_back(std::move(keys.value()));
       } else if (sa_error_.empty()) {
         sa_error_ = keys.error().message;
@@ -118,6 +119,13 @@ SendJudgement SendJudge::Judge(const vectors::SendStep& step, const SendReply& r
   if (reply.status != step.expect_status) {
     out.verdict = report::Verdict::kFail;
     out.diagnosis = "status " + StatusText(reply.status) + ", expected " + StatusText(step.expect_status);
+    if (step.expect_status == NDIS_STATUS_SUCCESS) {
+      out.cause = report::RefusedMustAccept(out.diagnosis, StepTests());
+    } else if (reply.status == NDIS_STATUS_SUCCESS) {
+      out.cause = report::AcceptedMustRefuse(out.diagnosis, "");
+    } else {
+      out.cause = report::UnexplainedCause(out.diagnosis);
+    }
   }
   if (!step.expect_frame) {
     if (emitted) {
@@ -129,6 +137,7 @@ SendJudgement SendJudge::Judge(const vectors::SendStep& step, const SendReply& r
                                "-byte frame on a refused send" +
                                (out.leaked_plaintext ? " (the plaintext left the NIC)" : " (its payload was changed)");
       out.diagnosis = out.diagnosis.empty() ? leak : leak + "; " + out.diagnosis;
+      out.cause = report::AcceptedMustRefuse(out.diagnosis, "");
     }
     return out;
   }
@@ -136,10 +145,22 @@ SendJudgement SendJudge::Judge(const vectors::SendStep& step, const SendReply& r
   if (!emitted) {
     out.verdict = report::Verdict::kFail;
     out.diagnosis = "nothing emitted; expected a " + std::to_string(step.expect_frame->size()) + "-byte frame";
+    out.cause = report::UnexplainedCause(out.diagnosis);
     return out;
   }
   JudgeFrame(step, *reply.frame, out);
   return out;
+}
+
+// What a send the vector accepts tests, for a refusal: its title and flags.
+std::string SendJudge::StepTests() const {
+  std::string text = vector_.title.empty() ? vector_.id : vector_.title;
+  if (!vector_.flags.empty()) {
+    text += " (flags:";
+    for (const std::string& flag : vector_.flags) text += " " + flag;
+    text += ")";
+  }
+  return text;
 }
 
 void SendJudge::JudgeFrame(const vectors::SendStep& step, const Bytes& actual, SendJudgement& out) {
@@ -150,9 +171,16 @@ void SendJudge::JudgeFrame(const vectors::SendStep& step, const Bytes& actual, S
                             expected_layout_.status == report::FrameStatus::kNoIpsec;
 
   bool own_ivs = false;
-  const auto fail = [&](std::size_t offset, std::string diagnosis) {
+  const auto fail = [&](std::size_t offset, const std::string& what_differs) {
     out.verdict = report::Verdict::kFail;
-    out.diagnosis = std::move(diagnosis);
+    // The cause, when recomputing the send with one known mistake gives the candidate's frame.
+    if (auto cause = report::FindCause({step.frame, expected, actual, link_, *sas_, &vector_sas_, own_ivs})) {
+      out.diagnosis = cause->text + "; first difference: " + what_differs;
+      out.cause = std::move(cause);
+    } else {
+      out.cause = report::UnexplainedCause(what_differs);
+      out.diagnosis = out.cause->text;
+    }
     // The field-level list for the report, from the reports diff engine (consequences marked),
     // with the IVs don't-care when the candidate picked its own.
     report::DiffOptions options;
@@ -195,18 +223,10 @@ void SendJudge::JudgeFrame(const vectors::SendStep& step, const Bytes& actual, S
     }
   }
 
-  // The diagnosis of the first wrong byte, with a checked hypothesis for ICVs.
+  // The first wrong byte: which field, where, what.
   const auto describe = [&](std::size_t offset) {
-    std::string text = FieldAt(expected_layout_, expected, offset) + " differs (offset " + std::to_string(offset) +
-                       ", expected " + Hex(std::span(expected).subspan(offset, 1)) + ", got " +
-                       Hex(std::span(actual).subspan(offset, 1)) + ")";
-    for (const HeaderCheck& header : expected_layout_.headers) {
-      if (header.icv_length > 0 && InRange(offset, header.icv_offset, header.icv_length)) {
-        text += header.protocol == IpsecProtocol::kAh ? AhHypothesis(expected_layout_, header, actual)
-                                                      : EspHypothesis(expected_layout_, header, actual);
-      }
-    }
-    return text;
+    return FieldAt(expected_layout_, expected, offset) + " differs (offset " + std::to_string(offset) + ", expected " +
+           Hex(std::span(expected).subspan(offset, 1)) + ", got " + Hex(std::span(actual).subspan(offset, 1)) + ")";
   };
 
   if (took_injected) {
@@ -242,6 +262,7 @@ void SendJudge::JudgeFrame(const vectors::SendStep& step, const Bytes& actual, S
     out.diagnosis = "cannot verify a frame with the candidate's own IVs: the expected frame does not check (" +
                     std::string(report::FrameStatusName(expected_layout_.status)) + ": " +
                     (expected_layout_.reason.empty() ? sa_error_ : expected_layout_.reason) + ")";
+    out.cause = report::UnexplainedCause(out.diagnosis);
     return;
   }
   std::vector<bool> protected_byte(expected.size(), false);
@@ -262,15 +283,11 @@ void SendJudge::JudgeFrame(const vectors::SendStep& step, const Bytes& actual, S
   // 2. Its ICVs verify and its ciphertext decrypts (receive side, the candidate's IVs).
   checker.Check(actual, link_, actual_layout_);
   if (actual_layout_.status != expected_layout_.status || !checks(actual_layout_.status)) {
-    std::string diagnosis = FieldAt(expected_layout_, expected, actual_layout_.offset) + " does not verify with the candidate's IV (" +
-                            (actual_layout_.reason.empty() ? report::FrameStatusName(actual_layout_.status)
-                                                           : actual_layout_.reason) + ")";
-    for (const HeaderCheck& header : expected_layout_.headers) {
-      if (header.icv_length > 0 && InRange(actual_layout_.offset, header.icv_offset, header.icv_length)) {
-        diagnosis += header.protocol == IpsecProtocol::kAh ? AhHypothesis(expected_layout_, header, actual)
-                                                           : EspHypothesis(expected_layout_, header, actual);
-      }
-    }
+    const std::string diagnosis = FieldAt(expected_layout_, expected, actual_layout_.offset) +
+                                  " does not verify with the candidate's IV (" +
+                                  (actual_layout_.reason.empty() ? report::FrameStatusName(actual_layout_.status)
+                                                                 : actual_layout_.reason) +
+                                  ")";
     fail(actual_layout_.offset, diagnosis);
     return;
   }
@@ -346,99 +363,6 @@ std::string SendJudge::FieldAt(const CheckResult& layout, std::span<const std::u
     return "IPv4 " + Ipv4Field(offset - layout.ip_offset);
   }
   return "payload byte " + std::to_string(offset - std::min(offset, layout.ip_offset));
-}
-
-// AH ICV hypotheses (RFC 4302 3.3.3.1: TOS, flags, fragment offset, TTL and checksum are zeroed
-// for the ICV): recompute the HMAC with one of them kept and see whether it is the candidate's.
-std::string SendJudge::AhHypothesis(const CheckResult& layout, const HeaderCheck& header,
-                                    std::span<const std::uint8_t> actual) {
-  if (header.sa == report::kNoSa || header.sa >= sas_->size()) return "";
-  const report::SaKeys& keys = sas_->keys(header.sa);
-  if (keys.integrity == report::IntegrityAlgorithm::kAesGmac || keys.integrity == report::IntegrityAlgorithm::kNone) {
-    return "";
-  }
-  const report::IpPacket* packet = nullptr;
-  for (const auto& candidate : layout.ip_packets) {
-    if (candidate.offset < header.offset && candidate.end > header.offset &&
-        (packet == nullptr || candidate.offset > packet->offset)) {
-      packet = &candidate;
-    }
-  }
-  if (packet == nullptr || packet->end > actual.size() || (actual[packet->offset] & 0x0fu) != 5) return "";
-  std::string error;
-  report::SaCrypto* crypto = sas_->crypto(header.sa, error);
-  if (crypto == nullptr) return "";
-  struct Variant {
-    const char* cause;
-    std::vector<std::size_t> kept;  // header bytes left as they are
-  };
-  const std::array<Variant, 5> variants = {{
-      {"TTL was not zeroed?", {8}},
-      {"header checksum was not zeroed?", {10, 11}},
-      {"TOS was not zeroed?", {1}},
-      {"flags/fragment offset were not zeroed?", {6, 7}},
-      {"mutable fields were not zeroed?", {1, 6, 7, 8, 10, 11}},
-  }};
-  const std::size_t ip = packet->offset;
-  const std::size_t ah_length = (std::size_t{actual[header.offset + 1]} + 2) * 4;
-  if (header.offset + ah_length > packet->end || header.icv_length > 64) return "";
-  std::array<std::uint8_t, 64> icv{};
-  const auto icv_span = std::span(icv).first(header.icv_length);
-  for (const Variant& variant : variants) {
-    std::array<std::uint8_t, 20> ip_header;
-    std::copy_n(actual.begin() + static_cast<std::ptrdiff_t>(ip), 20, ip_header.begin());
-    bool differs_from_rule = false;  // a kept field that is zero anyway tests nothing
-    for (std::size_t at : {1u, 6u, 7u, 8u, 10u, 11u}) {
-      if (std::find(variant.kept.begin(), variant.kept.end(), at) == variant.kept.end()) {
-        ip_header[at] = 0;
-      } else if (ip_header[at] != 0) {
-        differs_from_rule = true;
-      }
-    }
-    if (!differs_from_rule) continue;
-    std::vector<std::uint8_t> ah(actual.begin() + static_cast<std::ptrdiff_t>(header.offset),
-                                 actual.begin() + static_cast<std::ptrdiff_t>(header.offset + ah_length));
-    std::fill_n(ah.begin() + static_cast<std::ptrdiff_t>(header.icv_offset - header.offset), header.icv_length, 0);
-    std::uint8_t esn[4] = {};
-    if (keys.esn_high) {
-      for (int i = 0; i < 4; ++i) esn[i] = static_cast<std::uint8_t>(*keys.esn_high >> (24 - 8 * i));
-    }
-    const bool ok = crypto->MacBegin({}) && crypto->MacUpdate(ip_header) && crypto->MacUpdate(ah) &&
-                    crypto->MacUpdate(actual.subspan(header.offset + ah_length, packet->end - (header.offset + ah_length))) &&
-                    (!keys.esn_high || crypto->MacUpdate(esn)) && crypto->MacFinish(icv_span);
-    if (ok && std::equal(icv_span.begin(), icv_span.end(),
-                         actual.begin() + static_cast<std::ptrdiff_t>(header.icv_offset))) {
-      return std::string(" — ") + variant.cause + " (checked: the candidate's ICV is the HMAC computed that way)";
-    }
-  }
-  return "";
-}
-
-// ESP ICV hypothesis (RFC 4303 2.8: the ICV covers ESP header, IV and ciphertext): the candidate
-// MACed the plaintext.
-std::string SendJudge::EspHypothesis(const CheckResult& expected_layout, const HeaderCheck& header,
-                                     std::span<const std::uint8_t> actual) {
-  if (header.sa == report::kNoSa || header.sa >= sas_->size()) return "";
-  const report::SaKeys& keys = sas_->keys(header.sa);
-  if (keys.integrity == report::IntegrityAlgorithm::kNone || keys.integrity == report::IntegrityAlgorithm::kAesGmac ||
-      keys.cipher == report::CipherAlgorithm::kNull || keys.cipher == report::CipherAlgorithm::kAesGcm ||
-      expected_layout.plaintext.size() != actual.size() || header.icv_length > 64) {
-    return "";
-  }
-  std::string error;
-  report::SaCrypto* crypto = sas_->crypto(header.sa, error);
-  if (crypto == nullptr) return "";
-  Bytes with_plaintext(actual.begin(), actual.end());
-  std::copy_n(expected_layout.plaintext.begin() + static_cast<std::ptrdiff_t>(header.data_offset), header.data_length,
-              with_plaintext.begin() + static_cast<std::ptrdiff_t>(header.data_offset));
-  std::array<std::uint8_t, 64> icv{};
-  const auto icv_span = std::span(icv).first(header.icv_length);
-  if (report::ComputeEspIcv(*crypto, keys, with_plaintext, header.offset, header.icv_offset, icv_span) &&
-      std::equal(icv_span.begin(), icv_span.end(), actual.begin() + static_cast<std::ptrdiff_t>(header.icv_offset))) {
-    return " — computed over the plaintext instead of the ciphertext? (checked: the candidate's ICV is the HMAC of "
-           "the plaintext)";
-  }
-  return "";
 }
 
 void SendJudge::CollectIvs(const CheckResult& layout, std::span<const std::uint8_t> frame, bool chosen,

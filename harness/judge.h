@@ -7,12 +7,14 @@
 //    the expected plaintext (reports/receive_check, independent of the reference NIC).
 //  - A refused send must emit nothing; a frame emitted anyway is a leak, and whether it carried
 //    the plaintext is stated.
-// Every failure gets one line naming the first wrong field; a cause is suggested only after the
-// judge has recomputed the ICV under that hypothesis and matched the candidate's.
+// Every failure gets a Cause (reports/causes.h): one proven by resealing the send with a known
+// mistake and matching the candidate's whole frame, a status cause, or `unexplained` with the
+// first wrong field.
 #pragma once
 
 #include "harness/candidate.h"
 
+#include <reports/causes.h>
 #include <reports/receive_check.h>
 #include <reports/run_result.h>
 #include <reports/sa_keys.h>
@@ -20,6 +22,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +47,7 @@ struct SendJudgement {
   std::string diagnosis;
   std::vector<std::string> notes;
   std::vector<report::FieldDifference> differences;
+  std::optional<report::Cause> cause;  // set for every failure
   bool leaked = false;
   bool leaked_plaintext = false;
   bool picked_own_ivs = false;
@@ -62,10 +66,7 @@ class SendJudge {
   void UseSasOf(const vectors::SendStep& step);
   void JudgeFrame(const vectors::SendStep& step, const Bytes& actual, SendJudgement& out);
   std::string FieldAt(const report::CheckResult& layout, std::span<const std::uint8_t> frame, std::size_t offset) const;
-  std::string AhHypothesis(const report::CheckResult& layout, const report::HeaderCheck& header,
-                           std::span<const std::uint8_t> actual);
-  std::string EspHypothesis(const report::CheckResult& expected_layout, const report::HeaderCheck& header,
-                            std::span<const std::uint8_t> actual);
+  std::string StepTests() const;
   void CollectIvs(const report::CheckResult& layout, std::span<const std::uint8_t> frame, bool chosen,
                   SendJudgement& out) const;
 
@@ -73,6 +74,7 @@ class SendJudge {
   report::LinkType link_;
   std::map<std::string, std::vector<report::SaKeys>> keys_by_sa_;
   std::unique_ptr<report::SaTable> sas_;  // the SAs of the send being judged
+  report::SaTable vector_sas_;            // every SA of the vector (a cause may be another SA's)
   std::string sa_error_;  // why the SA table could not be built ("" when it was)
   report::CheckResult expected_layout_, actual_layout_;
 };

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <variant>
 
 namespace sendpath::harness {
@@ -217,8 +218,17 @@ class StepExecutor::Impl {
     SendJudgement judgement = judge_.Judge(step, *reply);
     out.verdict = judgement.verdict;
     out.diagnosis = std::move(judgement.diagnosis);
-    if (reply->status != step.expect_status && step.expect_status != NDIS_STATUS_SUCCESS) {
-      out.diagnosis += shadow_.SendRule(step);
+    out.cause = std::move(judgement.cause);
+    const bool must_refuse = out.cause && out.cause->id == "accepted-must-refuse";
+    if ((reply->status != step.expect_status && step.expect_status != NDIS_STATUS_SUCCESS) || must_refuse) {
+      // " (the rule: <reason>)" from the reference's answer to the same send.
+      const std::string rule = shadow_.SendRule(step);
+      if (reply->status != step.expect_status) out.diagnosis += rule;
+      if (must_refuse && !rule.empty()) {
+        static constexpr std::string_view kOpen = " (the rule: ";
+        out.cause->rule = rule.substr(kOpen.size(), rule.size() - kOpen.size() - 1);
+        out.cause->text += rule;
+      }
     }
     out.notes = std::move(judgement.notes);
     out.differences = std::move(judgement.differences);

@@ -27,34 +27,6 @@ std::string Replace(const std::string& text, const char* pattern, const char* re
   return std::regex_replace(text, std::regex(pattern), replacement);
 }
 
-// The judge names a field "transport AH ICV", "tunnel ESP ICV": the header's SA kind.
-std::string WithoutSaKind(std::string field) {
-  for (const char* kind : {"transport ", "tunnel "}) {
-    if (field.starts_with(kind)) return field.substr(std::string_view(kind).size());
-  }
-  return field;
-}
-
-// "<field> differs (...) — <hypothesis>? (checked: ...)" -> "<field>: <hypothesis> (checked: ...)"
-// when the judge checked the hypothesis; "" otherwise.
-std::string ProvenCause(const std::string& diagnosis) {
-  static const std::string kDash = " \u2014 ";
-  const std::size_t dash = diagnosis.find(kDash);
-  if (dash == std::string::npos) return "";
-  std::string hypothesis = diagnosis.substr(dash + kDash.size());
-  const std::size_t checked = hypothesis.find("? (checked:");
-  if (checked == std::string::npos) return "";
-  hypothesis.erase(checked, 1);  // the question is answered
-  std::string field = diagnosis.substr(0, dash);
-  for (const char* verb : {" differs", " does not verify"}) {
-    if (const std::size_t at = field.find(verb); at != std::string::npos) {
-      field.resize(at);
-      break;
-    }
-  }
-  return WithoutSaKind(field) + ": " + hypothesis;
-}
-
 // The diagnosis with what is specific to the vector taken out.
 std::string Normalised(std::string text) {
   text = Replace(text, R"(\s*\(offset \d+, expected [0-9a-fA-F]*, got [0-9a-fA-F]*\))", "");
@@ -96,16 +68,21 @@ std::string Normalised(std::string text) {
 std::string CauseOfDiagnosis(std::string_view op, std::string_view diagnosis, bool candidate_error) {
   const std::string text(diagnosis);
   if (candidate_error) return "candidate error" + (op.empty() ? std::string() : " during " + std::string(op)) + ": " + Normalised(text);
-  if (std::string proven = ProvenCause(text); !proven.empty()) return proven;
   std::string cause = Normalised(text);
   if (op == "send" && cause.starts_with("status ")) cause = "send " + cause;
   return cause;
+}
+
+bool IsProvenCause(const Cause& cause) {
+  return cause.id != "unexplained" && cause.id != "accepted-must-refuse" && cause.id != "refused-must-accept";
 }
 
 std::string CauseOf(const VectorResult& vector) {
   if (!IsFailure(vector.verdict)) return "";
   for (const StepResult& step : vector.steps) {
     if (step.verdict == Verdict::kFail || step.verdict == Verdict::kCandidateError) {
+      // A proven cause is the group whatever header carries it and whatever the bytes.
+      if (step.cause && IsProvenCause(*step.cause)) return step.cause->id + " (" + step.cause->rule + ")";
       return CauseOfDiagnosis(step.op, step.diagnosis, step.verdict == Verdict::kCandidateError);
     }
   }
@@ -153,7 +130,17 @@ std::vector<FailureGroup> GroupFailures(const std::vector<VectorResult>& vectors
 }
 
 void GroupRunFailures(RunResult& run) {
-  for (VectorResult& vector : run.vectors) vector.cause = CauseOf(vector);
+  for (VectorResult& vector : run.vectors) {
+    vector.cause = CauseOf(vector);
+    vector.step_cause.reset();
+    if (!IsFailure(vector.verdict)) continue;
+    for (const StepResult& step : vector.steps) {
+      if (step.verdict == Verdict::kFail || step.verdict == Verdict::kCandidateError) {
+        vector.step_cause = step.cause;
+        break;
+      }
+    }
+  }
   run.failure_groups = GroupFailures(run.vectors);
 }
 

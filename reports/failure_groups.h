@@ -1,11 +1,10 @@
 // Failures grouped by cause, the simplest failing vector first.
 //
-// Until a catalogue of causes exists, a failure's cause is the diagnosis of its first failing
-// step with what is specific to the vector taken out: offsets, byte and hex values, frame
-// lengths, SA names, step numbers, copy counts. A cause the judge proved (it recomputed the ICV
-// under a hypothesis and matched the candidate's) becomes "<field>: <hypothesis> (checked: ...)",
-// with the transport / tunnel qualifier dropped, since the proof names the cause whatever header
-// carries it. So every vector an AH ICV computed over a non-zeroed TTL broke lands in one group.
+// A failure whose first failing step has a proven cause (reports/causes.h) is grouped by the
+// cause id: "<id> (<rule>)", whatever header carries it, so every vector an AH ICV computed over
+// a non-zeroed TTL broke lands in one group. Otherwise (unexplained, status causes, candidate
+// errors) the group is the step's diagnosis with what is specific to the vector taken out:
+// offsets, byte and hex values, frame lengths, SA names, step numbers, copy counts.
 #pragma once
 
 #include "reports/run_result.h"
@@ -19,6 +18,9 @@ namespace sendpath::report {
 // The cause of a step's diagnosis (`op`: the step's op; `candidate_error`: the step ended in a
 // candidate error, the diagnosis is its reason).
 std::string CauseOfDiagnosis(std::string_view op, std::string_view diagnosis, bool candidate_error);
+
+// True for a cause proven by recomputation (not unexplained, accepted-must-refuse, refused-must-accept).
+bool IsProvenCause(const Cause& cause);
 
 // The cause a failure (IsFailure) is grouped under; "" for a vector that did not fail.
 std::string CauseOf(const VectorResult& vector);

@@ -158,6 +158,7 @@ function renderStep(s){
   const box = el('div','step');
   const h = el('h4'); h.appendChild(el('span','',(s.op==='frame'?'Frame':'Step ' + s.index + ' (' + s.op + ')') + ': ')); h.appendChild(el('span','v '+s.verdict_class, s.verdict)); box.appendChild(h);
   if (s.diagnosis) box.appendChild(el('div','diagnosis', s.diagnosis));
+  if (s.cause) box.appendChild(el('div','muted','cause: ' + s.cause + (s.rule ? ' \u2014 rule: ' + s.rule : '')));
   if (s.notes && s.notes.length){const ul=el('ul','notes'); s.notes.forEach(n=>ul.appendChild(el('li','',n))); box.appendChild(ul);}
   const st = []; if (s.expected_status) st.push('expected status ' + s.expected_status); if (s.actual_status) st.push('actual status ' + s.actual_status);
   if (s.leaked) st.push(s.leaked_plaintext ? 'LEAKED a frame carrying plaintext' : 'leaked a frame on a refused send');
@@ -295,6 +296,8 @@ nlohmann::json VectorDetails(const VectorResult& vector, SaTable* sas) {
     for (const auto& [offset, length] : step.iv_bytes) iv_bytes.push_back({offset, length});
     nlohmann::json entry = {{"index", step.index}, {"op", step.op}, {"verdict", VerdictName(step.verdict)}, {"verdict_class", CssClass(step.verdict)},
                             {"diagnosis", step.diagnosis}, {"notes", step.notes},
+                            {"cause", step.cause ? nlohmann::json(step.cause->id) : nlohmann::json(nullptr)},
+                            {"rule", step.cause ? nlohmann::json(step.cause->rule) : nlohmann::json(nullptr)},
                             {"expected_status", step.expected_status ? nlohmann::json(StatusText(*step.expected_status)) : nlohmann::json(nullptr)},
                             {"actual_status", step.actual_status ? nlohmann::json(StatusText(*step.actual_status)) : nlohmann::json(nullptr)},
                             {"leaked", step.leaked}, {"leaked_plaintext", step.leaked_plaintext},

@@ -71,6 +71,7 @@ struct SaCrypto::State {
   IntegrityAlgorithm integrity_algorithm = IntegrityAlgorithm::kNone;
   std::size_t icv_length = 0;
   std::uint8_t salt[4] = {};
+  bool nonce_iv_first = false;
   CipherPtr cipher;
   CipherCtxPtr cipher_ctx;  // CBC/GCM, key set
   std::vector<std::uint8_t> cipher_key;
@@ -133,6 +134,16 @@ Result<std::unique_ptr<SaCrypto>> SaCrypto::Create(const SaKeys& keys) {
   return crypto;
 }
 
+namespace {
+// RFC 4106 §4 / RFC 4543 §3.1: nonce = salt || IV (or the mistaken IV || salt).
+void MakeNonce(const std::uint8_t (&salt)[4], bool iv_first, ByteSpan iv, std::uint8_t (&nonce)[12]) {
+  for (std::size_t i = 0; i < 4; ++i) nonce[iv_first ? 8 + i : i] = salt[i];
+  for (std::size_t i = 0; i < 8; ++i) nonce[iv_first ? i : 4 + i] = iv[i];
+}
+}  // namespace
+
+void SaCrypto::set_nonce_iv_first(bool iv_first) { state_->nonce_iv_first = iv_first; }
+
 bool SaCrypto::Reinit(bool encrypt, const std::uint8_t* iv) {
   const int direction = encrypt ? 1 : 0;
   // The key is given again only when the direction changes; otherwise OpenSSL keeps its schedule.
@@ -157,8 +168,7 @@ bool SaCrypto::GcmCrypt(bool encrypt, ByteSpan iv, ByteSpan aad, MutableByteSpan
   EVP_CIPHER_CTX* ctx = state_->cipher_ctx.get();
   if (ctx == nullptr || iv.size() != 8 || tag.size() != 16) return false;
   std::uint8_t nonce[12];
-  for (int i = 0; i < 4; ++i) nonce[i] = state_->salt[i];
-  for (int i = 0; i < 8; ++i) nonce[4 + i] = iv[static_cast<std::size_t>(i)];
+  MakeNonce(state_->salt, state_->nonce_iv_first, iv, nonce);
   if (!Reinit(encrypt, nonce)) return false;
   int length = 0;
   if (EVP_CipherUpdate(ctx, nullptr, &length, aad.data(), ToInt(aad.size())) != 1) return false;
@@ -179,8 +189,7 @@ bool SaCrypto::MacBegin(ByteSpan iv) {
   if (state_->gmac_ctx) {
     if (iv.size() != 8) return false;
     std::uint8_t nonce[12];
-    for (int i = 0; i < 4; ++i) nonce[i] = state_->salt[i];
-    for (int i = 0; i < 8; ++i) nonce[4 + i] = iv[static_cast<std::size_t>(i)];
+    MakeNonce(state_->salt, state_->nonce_iv_first, iv, nonce);
     return EVP_EncryptInit_ex2(state_->gmac_ctx.get(), nullptr, nullptr, nonce, nullptr) == 1;
   }
   return false;

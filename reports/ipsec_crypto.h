@@ -37,6 +37,10 @@ class SaCrypto {
   bool MacUpdate(ByteSpan bytes);
   bool MacFinish(MutableByteSpan icv);
 
+  // GCM/GMAC nonce as IV || salt instead of RFC 4106 §4's salt || IV: only to recompute that
+  // mistake (reports/causes.h).
+  void set_nonce_iv_first(bool iv_first);
+
  private:
   SaCrypto();
   bool Reinit(bool encrypt, const std::uint8_t* iv);

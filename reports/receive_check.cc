@@ -33,24 +33,46 @@ std::string HeaderName(IpsecProtocol protocol, unsigned level) {
 
 // Builds the RFC 4302 §3.3.3.1 view of an IPv4 header for the AH ICV: TOS, flags, fragment
 // offset, TTL and checksum zeroed; mutable options (Appendix A.1) zeroed entirely; with LSRR or
-// SSRR the destination replaced by the route's final address.
-bool ZeroMutableFields(std::span<const std::uint8_t> header, std::array<std::uint8_t, 60>& out, std::string* why) {
+// SSRR the destination replaced by the route's final address. `rules` departs from that only to
+// recompute a known mistake (reports/causes.h).
+bool ZeroMutableFields(std::span<const std::uint8_t> header, std::array<std::uint8_t, 60>& out, const AhIcvRules& rules,
+                       std::string* why) {
   std::copy(header.begin(), header.end(), out.begin());
-  out[1] = 0;
-  out[6] = 0;
-  out[7] = 0;
-  out[8] = 0;
-  out[10] = 0;
-  out[11] = 0;
+  switch (rules.tos) {
+    case AhIcvRules::Tos::kZeroed: out[1] = 0; break;
+    case AhIcvRules::Tos::kKeptWhole: break;
+    case AhIcvRules::Tos::kDscpKept: out[1] = static_cast<std::uint8_t>(out[1] & 0xfc); break;  // RFC 2474 DSCP
+    case AhIcvRules::Tos::kEcnKept: out[1] = static_cast<std::uint8_t>(out[1] & 0x03); break;   // RFC 3168 ECN
+  }
+  if (!rules.keep_flags_offset) {
+    out[6] = 0;
+    out[7] = 0;
+  }
+  if (!rules.keep_ttl) out[8] = 0;
+  if (!rules.keep_checksum) {
+    out[10] = 0;
+    out[11] = 0;
+  }
+  std::uint8_t route_kind = 0;
   const bool well_formed = ipv4::WalkOptions(header, [&](std::size_t offset, std::uint8_t type, std::size_t length) {
-    if (!ipv4::OptionIsImmutableForAh(type)) std::fill_n(out.begin() + static_cast<std::ptrdiff_t>(offset), length, 0);
+    if (type == 131 || type == 137) route_kind = type;
+    bool immutable = ipv4::OptionIsImmutableForAh(type);
+    if (rules.options_by_copied_flag && type > 1) immutable = (type & 0x80) != 0;
+    if (rules.keep_mutable_options) immutable = true;
+    if (rules.zero_immutable_options) immutable = false;
+    if (!immutable) std::fill_n(out.begin() + static_cast<std::ptrdiff_t>(offset), length, 0);
   });
   if (!well_formed) {
     if (why != nullptr) *why = "malformed IPv4 option";
     return false;
   }
   // LSRR/SSRR: the destination as it arrives at the final one (RFC 4302 3.3.3.1.1.1).
-  if (const auto final_destination = ipv4::SourceRouteFinalDestination(header)) ipv4::PutBe32(out, 16, *final_destination);
+  const bool apply_route = rules.source_route == AhIcvRules::SourceRoute::kFinalDestination ||
+                           (rules.source_route == AhIcvRules::SourceRoute::kLsrrOnly && route_kind == 131) ||
+                           (rules.source_route == AhIcvRules::SourceRoute::kSsrrOnly && route_kind == 137);
+  if (apply_route) {
+    if (const auto final_destination = ipv4::SourceRouteFinalDestination(header)) ipv4::PutBe32(out, 16, *final_destination);
+  }
   return true;
 }
 
@@ -92,20 +114,37 @@ void CheckResult::Reset() {
 }
 
 bool ComputeAhIcv(SaCrypto& crypto, const SaKeys& keys, std::span<const std::uint8_t> packet, std::size_t ip_offset,
-                  std::size_t ah_offset, std::size_t end, std::span<std::uint8_t> icv, std::string* why) {
-  const std::size_t header_length = std::size_t{packet[ip_offset] & 0x0fu} * 4;
-  if (header_length < 20 || ip_offset + header_length > ah_offset || end > packet.size()) {
+                  std::size_t ah_offset, std::size_t end, std::span<std::uint8_t> icv, std::string* why,
+                  const AhIcvRules& rules) {
+  if (ip_offset >= packet.size()) {
+    if (why != nullptr) *why = "no IPv4 header";
+    return false;
+  }
+  const std::size_t header_length = rules.ihl_ignored ? 20 : std::size_t{packet[ip_offset] & 0x0fu} * 4;
+  if (rules.ihl_ignored) ah_offset = ip_offset + 20;
+  if (header_length < 20 || ip_offset + header_length > ah_offset || end > packet.size() || ah_offset + 12 > end) {
     if (why != nullptr) *why = "bad IPv4 header length";
     return false;
   }
   std::array<std::uint8_t, 60> zeroed{};
-  if (!ZeroMutableFields(packet.subspan(ip_offset, header_length), zeroed, why)) return false;
+  if (!ZeroMutableFields(packet.subspan(ip_offset, header_length), zeroed, rules, why)) return false;
   const std::size_t iv_offset = ah_offset + 12;
   const std::size_t icv_offset = iv_offset + keys.IvLength();
   const std::size_t ah_length = (std::size_t{packet[ah_offset + 1]} + 2) * 4;
   if (icv_offset + icv.size() > ah_offset + ah_length || ah_offset + ah_length > end) {
     if (why != nullptr) *why = "AH too short for its IV and ICV";
     return false;
+  }
+  // A tunnel's inner header zeroed as well (a mistake: RFC 4302 §3.3.3.1 zeroes the outer only).
+  std::array<std::uint8_t, 60> inner{};
+  std::size_t inner_length = 0;
+  const std::size_t payload = ah_offset + ah_length;
+  if (rules.zero_inner_header && packet[ah_offset] == ipv4::kProtoIpInIp && payload + 20 <= end) {
+    inner_length = std::size_t{packet[payload] & 0x0fu} * 4;
+    if (inner_length < 20 || payload + inner_length > end ||
+        !ZeroMutableFields(packet.subspan(payload, inner_length), inner, AhIcvRules{}, why)) {
+      return false;
+    }
   }
   static constexpr std::array<std::uint8_t, 64> kZeros{};
   std::uint8_t esn[4] = {};
@@ -117,25 +156,38 @@ bool ComputeAhIcv(SaCrypto& crypto, const SaKeys& keys, std::span<const std::uin
                   crypto.MacUpdate(std::span<const std::uint8_t>(zeroed.data(), header_length)) &&
                   crypto.MacUpdate(packet.subspan(ip_offset + header_length, icv_offset - (ip_offset + header_length))) &&
                   crypto.MacUpdate(std::span<const std::uint8_t>(kZeros.data(), ah_offset + ah_length - icv_offset)) &&
-                  crypto.MacUpdate(packet.subspan(ah_offset + ah_length, end - (ah_offset + ah_length))) &&
-                  (!keys.esn_high || crypto.MacUpdate(esn)) && crypto.MacFinish(icv);
+                  crypto.MacUpdate(std::span<const std::uint8_t>(inner.data(), inner_length)) &&
+                  crypto.MacUpdate(packet.subspan(payload + inner_length, end - (payload + inner_length))) &&
+                  (!keys.esn_high || rules.esn_high_omitted || crypto.MacUpdate(esn)) && crypto.MacFinish(icv);
   if (!ok && why != nullptr) *why = "OpenSSL failed computing the ICV";
   return ok;
 }
 
 bool ComputeEspIcv(SaCrypto& crypto, const SaKeys& keys, std::span<const std::uint8_t> packet, std::size_t esp_offset,
-                   std::size_t icv_offset, std::span<std::uint8_t> icv) {
+                   std::size_t icv_offset, std::span<std::uint8_t> icv, const EspIcvRules& rules,
+                   std::span<const std::uint8_t> gmac_nonce_iv) {
+  const auto coverage_end = static_cast<std::ptrdiff_t>(icv_offset) + rules.coverage_delta;
+  const std::size_t iv_end = esp_offset + 8 + keys.IvLength();
+  if (coverage_end < static_cast<std::ptrdiff_t>(iv_end) || static_cast<std::size_t>(coverage_end) > packet.size()) {
+    return false;
+  }
+  const auto end = static_cast<std::size_t>(coverage_end);
   std::uint8_t esn[4] = {};
   if (keys.esn_high) ipv4::PutBe32(esn, 0, *keys.esn_high);
+  const bool with_esn = keys.esn_high.has_value() && !rules.esn_high_omitted;
+  const auto iv = packet.subspan(esp_offset + 8, keys.IvLength());
+  const auto body = rules.without_iv ? packet.subspan(iv_end, end - iv_end) : packet.subspan(esp_offset + 8, end - (esp_offset + 8));
   if (keys.integrity == IntegrityAlgorithm::kAesGmac) {
     // RFC 4543 §3.3: AAD = SPI || [ESN high] || sequence || IV || payload .. next header.
-    return crypto.MacBegin(packet.subspan(esp_offset + 8, 8)) && crypto.MacUpdate(packet.subspan(esp_offset, 4)) &&
-           (!keys.esn_high || crypto.MacUpdate(esn)) &&
-           crypto.MacUpdate(packet.subspan(esp_offset + 4, icv_offset - (esp_offset + 4))) && crypto.MacFinish(icv);
+    return crypto.MacBegin(gmac_nonce_iv.empty() ? iv : gmac_nonce_iv) &&
+           (rules.without_header || rules.aad_without_spi || crypto.MacUpdate(packet.subspan(esp_offset, 4))) &&
+           (!with_esn || crypto.MacUpdate(esn)) &&
+           (rules.without_header || rules.aad_without_sequence || crypto.MacUpdate(packet.subspan(esp_offset + 4, 4))) &&
+           crypto.MacUpdate(body) && crypto.MacFinish(icv);
   }
   // RFC 4303 §2.8 / §3.3.2.2: HMAC over ESP header, IV and ciphertext, then the ESN high bits.
-  return crypto.MacBegin({}) && crypto.MacUpdate(packet.subspan(esp_offset, icv_offset - esp_offset)) &&
-         (!keys.esn_high || crypto.MacUpdate(esn)) && crypto.MacFinish(icv);
+  return crypto.MacBegin({}) && (rules.without_header || crypto.MacUpdate(packet.subspan(esp_offset, 8))) &&
+         crypto.MacUpdate(body) && (!with_esn || crypto.MacUpdate(esn)) && crypto.MacFinish(icv);
 }
 
 struct ReceiveChecker::Walk {

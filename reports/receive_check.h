@@ -111,14 +111,50 @@ class ReceiveChecker {
   std::optional<std::span<const std::uint32_t>> sealed_spis_;
 };
 
+// How the AH ICV input is built. The default is the RFC (RFC 4302 §3.3.3.1 and Appendix A);
+// every other value is one known way of getting it wrong, which reports/causes.h recomputes to
+// prove a cause. Nothing but the receive check builds an AH ICV input.
+struct AhIcvRules {
+  enum class Tos : std::uint8_t { kZeroed, kKeptWhole, kDscpKept, kEcnKept };
+  enum class SourceRoute : std::uint8_t { kFinalDestination, kIgnored, kLsrrOnly, kSsrrOnly };
+  Tos tos = Tos::kZeroed;
+  bool keep_flags_offset = false;
+  bool keep_ttl = false;
+  bool keep_checksum = false;
+  bool keep_mutable_options = false;    // Appendix A.1 mutable options hashed as they are
+  bool zero_immutable_options = false;  // every option zeroed, immutable ones too
+  bool options_by_copied_flag = false;  // an option counted immutable when its copied flag is set
+  SourceRoute source_route = SourceRoute::kFinalDestination;
+  bool ihl_ignored = false;         // a 20-byte IPv4 header assumed: AH read at IP + 20
+  bool zero_inner_header = false;   // tunnel: the inner IPv4 header's mutable fields zeroed as well
+  bool esn_high_omitted = false;    // RFC 4302 §2.5.1 high bits left out of the ICV
+  bool operator==(const AhIcvRules&) const = default;
+};
+
+// How the ESP ICV input is built (RFC 4303 §2.8, §3.3.2.2; RFC 4543 §3.3); the default is the RFC.
+struct EspIcvRules {
+  bool without_header = false;          // SPI and sequence number left out
+  bool without_iv = false;              // the IV left out
+  bool over_plaintext = false;          // computed before encryption (reports/reseal.h applies it)
+  std::ptrdiff_t coverage_delta = 0;    // coverage ends this many bytes after the ICV field start
+  bool esn_high_omitted = false;
+  bool aad_without_spi = false;         // GMAC (and, in reseal.h, GCM) AAD without the SPI
+  bool aad_without_sequence = false;    // ... without the sequence number
+  bool operator==(const EspIcvRules&) const = default;
+};
+
 // Computes the AH ICV of the AH header at `ah_offset` inside the IPv4 packet at `ip_offset`
-// (ending at `end`) into `icv`. Exposed for building test packets; false on malformed input.
+// (ending at `end`) into `icv`; false on malformed input. With rules.ihl_ignored the AH header
+// is taken to be at ip_offset + 20 whatever `ah_offset` says.
 bool ComputeAhIcv(SaCrypto& crypto, const SaKeys& keys, std::span<const std::uint8_t> packet, std::size_t ip_offset,
-                  std::size_t ah_offset, std::size_t end, std::span<std::uint8_t> icv, std::string* why = nullptr);
+                  std::size_t ah_offset, std::size_t end, std::span<std::uint8_t> icv, std::string* why = nullptr,
+                  const AhIcvRules& rules = {});
 // Computes the ESP ICV (HMAC or GMAC; not GCM) of the ESP header at `esp_offset` whose ICV starts
-// at `icv_offset`.
+// at `icv_offset`; false on malformed input (a coverage outside the packet). `gmac_nonce_iv`, when
+// given, is the IV of the GMAC nonce in place of the packet's (a NIC that did not write its IV).
 bool ComputeEspIcv(SaCrypto& crypto, const SaKeys& keys, std::span<const std::uint8_t> packet, std::size_t esp_offset,
-                   std::size_t icv_offset, std::span<std::uint8_t> icv);
+                   std::size_t icv_offset, std::span<std::uint8_t> icv, const EspIcvRules& rules = {},
+                   std::span<const std::uint8_t> gmac_nonce_iv = {});
 
 std::string ToHex(std::span<const std::uint8_t> bytes);
 

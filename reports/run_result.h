@@ -35,6 +35,16 @@ struct FieldDifference {
   bool consequence = false;
 };
 
+// Why a send failed (reports/causes.h): a cause proven by recomputing the send with one known
+// mistake, a status failure (accepted-must-refuse, refused-must-accept), or `unexplained`.
+struct Cause {
+  std::string id;      // stable: "ah-ttl-not-zeroed", ..., "unexplained" (reports/RESULTS.md)
+  std::string header;  // "transport AH", "tunnel ESP", ... ("" when not about one header)
+  std::string text;    // one line; the diagnosis leads with it
+  std::string rule;    // the rule broken, or what the step tests
+  std::string proof;   // "recomputed, all 12 ICV bytes match"; "" when nothing was recomputed
+};
+
 struct StepResult {
   std::size_t index = 0;      // step number in the vector
   std::string op;             // "set", "add_sa", "delete_sa", "fill_sa_table", "send"
@@ -48,6 +58,7 @@ struct StepResult {
   std::optional<Bytes> actual_frame;    // nullopt: nothing emitted
   std::vector<std::pair<std::size_t, std::size_t>> iv_bytes;  // masked when the candidate picks IVs
   std::vector<FieldDifference> differences;
+  std::optional<Cause> cause;     // set for every failed send
   bool leaked = false;            // emitted a frame on a refused send
   bool leaked_plaintext = false;  // ... and that frame carried the plaintext
   // 1-based frame numbers in input.pcap / expected.pcap / actual.pcap (0: not in that file).
@@ -100,6 +111,7 @@ struct VectorResult {
   double seconds = 0;
   ComplexityRank rank;
   std::string cause;  // for a failure (IsFailure): the cause it is grouped under; "" otherwise
+  std::optional<Cause> step_cause;  // the first failing step's Cause, when it has one
 };
 
 // fail and candidate error: what the summary lists, groups by cause and counts against a candidate.
@@ -107,7 +119,7 @@ bool IsFailure(Verdict verdict);
 
 // Failures sharing one cause (harness/failure_groups.h).
 struct FailureGroup {
-  std::string cause;      // "transport AH ICV: TTL was not zeroed (checked: ...)"
+  std::string cause;      // "ah-ttl-not-zeroed (RFC 4302 §3.3.3.1.1.1: ...)" or a normalised diagnosis
   std::size_t count = 0;  // vectors in the group
   std::size_t must = 0;   // of which MUST
   std::string simplest;   // id of its simplest vector (by rank)

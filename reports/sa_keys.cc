@@ -80,6 +80,7 @@ Result<SaKeys> MakeSaKeys(const std::string& sa_name, const vectors::SaSpec& sa,
   keys.spi = spec.spi;
   keys.esn_high = spec.esn_high;
   keys.tunnel = sa.src_tunnel_addr.has_value() || sa.dest_tunnel_addr.has_value();
+  keys.key_mat_integrity_first = sa.key_order == vectors::KeyOrder::kIntegrityFirst;
 
   auto need = [&](const vectors::AlgorithmSpec& algorithm, std::size_t bytes) -> Status {
     if (algorithm.key.size() != bytes) {

@@ -40,6 +40,8 @@ struct SaKeys {
   std::vector<std::uint8_t> salt;           // RFC 4106 / RFC 4543: 4 bytes, nonce = salt || IV
   std::optional<std::uint32_t> esn_high;    // high 32 bits of the extended sequence number
   bool tunnel = false;
+  // The element's KeyMat carried the integrity key first (SENDPATH_ADD_SA_EXTENSION.KeyOrder).
+  bool key_mat_integrity_first = false;
 
   // Derived from the rows (include/sendpath/algorithms.def).
   std::size_t IvLength() const;

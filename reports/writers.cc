@@ -255,6 +255,13 @@ SealedHeaders AnalyseExpectedFrame(const VectorResult& vector, const StepResult&
   return sealed;
 }
 
+nlohmann::json CauseJson(const Cause& cause) {
+  nlohmann::json json = {{"id", cause.id}, {"text", cause.text}, {"rule", cause.rule}};
+  if (!cause.header.empty()) json["header"] = cause.header;
+  if (!cause.proof.empty()) json["proof"] = cause.proof;
+  return json;
+}
+
 // The comment of a step's frame in each capture: vector, step and verdict (with the diagnosis).
 std::string FrameComment(const VectorResult& vector, const StepResult& step, std::string_view which, bool unchanged) {
   std::string comment = "sendpath: vector " + vector.id + ", step " + std::to_string(step.index) + " (" + step.op + "), " +
@@ -478,6 +485,7 @@ Status WriteResultsJson(const RunResult& run, const std::string& path, const Rep
                               {"leaked_plaintext", step.leaked_plaintext},
                               {"frames", {{"input", step.input_frame_number}, {"expected", step.expected_frame_number}, {"actual", step.actual_frame_number}}},
                               {"seconds", step.seconds}};
+      entry["cause"] = step.cause ? CauseJson(*step.cause) : nlohmann::json(nullptr);
       if (step.verdict != Verdict::kPass && (step.expected_frame || step.actual_frame)) {
         entry["decoded"] = DecodeStep(vector, step, sas);
       }
@@ -500,7 +508,14 @@ Status WriteResultsJson(const RunResult& run, const std::string& path, const Rep
     for (auto& [name, value] : RankComponents(vector.rank)) rank[name] = std::move(value);
     vectors.back()["rank"] = std::move(rank);
     const auto group = group_of.find(vector.id);
-    vectors.back()["cause"] = IsFailure(vector.verdict) ? nlohmann::json(vector.cause) : nlohmann::json(nullptr);
+    // The failure's cause: the first failing step's (id, text, rule) and the group it is in.
+    nlohmann::json cause = nullptr;
+    if (IsFailure(vector.verdict)) {
+      cause = vector.step_cause ? CauseJson(*vector.step_cause)
+                                : nlohmann::json{{"id", nullptr}, {"text", vector.diagnosis}, {"rule", nullptr}};
+      cause["group"] = vector.cause;
+    }
+    vectors.back()["cause"] = std::move(cause);
     vectors.back()["failure_group"] = group != group_of.end() ? nlohmann::json(group->second) : nlohmann::json(nullptr);
   }
   // Run-wide findings: the values, and their one-line text for a reader.
@@ -613,8 +628,9 @@ Status WriteJunitXml(const RunResult& run, const std::string& path) {
         details += std::string("\nframes: ") + kInputCapture + " #" + std::to_string(step.input_frame_number) + ", " + kExpectedCapture + " #" +
                    std::to_string(step.expected_frame_number) + ", " + kActualCapture + " #" + std::to_string(step.actual_frame_number);
       }
+      // The message leads with the cause id, for CI filters.
       testcase(suite, vector.id, "step " + std::to_string(step.index) + " (" + step.op + ")", step.seconds, step.verdict,
-               vector.must, step.diagnosis, details);
+               vector.must, step.cause ? "[" + step.cause->id + "] " + step.diagnosis : step.diagnosis, details);
     }
   }
   if (!run.load_errors.empty() || !run.complete || !run.run_findings.empty()) {

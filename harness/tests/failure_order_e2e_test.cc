@@ -137,10 +137,11 @@ TEST_F(FaultyNicRun, LeadsWithTheSimplestFailingVectorAndGroupsByCause) {
   EXPECT_EQ(grouped, failed.size());
   EXPECT_EQ(grouped_must, must_failed);
   EXPECT_EQ(groups[0]["simplest"], first);
-  EXPECT_EQ(groups[0]["cause"].get<std::string>().rfind("AH ICV: TTL was not zeroed (checked:", 0), 0u) << groups[0]["cause"];
+  EXPECT_EQ(groups[0]["cause"].get<std::string>().rfind("ah-ttl-not-zeroed (", 0), 0u) << groups[0]["cause"];
   EXPECT_GT(groups[0]["count"].get<std::size_t>(), 50u);  // 75 when this was written
   EXPECT_EQ(vectors[0]["failure_group"], 0);
-  EXPECT_EQ(vectors[0]["cause"], groups[0]["cause"]);
+  EXPECT_EQ(vectors[0]["cause"]["group"], groups[0]["cause"]);
+  EXPECT_EQ(vectors[0]["cause"]["id"], "ah-ttl-not-zeroed");
 
   // The stdout summary says the same, in the same order.
   const std::vector<std::string> lines = LinesOf(ReadFile(*dir_ + "/stdout"));

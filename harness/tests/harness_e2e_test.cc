@@ -650,7 +650,7 @@ class AhBugCandidate final : public Candidate {
   ReferenceCandidate inner_;
 };
 
-TEST(Judge, AhIcvDiagnosisNamesTheFieldAndACheckedHypothesis) {
+TEST(Judge, AhIcvDiagnosisNamesTheFieldAndAProvenCause) {
   // Transport AH with HMAC-SHA1-96, no IPv4 options, a non-zero TTL, raw IP framing.
   std::vector<SelectedVector> selected;
   std::map<std::string, Bytes> keys;
@@ -691,12 +691,21 @@ TEST(Judge, AhIcvDiagnosisNamesTheFieldAndACheckedHypothesis) {
   for (std::size_t i = 0; i < selected.size(); ++i) {
     const auto& bug = with_ttl.result.vectors[i];
     EXPECT_EQ(bug.verdict, Verdict::kFail);
+    EXPECT_NE(bug.diagnosis.find("transport AH ICV computed with TTL not zeroed"), std::string::npos) << bug.diagnosis;
+    EXPECT_NE(bug.diagnosis.find("recomputed, all 12 ICV bytes match"), std::string::npos) << bug.diagnosis;
     EXPECT_NE(bug.diagnosis.find("transport AH ICV differs"), std::string::npos) << bug.diagnosis;
-    EXPECT_NE(bug.diagnosis.find("TTL was not zeroed?"), std::string::npos) << bug.diagnosis;
     const auto& wrong = with_random.result.vectors[i];
     EXPECT_EQ(wrong.verdict, Verdict::kFail);
     EXPECT_NE(wrong.diagnosis.find("transport AH ICV differs"), std::string::npos) << wrong.diagnosis;
+    EXPECT_NE(wrong.diagnosis.find("no known cause matched"), std::string::npos) << wrong.diagnosis;
     EXPECT_EQ(wrong.diagnosis.find("not zeroed"), std::string::npos) << wrong.diagnosis;
+    for (const auto* result : {&bug, &wrong}) {
+      for (const auto& step : result->steps) {
+        if (step.verdict != Verdict::kFail) continue;
+        ASSERT_TRUE(step.cause.has_value()) << result->id;
+        EXPECT_EQ(step.cause->id, result == &bug ? "ah-ttl-not-zeroed" : "unexplained") << step.cause->text;
+      }
+    }
   }
 }
 

@@ -2,53 +2,23 @@
 
 #include "reports/ipsec_crypto.h"
 #include "reports/ipv4.h"
+#include "reports/reseal.h"
 
 #include <array>
 
 namespace sendpath::report::testing {
 
 Status Reseal(std::span<std::uint8_t> frame, const std::vector<HeaderCheck>& headers, SaTable& sas) {
-  for (auto it = headers.rbegin(); it != headers.rend(); ++it) {
-    const HeaderCheck& header = *it;
+  for (const HeaderCheck& header : headers) {
     if (header.sa == kNoSa) return Error{"header at byte " + std::to_string(header.offset) + " has no SA"};
-    const SaKeys& keys = sas.keys(header.sa);
-    std::string error;
-    SaCrypto* crypto = sas.crypto(header.sa, error);
-    if (crypto == nullptr) return Error{error};
-    if (header.protocol == IpsecProtocol::kEsp) {
-      auto data = frame.subspan(header.data_offset, header.data_length);
-      auto iv = std::span<const std::uint8_t>(frame.data() + header.iv_offset, header.iv_length);
-      if (keys.cipher == CipherAlgorithm::kAesGcm) {
-        std::uint8_t aad[12];
-        std::size_t aad_length = 8;
-        ipv4::PutBe32(aad, 0, header.spi);
-        if (keys.esn_high) {
-          ipv4::PutBe32(aad, 4, *keys.esn_high);
-          ipv4::PutBe32(aad, 8, header.sequence);
-          aad_length = 12;
-        } else {
-          ipv4::PutBe32(aad, 4, header.sequence);
-        }
-        if (!crypto->GcmCrypt(true, iv, std::span<const std::uint8_t>(aad, aad_length), data, frame.subspan(header.icv_offset, 16))) {
-          return Error{"GCM encryption failed"};
-        }
-        continue;
-      }
-      if (keys.cipher != CipherAlgorithm::kNull && !crypto->CbcCrypt(true, iv, data)) return Error{"CBC encryption failed"};
-      if (header.icv_length > 0 &&
-          !ComputeEspIcv(*crypto, keys, frame, header.offset, header.icv_offset, frame.subspan(header.icv_offset, header.icv_length))) {
-        return Error{"ESP ICV computation failed"};
-      }
-    } else {
-      std::array<std::uint8_t, 16> icv{};
-      auto out = std::span<std::uint8_t>(icv.data(), header.icv_length);
-      std::string why;
-      if (!ComputeAhIcv(*crypto, keys, frame, header.coverage_begin, header.offset, header.coverage_end, out, &why)) {
-        return Error{"AH ICV computation failed: " + why};
-      }
-      std::copy(out.begin(), out.end(), frame.begin() + static_cast<std::ptrdiff_t>(header.icv_offset));
-    }
   }
+  // The one sealer (reports/reseal.h), with the IVs as they stand in the frame.
+  CheckResult layout;
+  layout.headers = headers;
+  std::vector<std::uint8_t> sealed;
+  std::string why;
+  if (!report::Reseal({frame, layout, sas, frame}, Deviation{}, sealed, &why)) return Error{why};
+  std::copy(sealed.begin(), sealed.end(), frame.begin());
   return {};
 }
 
