@@ -119,6 +119,7 @@ struct CandidateInfo {
   std::string identity;  // what the candidate says it is (name, version, ABI)
   std::vector<std::string> claimed_caps;  // capability names it reports
   bool picks_own_ivs = false;             // did not take the injected IVs
+  bool ivs_offered = true;                // false under `run --own-ivs`: no IVs were injected
 };
 
 // ---- Run-wide findings ---------------------------------------------------------------------

@@ -545,7 +545,7 @@ Status WriteResultsJson(const RunResult& run, const std::string& path, const Rep
       {"started_utc", run.started_utc},
       {"finished_utc", run.finished_utc},
       {"complete", run.complete},
-      {"candidate", {{"spec", run.candidate.spec}, {"identity", run.candidate.identity}, {"claimed_caps", run.candidate.claimed_caps}, {"picks_own_ivs", run.candidate.picks_own_ivs}}},
+      {"candidate", {{"spec", run.candidate.spec}, {"identity", run.candidate.identity}, {"claimed_caps", run.candidate.claimed_caps}, {"picks_own_ivs", run.candidate.picks_own_ivs}, {"ivs_offered", run.candidate.ivs_offered}}},
       {"vector_files", std::move(files)},
       {"load_errors", run.load_errors},
       {"run_findings", std::move(findings)},
