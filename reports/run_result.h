@@ -72,6 +72,7 @@ enum class SaStructure {
 const char* SaStructureName(SaStructure structure);  // "none", "single SA", "bundle", ...
 
 struct ComplexityRank {
+  bool should = false;  // a SHOULD vector: every MUST failure comes first
   SaStructure sa_structure = SaStructure::kNone;  // the most complex structure any step uses
   bool ipv4_options = false;            // a sent frame carries IPv4 options (IHL > 5)
   std::uint32_t buffer_splits = 0;      // buffer-chain cuts over every send
@@ -79,6 +80,7 @@ struct ComplexityRank {
   std::uint32_t add_sa_raw_fields = 0;  // raw ADD_SA overrides: NumSAs, Operation, KeyLen, Flags,
                                         // algoKeylen, literal algorithm identifiers
   std::uint32_t sa_extensions = 0;      // ESN elements, integrity-first KeyMat
+  bool payload = false;                 // an offloaded send carries payload bytes (empty ones first)
   std::uint32_t steps = 0;
   std::uint64_t frame_bytes = 0;        // bytes of every frame sent
   auto operator<=>(const ComplexityRank&) const = default;

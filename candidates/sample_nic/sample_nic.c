@@ -381,7 +381,7 @@ static VOID SnAhHeaderView(const SN_IPV4 *Ip, PUCHAR View) {
   View[1] &= 0xfcu;        /* Bug: only ECN is taken as mutable (RFC 3168); DSCP is kept */
 #elif defined(SAMPLE_NIC_FAULT_AH_ECN_NOT_ZEROED)
   View[1] &= 0x03u;        /* Bug: only DSCP is taken as mutable (RFC 2474); ECN is kept */
-#elif !defined(SAMPLE_NIC_FAULT_AH_TOS_NOT_ZEROED)
+#else
   View[1] = 0;             /* Type of Service */
 #endif
 #ifndef SAMPLE_NIC_FAULT_AH_FLAGS_OFFSET_NOT_ZEROED
