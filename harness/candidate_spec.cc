@@ -32,6 +32,44 @@ class PcapFactory final : public CandidateFactory {
 
 bool StartsWith(const std::string& text, const char* prefix) { return text.rfind(prefix, 0) == 0; }
 
+// --own-ivs: the candidate as it is, except that a send carries no IVs to inject, so any candidate
+// (IV injection or not) draws its own and the judge decrypts and verifies instead of comparing.
+class WithoutIvInjection final : public Candidate {
+ public:
+  explicit WithoutIvInjection(std::unique_ptr<Candidate> inner) : inner_(std::move(inner)) {}
+  Outcome<CandidateIdentity> Start() override {
+    Outcome<CandidateIdentity> identity = inner_->Start();
+    if (identity) identity->iv_injection = false;
+    return identity;
+  }
+  Outcome<Done> Reset() override { return inner_->Reset(); }
+  Outcome<Capabilities> QueryCapabilities() override { return inner_->QueryCapabilities(); }
+  Outcome<NDIS_STATUS> Set(const NDIS_ENCAPSULATION_FORMAT& encapsulation, const Capabilities& enable) override {
+    return inner_->Set(encapsulation, enable);
+  }
+  Outcome<AddSaReply> AddSa(const AddSaRequest& request) override { return inner_->AddSa(request); }
+  Outcome<NDIS_STATUS> DeleteSa(NDIS_HANDLE handle) override { return inner_->DeleteSa(handle); }
+  Outcome<SendReply> Send(const SendRequest& request) override {
+    if (request.ivs.empty()) return inner_->Send(request);
+    SendRequest without = request;
+    without.ivs.clear();
+    return inner_->Send(without);
+  }
+  void Stop() override { inner_->Stop(); }
+
+ private:
+  std::unique_ptr<Candidate> inner_;
+};
+
+class WithoutIvInjectionFactory final : public CandidateFactory {
+ public:
+  explicit WithoutIvInjectionFactory(std::unique_ptr<CandidateFactory> inner) : inner_(std::move(inner)) {}
+  std::unique_ptr<Candidate> Make() const override { return std::make_unique<WithoutIvInjection>(inner_->Make()); }
+
+ private:
+  std::unique_ptr<CandidateFactory> inner_;
+};
+
 }  // namespace
 
 std::string ExecutableDirectory() {
@@ -148,6 +186,7 @@ FactoryResult MakeCandidateFactory(const std::string& spec, const SpecOptions& o
                    "exec:COMMAND [ARGS...] or pcap:CAPTURE[,programming=FILE]";
     return result;
   }
+  if (options.own_ivs) result.factory = std::make_unique<WithoutIvInjectionFactory>(std::move(result.factory));
   result.factory->spec = spec;
   return result;
 }

@@ -22,6 +22,9 @@ struct SpecOptions {
   std::string host_path;  // sendpath-candidate-host; "" = next to this executable or $SENDPATH_CANDIDATE_HOST
   // The run's stop flag (SIGINT/SIGTERM): live candidates abandon a pending request and are killed.
   const std::atomic<bool>* stop = nullptr;
+  // --own-ivs: the vectors' IVs are not offered; the candidate picks its own IVs and is judged by
+  // decrypt-and-compare (harness/judge.h), and its identity says "own IVs".
+  bool own_ivs = false;
 };
 
 struct FactoryResult {

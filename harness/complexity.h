@@ -10,6 +10,7 @@
 namespace sendpath::harness {
 
 // A pure function of the loaded vector:
+//  - should: the vector's class is SHOULD; MUST failures come first.
 //  - sa_structure: the most complex of the SA structures its steps use. A send names its SAs
 //    (OffloadHandle, NextOffloadHandle: both set is transport over tunnel); add_sa and
 //    fill_sa_table name one. A tunnel SA is a tunnel, two SecAssoc elements a bundle.
@@ -20,6 +21,10 @@ namespace sendpath::harness {
 //    differing from the bundle, raw.key_len, flags_raw other than inbound/outbound) and each
 //    algorithm with a stated key_length or a literal identifier.
 //  - sa_extensions: ESN elements and integrity-first KeyMat of the SAs it programs.
+//  - payload: some offloaded send (OffloadHandle names an SA) carries a non-empty innermost
+//    payload (past the IPv4, AH, ESP header and IV and any tunnelled IPv4 header; before ESP
+//    padding, trailer and ICV). Among vectors alike in everything above, the empty-payload ones
+//    (and those with no offloaded send) are the simplest.
 //  - steps, frame_bytes: the number of steps and the bytes of every frame sent.
 report::ComplexityRank RankOf(const vectors::Vector& vector);
 

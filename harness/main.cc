@@ -258,7 +258,11 @@ void PrintSummary(const report::RunResult& run, const std::string& report_line, 
   if (!run.candidate.identity.empty()) std::printf("  identity: %s\n", run.candidate.identity.c_str());
   std::printf("  claimed profile (%zu): %s\n", run.candidate.claimed_caps.size(),
               run.candidate.claimed_caps.empty() ? "(none)" : Join(run.candidate.claimed_caps, ", ").c_str());
-  if (run.candidate.picks_own_ivs) std::printf("  IVs: the candidate picks its own; judged by decrypt-and-compare\n");
+  if (!run.candidate.ivs_offered) {
+    std::printf("  IVs: none offered (--own-ivs); the candidate picks its own, judged by decrypt-and-compare\n");
+  } else if (run.candidate.picks_own_ivs) {
+    std::printf("  IVs: the candidate picks its own; judged by decrypt-and-compare\n");
+  }
   std::printf("vectors: %zu (%zu MUST, %zu SHOULD) from %zu files%s\n", run.vectors.size(), must,
               run.vectors.size() - must, run.vector_files.size(),
               run.complete ? "" : (" -- INCOMPLETE: " + run.incomplete_reason).c_str());
@@ -315,6 +319,7 @@ struct RunArgs {
   unsigned timeout_ms = 5000;
   std::string rerun_failed;  // results.json of an earlier run
   bool no_progress = false;
+  bool own_ivs = false;  // offer no IVs: the candidate picks its own (decrypt-and-compare)
 };
 
 // Starts one candidate and completes the handshake and the capability query, before any vector.
@@ -405,6 +410,7 @@ int Run(const RunArgs& args, const std::string& command_line) {
   harness::SpecOptions spec_options;
   spec_options.request_timeout = std::chrono::milliseconds(args.timeout_ms);
   spec_options.stop = &g_interrupted;
+  spec_options.own_ivs = args.own_ivs;
   harness::FactoryResult factory = harness::MakeCandidateFactory(args.candidate, spec_options);
   if (!factory.factory) {
     std::fprintf(stderr, "sendpath run: %s\n", factory.error.c_str());
@@ -482,6 +488,7 @@ int Run(const RunArgs& args, const std::string& command_line) {
 
   run.complete = outcome.result.complete;
   run.candidate = std::move(outcome.result.candidate);
+  run.candidate.ivs_offered = !args.own_ivs;
   run.vectors = std::move(outcome.result.vectors);
   for (std::string& note : outcome.result.run_notes) run.run_notes.push_back(std::move(note));
   run.run_findings = std::move(outcome.result.run_findings);
@@ -549,6 +556,9 @@ int main(int argc, char** argv) {
   run->add_option("--rerun-failed", run_args.rerun_failed,
                   "Run only the vectors that failed or errored in this results.json of an earlier run (by id)");
   run->add_flag("--no-progress", run_args.no_progress, "No progress bar (it is shown only on a terminal anyway)");
+  run->add_flag("--own-ivs", run_args.own_ivs,
+                "Offer the candidate no IVs: it picks its own, and ciphertext and ICVs are judged by decrypting "
+                "and verifying (results.json: candidate.ivs_offered false)");
   run->footer(kRunExitCodes);
 
   std::vector<std::string> export_paths, export_filters;

@@ -83,6 +83,7 @@ enum class SaStructure {
 const char* SaStructureName(SaStructure structure);  // "none", "single SA", "bundle", ...
 
 struct ComplexityRank {
+  bool should = false;  // a SHOULD vector: every MUST failure comes first
   SaStructure sa_structure = SaStructure::kNone;  // the most complex structure any step uses
   bool ipv4_options = false;            // a sent frame carries IPv4 options (IHL > 5)
   std::uint32_t buffer_splits = 0;      // buffer-chain cuts over every send
@@ -90,6 +91,7 @@ struct ComplexityRank {
   std::uint32_t add_sa_raw_fields = 0;  // raw ADD_SA overrides: NumSAs, Operation, KeyLen, Flags,
                                         // algoKeylen, literal algorithm identifiers
   std::uint32_t sa_extensions = 0;      // ESN elements, integrity-first KeyMat
+  bool payload = false;                 // an offloaded send carries payload bytes (empty ones first)
   std::uint32_t steps = 0;
   std::uint64_t frame_bytes = 0;        // bytes of every frame sent
   auto operator<=>(const ComplexityRank&) const = default;
@@ -131,6 +133,7 @@ struct CandidateInfo {
   std::string identity;  // what the candidate says it is (name, version, ABI)
   std::vector<std::string> claimed_caps;  // capability names it reports
   bool picks_own_ivs = false;             // did not take the injected IVs
+  bool ivs_offered = true;                // false under `run --own-ivs`: no IVs were injected
 };
 
 // ---- Run-wide findings ---------------------------------------------------------------------

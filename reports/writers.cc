@@ -62,12 +62,14 @@ std::string XmlEscape(std::string_view text) {
 // A vector's complexity rank for results.json: its components in order of significance
 // (report::ComplexityRank's declaration order).
 std::vector<std::pair<const char*, nlohmann::json>> RankComponents(const ComplexityRank& rank) {
-  return {{"sa_structure", SaStructureName(rank.sa_structure)},
+  return {{"should", rank.should},
+          {"sa_structure", SaStructureName(rank.sa_structure)},
           {"ipv4_options", rank.ipv4_options},
           {"buffer_splits", rank.buffer_splits},
           {"ethernet", rank.ethernet},
           {"add_sa_raw_fields", rank.add_sa_raw_fields},
           {"sa_extensions", rank.sa_extensions},
+          {"payload", rank.payload},
           {"steps", rank.steps},
           {"frame_bytes", rank.frame_bytes}};
 }
@@ -546,7 +548,7 @@ Status WriteResultsJson(const RunResult& run, const std::string& path, const Rep
       {"started_utc", run.started_utc},
       {"finished_utc", run.finished_utc},
       {"complete", run.complete},
-      {"candidate", {{"spec", run.candidate.spec}, {"identity", run.candidate.identity}, {"claimed_caps", run.candidate.claimed_caps}, {"picks_own_ivs", run.candidate.picks_own_ivs}}},
+      {"candidate", {{"spec", run.candidate.spec}, {"identity", run.candidate.identity}, {"claimed_caps", run.candidate.claimed_caps}, {"picks_own_ivs", run.candidate.picks_own_ivs}, {"ivs_offered", run.candidate.ivs_offered}}},
       {"vector_files", std::move(files)},
       {"load_errors", run.load_errors},
       {"run_findings", std::move(findings)},

@@ -126,6 +126,7 @@ static const SN_AUTH_ALGORITHM SnAuths[] = {
 };
 
 #define SN_CIPHER_DES_INDEX 1u
+#define SN_CIPHER_AES_CBC_128_INDEX 3u
 
 /* ---- Capabilities (NDIS_TASK_IPSEC plus the sendpath extension) ------------------------------ */
 typedef struct _SN_CAPABILITIES {
@@ -181,6 +182,9 @@ typedef struct _SN_ADAPTER {
 
   SENDPATH_IV_CALLBACK IvCallback;
   PVOID IvCallbackContext;
+#ifdef SAMPLE_NIC_FAULT_CBC_IV_COUNTER
+  ULONG IvCounter;
+#endif
 } SN_ADAPTER, *PSN_ADAPTER;
 
 /* ---- Byte helpers ---------------------------------------------------------------------------- */
@@ -334,6 +338,12 @@ static NDIS_STATUS SnParseIpv4(SN_CHAIN_CURSOR *Cursor, ULONG Offset, ULONG Limi
 /* RFC 4302 Appendix A.1: the options the AH ICV covers as they are. Every other option (the
  * mutable ones, and any the appendix does not list) is zeroed. */
 static BOOLEAN SnOptionIsImmutable(UCHAR Type) {
+#ifdef SAMPLE_NIC_FAULT_AH_COPIED_FLAG_AS_IMMUTABLE
+  /* Bug: "an option routers copy into fragments does not change in transit": the copied flag
+   * (RFC 791 3.1, the type's top bit) is taken for immutability, so LSRR, SSRR and Stream ID are
+   * covered as they are. */
+  return (Type & 0x80u) != 0 || Type == 0 || Type == 1;
+#endif
 #ifdef SAMPLE_NIC_FAULT_AH_ALL_OPTIONS_ZEROED
   /* Bug: the immutable list was never filled in; every option is zeroed for the ICV. */
   (void)Type;
@@ -347,6 +357,12 @@ static BOOLEAN SnOptionIsImmutable(UCHAR Type) {
     case 134: /* Commercial Security */
     case 148: /* Router Alert (RFC 2113) */
     case 149: /* Sender Directed Multi-Destination Delivery (RFC 1770) */
+#ifdef SAMPLE_NIC_FAULT_AH_MUTABLE_OPTION_KEPT
+    /* Bug: Record Route and Timestamp look like plain data and were put in the immutable list;
+     * routers rewrite both (RFC 4302 Appendix A.1: mutable, zeroed). */
+    case 7:   /* Record Route */
+    case 68:  /* Timestamp */
+#endif
       return TRUE;
     default:
       return FALSE;
@@ -358,14 +374,28 @@ static BOOLEAN SnOptionIsImmutable(UCHAR Type) {
 static VOID SnAhHeaderView(const SN_IPV4 *Ip, PUCHAR View) {
   ULONG i;
   memcpy(View, Ip->Bytes, Ip->HeaderLength);
+#ifndef SAMPLE_NIC_FAULT_AH_MUTABLE_FIELDS_NOT_ZEROED
+  /* Without this block (FAULT_AH_MUTABLE_FIELDS_NOT_ZEROED) the view is built for the options
+   * only: TOS, flags, fragment offset, TTL and checksum go into the ICV as framed. */
+#if defined(SAMPLE_NIC_FAULT_AH_DSCP_NOT_ZEROED)
+  View[1] &= 0xfcu;        /* Bug: only ECN is taken as mutable (RFC 3168); DSCP is kept */
+#elif defined(SAMPLE_NIC_FAULT_AH_ECN_NOT_ZEROED)
+  View[1] &= 0x03u;        /* Bug: only DSCP is taken as mutable (RFC 2474); ECN is kept */
+#else
   View[1] = 0;             /* Type of Service */
+#endif
+#ifndef SAMPLE_NIC_FAULT_AH_FLAGS_OFFSET_NOT_ZEROED
+  /* Without it (FAULT_AH_FLAGS_OFFSET_NOT_ZEROED): "this NIC refuses fragments, so flags and
+   * offset never change" - but DF and the reserved bit may (RFC 4302 3.3.3.1.1.1). */
   View[6] = View[7] = 0;   /* Flags, Fragment Offset */
+#endif
 #ifndef SAMPLE_NIC_FAULT_AH_TTL_NOT_ZEROED
   View[8] = 0;             /* Time to Live */
 #endif
 #ifndef SAMPLE_NIC_FAULT_AH_CHECKSUM_NOT_ZEROED
   View[10] = View[11] = 0; /* Header Checksum */
 #endif
+#endif /* SAMPLE_NIC_FAULT_AH_MUTABLE_FIELDS_NOT_ZEROED */
 
   for (i = SN_IPV4_MIN_HEADER; i < Ip->HeaderLength;) {
     const UCHAR type = Ip->Bytes[i];
@@ -376,7 +406,14 @@ static VOID SnAhHeaderView(const SN_IPV4 *Ip, PUCHAR View) {
       continue;
     }
     length = Ip->Bytes[i + 1];
-#ifndef SAMPLE_NIC_FAULT_AH_SOURCE_ROUTE_IGNORED
+#if defined(SAMPLE_NIC_FAULT_AH_SSRR_FINAL_IGNORED)
+    /* Bug: the final-destination rule was written for LSRR only; an SSRR leaves the
+     * destination as framed (RFC 4302 3.3.3.1.1.1 names both source routes). */
+    if (type == SN_OPTION_LSRR) {
+      const ULONG pointer = Ip->Bytes[i + 2];
+      if (length >= 7 && pointer <= length) memcpy(View + 16, Ip->Bytes + i + length - 4, 4);
+    }
+#elif !defined(SAMPLE_NIC_FAULT_AH_SOURCE_ROUTE_IGNORED)
     if (type == SN_OPTION_LSRR || type == SN_OPTION_SSRR) {
       /* RFC 4302 3.3.3.1.1.1: the destination is "mutable but predictable": the ICV uses the
        * address the packet arrives with, the route's last address while the pointer is still
@@ -518,8 +555,19 @@ static BOOLEAN SnGcmSeal(EVP_CIPHER_CTX *Ctx, const UCHAR *Salt, const UCHAR *Iv
   UCHAR nonce[SN_GCM_NONCE_LENGTH], final_block[16];
   int written = 0;
   ULONG i;
+#if defined(SAMPLE_NIC_FAULT_GCM_NONCE_IV_SALT)
+  /* Bug: the nonce register is filled IV first, salt after it (RFC 4106 4: salt || IV). */
+  memcpy(nonce, Iv, SN_GCM_NONCE_LENGTH - SN_SALT_LENGTH);
+  memcpy(nonce + SN_GCM_NONCE_LENGTH - SN_SALT_LENGTH, Salt, SN_SALT_LENGTH);
+#elif defined(SAMPLE_NIC_FAULT_GCM_SALT_ZERO)
+  /* Bug: the salt register is never loaded from the KEYMAT's last 4 bytes (RFC 4106 8.1). */
+  (void)Salt;
+  memset(nonce, 0, SN_SALT_LENGTH);
+  memcpy(nonce + SN_SALT_LENGTH, Iv, SN_GCM_NONCE_LENGTH - SN_SALT_LENGTH);
+#else
   memcpy(nonce, Salt, SN_SALT_LENGTH);
   memcpy(nonce + SN_SALT_LENGTH, Iv, SN_GCM_NONCE_LENGTH - SN_SALT_LENGTH);
+#endif
   if (EVP_EncryptInit_ex2(Ctx, NULL, NULL, nonce, NULL) != 1) return FALSE;
   for (i = 0; i < AadCount; ++i) {
     if (Aad[i].Length == 0) continue;
@@ -708,6 +756,25 @@ static NDIS_STATUS SnScheduleKeys(SN_ADAPTER *Adapter, SN_SECASSOC *Element, con
   if (Element->Cipher != NULL && Element->Cipher->Mode != SnCipherNull) {
     const EVP_CIPHER *cipher = Adapter->Ciphers[SnCipherIndex(Element->Cipher)];
     ULONG key_length = Element->Cipher->KeyLength;
+#ifdef SAMPLE_NIC_FAULT_DES3_KEY_ORDER
+    /* Bug: the 3DES key registers are loaded K3, K2, K1 (RFC 2451 2.1 / SP 800-67: K1 is the
+     * first 8 bytes of the KEYMAT and encrypts first). */
+    UCHAR reordered[24];
+    if (Element->Cipher->Identifier == OFFLOAD_IPSEC_CONF_3_DES) {
+      memcpy(reordered, ConfKey + 16, 8);
+      memcpy(reordered + 8, ConfKey + 8, 8);
+      memcpy(reordered + 16, ConfKey, 8);
+      ConfKey = reordered;
+    }
+#endif
+#ifdef SAMPLE_NIC_FAULT_AES_256_KEY_TRUNCATED
+    /* Bug: the CBC engine's key register is 128 bits wide; AES-256-CBC runs as AES-128 on the
+     * first 16 bytes of the key (RFC 3602 2.1: the key is 256 bits). */
+    if (Element->Cipher->Identifier == IPSEC_OFFLOAD_V2_ENCRYPTION_AES_CBC_256) {
+      cipher = Adapter->Ciphers[SN_CIPHER_AES_CBC_128_INDEX];
+      key_length = 16;
+    }
+#endif
     if (cipher == NULL) return NDIS_STATUS_NOT_SUPPORTED; /* DES without the legacy provider */
     if (Element->Cipher->Mode == SnCipherGcm) {
       key_length -= SN_SALT_LENGTH;
@@ -1022,129 +1089,238 @@ static BOOLEAN SnDrawIv(SN_ADAPTER *Adapter, SN_SA *Sa, ULONG Index, PUCHAR Iv, 
       Adapter->IvCallback(Adapter->IvCallbackContext, Sa->OffloadHandle, Index, Iv, Length) != FALSE) {
     return TRUE;
   }
+#ifdef SAMPLE_NIC_FAULT_CBC_IV_COUNTER
+  /* Bug: "an IV only has to be unique": CBC IVs come from a counter that starts at reset
+   * (RFC 3602 2.3, RFC 2405 5: a CBC IV must be unpredictable). GCM/GMAC keep the DRBG. */
+  if (Sa->SecAssoc[Index].Cipher != NULL && Sa->SecAssoc[Index].Cipher->Mode == SnCipherCbc) {
+    ULONG i;
+    ++Adapter->IvCounter;
+    memset(Iv, 0, Length);
+    for (i = 0; i < 4 && i < Length; ++i) Iv[Length - 1 - i] = (UCHAR)(Adapter->IvCounter >> (8 * i));
+    return TRUE;
+  }
+#endif
   return SnFitsInt(Length) && RAND_bytes_ex(Adapter->LibCtx, Iv, Length, 0) == 1;
 #endif
 }
 
-/* Runs one portion's SA over the gathered frame: ESP first, then AH [S7]. */
-static NDIS_STATUS SnProcessPortion(SN_ADAPTER *Adapter, const SN_PORTION *Portion, PUCHAR Frame) {
-  static const UCHAR zeros[SN_MAX_ICV_LENGTH] = {0};
+/* ESP of one portion: IV, encryption and ICV in place (RFC 4303 3.3.2 - 3.3.4). */
+static NDIS_STATUS SnProcessEsp(SN_ADAPTER *Adapter, const SN_PORTION *Portion, PUCHAR Frame) {
   SN_SA *sa = Portion->Sa;
   SN_SECASSOC *esp = SnEsp(sa);
-  SN_SECASSOC *ah = SnAh(sa);
+  const ULONG iv_length = SnIvLength(esp);
   UCHAR sequence_high[4];
-
-  if (esp != NULL) {
-    const ULONG iv_length = SnIvLength(esp);
-    PUCHAR iv = Frame + Portion->EspOffset + SN_ESP_HEADER;
+  PUCHAR iv = Frame + Portion->EspOffset + SN_ESP_HEADER;
 #ifdef SAMPLE_NIC_FAULT_IV_NOT_WRITTEN
-    /* Bug: the IV goes to the crypto engine's descriptor only; the packet keeps the IV field the
-     * transport framed. */
-    UCHAR iv_register[SN_MAX_IV_LENGTH];
-    iv = iv_register;
+  /* Bug: the IV goes to the crypto engine's descriptor only; the packet keeps the IV field the
+   * transport framed. */
+  UCHAR iv_register[SN_MAX_IV_LENGTH];
+  iv = iv_register;
 #endif
-    PUCHAR encrypted = Frame + Portion->EspPayload;
-    const ULONG encrypted_length = Portion->EspIcv - Portion->EspPayload;
-    PUCHAR icv = Frame + Portion->EspIcv;
-    /* RFC 4303 2.2.1: with ESN the high 32 bits take part in the ICV but are not sent. */
-    ULONG high_length = esp->Esn ? 4u : 0u;
-    SnStoreBe32(sequence_high, esp->SequenceNumberHighOrder);
+  PUCHAR encrypted = Frame + Portion->EspPayload;
+  const ULONG encrypted_length = Portion->EspIcv - Portion->EspPayload;
+  PUCHAR icv = Frame + Portion->EspIcv;
+  /* RFC 4303 2.2.1: with ESN the high 32 bits take part in the ICV but are not sent. */
+  ULONG high_length = esp->Esn ? 4u : 0u;
+  SnStoreBe32(sequence_high, esp->SequenceNumberHighOrder);
 #ifdef SAMPLE_NIC_FAULT_ESN_HIGH_BITS_DROPPED
-    /* Bug: the ICV engine only knows 32-bit sequence numbers. */
-    high_length = 0;
+  /* Bug: the ICV engine only knows 32-bit sequence numbers. */
+  high_length = 0;
 #endif
-    if (iv_length != 0 && !SnDrawIv(Adapter, sa, (ULONG)sa->EspIndex, iv, iv_length)) return NDIS_STATUS_FAILURE;
-    if (esp->Cipher->Mode == SnCipherGcm) {
-      /* RFC 4106 5: AAD = SPI || Sequence Number, with ESN SPI || high || low. */
-      SN_PIECE aad[3];
-      aad[0].Data = Frame + Portion->EspOffset;
-      aad[0].Length = 4;
+#ifdef SAMPLE_NIC_FAULT_PADDING_REWRITTEN
+  /* Bug: the engine pads on its own and writes zeros over the padding the transport framed
+   * (RFC 4303 2.4: the sender's padding is 1, 2, 3, ...; the NIC changes nothing else [S5]). */
+  memset(Frame + Portion->PayloadEnd, 0, Portion->EspIcv - SN_ESP_TRAILER - Portion->PayloadEnd);
+#endif
+  if (iv_length != 0 && !SnDrawIv(Adapter, sa, (ULONG)sa->EspIndex, iv, iv_length)) return NDIS_STATUS_FAILURE;
+  if (esp->Cipher->Mode == SnCipherGcm) {
+    /* RFC 4106 5: AAD = SPI || Sequence Number, with ESN SPI || high || low. */
+    SN_PIECE aad[3];
+    ULONG sealed_length = encrypted_length;
+    aad[0].Data = Frame + Portion->EspOffset;
+    aad[0].Length = 4;
 #ifdef SAMPLE_NIC_FAULT_GCM_AAD_WITHOUT_SPI
-      /* Bug: the SPI is left out of the AAD. */
-      aad[0].Length = 0;
+    /* Bug: the SPI is left out of the AAD. */
+    aad[0].Length = 0;
 #endif
-      aad[1].Data = sequence_high;
-      aad[1].Length = high_length;
-      aad[2].Data = Frame + Portion->EspOffset + 4;
-      aad[2].Length = 4;
-      if (!SnGcmSeal(esp->CipherCtx, esp->CipherSalt, iv, aad, 3, encrypted, encrypted_length, icv)) return NDIS_STATUS_FAILURE;
-    } else {
-#ifdef SAMPLE_NIC_FAULT_ESP_ICV_OVER_PLAINTEXT
-      /* Bug: the MAC engine runs ahead of the cipher and sees the plaintext. */
-      if (esp->Auth->Mode == SnAuthHmac) {
-        SN_PIECE covered[2];
-        covered[0].Data = Frame + Portion->EspOffset;
-        covered[0].Length = Portion->EspIcv - Portion->EspOffset;
-        covered[1].Data = sequence_high;
-        covered[1].Length = high_length;
-        if (!SnComputeIcv(esp, NULL, covered, 2, icv)) return NDIS_STATUS_FAILURE;
-      }
+    aad[1].Data = sequence_high;
+    aad[1].Length = high_length;
+    aad[2].Data = Frame + Portion->EspOffset + 4;
+    aad[2].Length = 4;
+#ifdef SAMPLE_NIC_FAULT_GCM_AAD_WITHOUT_SEQUENCE
+    /* Bug: the AAD descriptor holds the SPI alone; the sequence number is left out. */
+    aad[1].Length = aad[2].Length = 0;
 #endif
-      if (esp->Cipher->Mode == SnCipherCbc && !SnCbcEncrypt(esp->CipherCtx, iv, encrypted, encrypted_length)) {
-        return NDIS_STATUS_FAILURE;
-      }
-      if (esp->Auth->Mode == SnAuthGmac) {
-        /* RFC 4543 3.3: AAD = SPI || Sequence Number (ESN: high || low) || IV || payload ...
-         * next header; nothing is encrypted. */
-        SN_PIECE aad[5];
-        aad[0].Data = Frame + Portion->EspOffset;
-        aad[0].Length = 4;
-        aad[1].Data = sequence_high;
-        aad[1].Length = high_length;
-        aad[2].Data = Frame + Portion->EspOffset + 4;
-        aad[2].Length = 4;
-        aad[3].Data = iv;
-        aad[3].Length = iv_length;
-        aad[4].Data = encrypted;
-        aad[4].Length = encrypted_length;
-        if (!SnComputeIcv(esp, iv, aad, 5, icv)) return NDIS_STATUS_FAILURE;
-      } else if (esp->Auth->Mode == SnAuthHmac) {
-#ifndef SAMPLE_NIC_FAULT_ESP_ICV_OVER_PLAINTEXT
-        /* RFC 4303 2.8: the ICV covers ESP header, IV and ciphertext; with ESN the high bits
-         * follow (RFC 4303 2.2.1). */
-        SN_PIECE covered[2];
-        covered[0].Data = Frame + Portion->EspOffset;
-        covered[0].Length = Portion->EspIcv - Portion->EspOffset;
-        covered[1].Data = sequence_high;
-        covered[1].Length = high_length;
-        if (!SnComputeIcv(esp, NULL, covered, 2, icv)) return NDIS_STATUS_FAILURE;
+#ifdef SAMPLE_NIC_FAULT_TRAILER_IN_CLEAR
+    /* Bug: the GCM length is the payload's, from the IP total length less the trailer: padding,
+     * Pad Length and Next Header go out in the clear and unauthenticated (RFC 4303 2.4, RFC
+     * 4106 3: the trailer is encrypted with the payload). */
+    sealed_length = Portion->PayloadEnd - Portion->EspPayload;
 #endif
-      }
-    }
+    if (!SnGcmSeal(esp->CipherCtx, esp->CipherSalt, iv, aad, 3, encrypted, sealed_length, icv)) return NDIS_STATUS_FAILURE;
+    return NDIS_STATUS_SUCCESS;
   }
-
-  if (ah != NULL) {
-    const ULONG iv_length = SnIvLength(ah);
-    const ULONG icv_length = SnIcvLength(ah);
-    const ULONG after_ah = Portion->AhOffset + Portion->AhLength;
-    PUCHAR iv = Frame + Portion->AhOffset + SN_AH_FIXED_HEADER;
-    UCHAR header_view[SN_IPV4_MAX_HEADER];
-    SN_PIECE covered[5];
-    ULONG high_length = ah->Esn ? 4u : 0u;
-    SnStoreBe32(sequence_high, ah->SequenceNumberHighOrder);
-#ifdef SAMPLE_NIC_FAULT_ESN_HIGH_BITS_DROPPED
-    high_length = 0;
+#ifdef SAMPLE_NIC_FAULT_ESP_ICV_OVER_PLAINTEXT
+  /* Bug: the MAC engine runs ahead of the cipher and sees the plaintext. */
+  if (esp->Auth->Mode == SnAuthHmac) {
+    SN_PIECE covered[2];
+    covered[0].Data = Frame + Portion->EspOffset;
+    covered[0].Length = Portion->EspIcv - Portion->EspOffset;
+    covered[1].Data = sequence_high;
+    covered[1].Length = high_length;
+    if (!SnComputeIcv(esp, NULL, covered, 2, icv)) return NDIS_STATUS_FAILURE;
+  }
 #endif
-    if (iv_length != 0 && !SnDrawIv(Adapter, sa, (ULONG)sa->AhIndex, iv, iv_length)) return NDIS_STATUS_FAILURE;
-    SnAhHeaderView(&Portion->Ip, header_view);
-    /* RFC 4302 3.3.3: the IPv4 header as AH sees it, AH with a zero ICV (the GMAC IV included,
-     * RFC 4543 4), the rest of the packet, then with ESN the implicit high bits (RFC 4302
-     * 2.5.1). */
-    covered[0].Data = header_view;
-    covered[0].Length = Portion->Ip.HeaderLength;
-    covered[1].Data = Frame + Portion->AhOffset;
-    covered[1].Length = SN_AH_FIXED_HEADER + iv_length;
-    covered[2].Data = zeros;
-    covered[2].Length = icv_length;
-    covered[3].Data = Frame + after_ah;
-    covered[3].Length = Portion->End - after_ah;
-    covered[4].Data = sequence_high;
-    covered[4].Length = high_length;
-    if (!SnComputeIcv(ah, iv, covered, 5, Frame + Portion->AhOffset + SN_AH_FIXED_HEADER + iv_length)) {
-      return NDIS_STATUS_FAILURE;
-    }
+  if (esp->Cipher->Mode == SnCipherCbc) {
+    const UCHAR *chaining = iv;
+#ifdef SAMPLE_NIC_FAULT_IV_NOT_LOADED
+    /* Bug: the IV is written into the packet but never loaded into the CBC engine, which chains
+     * from its reset value, zero (RFC 3602 2.3: the IV in the packet is the one used). */
+    static const UCHAR zero_iv[SN_MAX_IV_LENGTH] = {0};
+    chaining = zero_iv;
+#endif
+    if (!SnCbcEncrypt(esp->CipherCtx, chaining, encrypted, encrypted_length)) return NDIS_STATUS_FAILURE;
+  }
+  if (esp->Auth->Mode == SnAuthGmac) {
+#ifdef SAMPLE_NIC_FAULT_GMAC_AS_GCM
+    /* Bug: ENCR_NULL_AUTH_AES_GMAC is sent down the AES-GCM path: the payload is encrypted and
+     * only SPI || sequence number are AAD (RFC 4543 3: GMAC encrypts nothing; the whole ESP
+     * header, IV and payload are AAD). */
+    SN_PIECE aad[3];
+    aad[0].Data = Frame + Portion->EspOffset;
+    aad[0].Length = 4;
+    aad[1].Data = sequence_high;
+    aad[1].Length = high_length;
+    aad[2].Data = Frame + Portion->EspOffset + 4;
+    aad[2].Length = 4;
+    if (!SnGcmSeal(esp->GmacCtx, esp->GmacSalt, iv, aad, 3, encrypted, encrypted_length, icv)) return NDIS_STATUS_FAILURE;
+#else
+    /* RFC 4543 3.3: AAD = SPI || Sequence Number (ESN: high || low) || IV || payload ...
+     * next header; nothing is encrypted. */
+    SN_PIECE aad[5];
+    aad[0].Data = Frame + Portion->EspOffset;
+    aad[0].Length = 4;
+    aad[1].Data = sequence_high;
+    aad[1].Length = high_length;
+    aad[2].Data = Frame + Portion->EspOffset + 4;
+    aad[2].Length = 4;
+    aad[3].Data = iv;
+    aad[3].Length = iv_length;
+    aad[4].Data = encrypted;
+    aad[4].Length = encrypted_length;
+    if (!SnComputeIcv(esp, iv, aad, 5, icv)) return NDIS_STATUS_FAILURE;
+#endif
+  } else if (esp->Auth->Mode == SnAuthHmac) {
+#ifndef SAMPLE_NIC_FAULT_ESP_ICV_OVER_PLAINTEXT
+    /* RFC 4303 2.8: the ICV covers ESP header, IV and ciphertext; with ESN the high bits
+     * follow (RFC 4303 2.2.1). */
+    SN_PIECE covered[3];
+    covered[0].Data = Frame + Portion->EspOffset;
+    covered[0].Length = Portion->EspIcv - Portion->EspOffset;
+    covered[1].Data = sequence_high;
+    covered[1].Length = high_length;
+    covered[2].Data = NULL;
+    covered[2].Length = 0;
+#if defined(SAMPLE_NIC_FAULT_ESP_ICV_WITHOUT_HEADER)
+    /* Bug: the MAC starts where the cipher starts reading, at the IV: SPI and sequence number
+     * are not covered. */
+    covered[0].Data += SN_ESP_HEADER;
+    covered[0].Length -= SN_ESP_HEADER;
+#elif defined(SAMPLE_NIC_FAULT_ESP_ICV_WITHOUT_IV)
+    /* Bug: the MAC is fed the ESP header and then the cipher's output, which starts after the
+     * IV: the IV is not covered. */
+    covered[0].Length = SN_ESP_HEADER;
+    covered[2] = covered[1];
+    covered[1].Data = encrypted;
+    covered[1].Length = encrypted_length;
+#elif defined(SAMPLE_NIC_FAULT_ESP_ICV_COVERAGE_SHORT)
+    /* Bug: the MAC length is the length from the IV on (the cipher's), started at the ESP
+     * header: the last 8 bytes before the ICV are not covered. */
+    covered[0].Length -= SN_ESP_HEADER;
+#endif
+    if (!SnComputeIcv(esp, NULL, covered, 3, icv)) return NDIS_STATUS_FAILURE;
+#endif
   }
   return NDIS_STATUS_SUCCESS;
+}
+
+/* AH of one portion: the ICV over the header view, AH and the rest (RFC 4302 3.3.3). */
+static NDIS_STATUS SnProcessAh(SN_ADAPTER *Adapter, const SN_PORTION *Portion, PUCHAR Frame) {
+  static const UCHAR zeros[SN_MAX_ICV_LENGTH] = {0};
+  SN_SA *sa = Portion->Sa;
+  SN_SECASSOC *ah = SnAh(sa);
+  const ULONG iv_length = SnIvLength(ah);
+  const ULONG icv_length = SnIcvLength(ah);
+  const ULONG after_ah = Portion->AhOffset + Portion->AhLength;
+  PUCHAR iv = Frame + Portion->AhOffset + SN_AH_FIXED_HEADER;
+  UCHAR header_view[SN_IPV4_MAX_HEADER], sequence_high[4];
+  SN_PIECE covered[6];
+  ULONG high_length = ah->Esn ? 4u : 0u;
+  SnStoreBe32(sequence_high, ah->SequenceNumberHighOrder);
+#ifdef SAMPLE_NIC_FAULT_ESN_HIGH_BITS_DROPPED
+  high_length = 0;
+#endif
+  if (iv_length != 0 && !SnDrawIv(Adapter, sa, (ULONG)sa->AhIndex, iv, iv_length)) return NDIS_STATUS_FAILURE;
+  SnAhHeaderView(&Portion->Ip, header_view);
+  /* RFC 4302 3.3.3: the IPv4 header as AH sees it, AH with a zero ICV (the GMAC IV included,
+   * RFC 4543 4), the rest of the packet, then with ESN the implicit high bits (RFC 4302
+   * 2.5.1). */
+  covered[0].Data = header_view;
+  covered[0].Length = Portion->Ip.HeaderLength;
+#ifdef SAMPLE_NIC_FAULT_AH_IHL_IGNORED
+  /* Bug: the header descriptor has a fixed length of 20 bytes (IHL is not read): the IPv4
+   * options are left out of the ICV, immutable ones included (RFC 4302 3.3.3.1.1.2). */
+  covered[0].Length = SN_IPV4_MIN_HEADER;
+#endif
+  covered[1].Data = Frame + Portion->AhOffset;
+  covered[1].Length = SN_AH_FIXED_HEADER + iv_length;
+  covered[2].Data = zeros;
+  covered[2].Length = icv_length;
+  covered[3].Data = Frame + after_ah;
+  covered[3].Length = Portion->End - after_ah;
+  covered[4].Data = sequence_high;
+  covered[4].Length = high_length;
+  covered[5].Data = NULL;
+  covered[5].Length = 0;
+#ifdef SAMPLE_NIC_FAULT_AH_INNER_HEADER_ZEROED
+  /* Bug: in tunnel mode the header view is applied to the inner IPv4 header too; it is payload
+   * to the outer AH and covered as it is (RFC 4302 3.3.3.1: only the outer header's mutable
+   * fields are zeroed). */
+  UCHAR inner_view[SN_IPV4_MAX_HEADER];
+  if (Portion->NextHeader == SN_PROTOCOL_IPV4 && Portion->End - after_ah >= SN_IPV4_MIN_HEADER) {
+    const ULONG inner_length = (ULONG)(Frame[after_ah] & 0x0f) * 4u;
+    if (inner_length >= SN_IPV4_MIN_HEADER && inner_length <= Portion->End - after_ah) {
+      memcpy(inner_view, Frame + after_ah, inner_length);
+      inner_view[1] = 0;
+      inner_view[6] = inner_view[7] = inner_view[8] = 0;
+      inner_view[10] = inner_view[11] = 0;
+      covered[5] = covered[4];
+      covered[4].Data = Frame + after_ah + inner_length;
+      covered[4].Length = Portion->End - after_ah - inner_length;
+      covered[3].Data = inner_view;
+      covered[3].Length = inner_length;
+    }
+  }
+#endif
+  if (!SnComputeIcv(ah, iv, covered, 6, Frame + Portion->AhOffset + SN_AH_FIXED_HEADER + iv_length)) {
+    return NDIS_STATUS_FAILURE;
+  }
+  return NDIS_STATUS_SUCCESS;
+}
+
+/* Runs one portion's SA over the gathered frame: ESP first, then AH [S7]. */
+static NDIS_STATUS SnProcessPortion(SN_ADAPTER *Adapter, const SN_PORTION *Portion, PUCHAR Frame) {
+  NDIS_STATUS status = NDIS_STATUS_SUCCESS;
+#ifdef SAMPLE_NIC_FAULT_AH_BEFORE_ESP
+  /* Bug: the bundle's elements run in header order, AH first: the AH ICV covers the ESP
+   * payload before it is encrypted ([S7]: ESP, then AH over the ESP packet). */
+  if (SnAh(Portion->Sa) != NULL) status = SnProcessAh(Adapter, Portion, Frame);
+  if (status == NDIS_STATUS_SUCCESS && SnEsp(Portion->Sa) != NULL) status = SnProcessEsp(Adapter, Portion, Frame);
+#else
+  if (SnEsp(Portion->Sa) != NULL) status = SnProcessEsp(Adapter, Portion, Frame);
+  if (status == NDIS_STATUS_SUCCESS && SnAh(Portion->Sa) != NULL) status = SnProcessAh(Adapter, Portion, Frame);
+#endif
+  return status;
 }
 
 /* DMA: the whole chain into the transmit buffer. */
@@ -1154,6 +1330,37 @@ static NDIS_STATUS SnGather(SN_CHAIN_CURSOR *Cursor, PUCHAR Wire, ULONG WireSize
   *WireLength = Cursor->PacketLength;
   return NDIS_STATUS_SUCCESS;
 }
+
+#ifdef SAMPLE_NIC_FAULT_WRONG_SA
+/* The first live outbound SA of the table with the same elements and algorithms as Sa. */
+static SN_SA *SnFirstAlike(SN_ADAPTER *Adapter, SN_SA *Sa) {
+  ULONG slot, i;
+  for (slot = 0; slot < Adapter->SaCapacity; ++slot) {
+    SN_SA *entry = &Adapter->SaTable[slot];
+    BOOLEAN alike = entry->InUse && entry->Outbound && entry->TunnelSa == Sa->TunnelSa && entry->NumSAs == Sa->NumSAs;
+    for (i = 0; alike && i < Sa->NumSAs; ++i) {
+      alike = entry->SecAssoc[i].Operation == Sa->SecAssoc[i].Operation &&
+              entry->SecAssoc[i].Cipher == Sa->SecAssoc[i].Cipher && entry->SecAssoc[i].Auth == Sa->SecAssoc[i].Auth &&
+              entry->SecAssoc[i].Esn == Sa->SecAssoc[i].Esn;
+    }
+    if (alike) return entry;
+  }
+  return Sa;
+}
+#endif
+
+#ifdef SAMPLE_NIC_FAULT_HANDLES_SWAPPED
+/* The same AH/ESP elements with the same IV, ICV and block lengths: one's offsets fit the other. */
+static BOOLEAN SnSameLayout(SN_SA *A, SN_SA *B) {
+  SN_SECASSOC *esp_a = SnEsp(A), *esp_b = SnEsp(B), *ah_a = SnAh(A), *ah_b = SnAh(B);
+  if ((esp_a == NULL) != (esp_b == NULL) || (ah_a == NULL) != (ah_b == NULL)) return FALSE;
+  if (esp_a != NULL && (SnIvLength(esp_a) != SnIvLength(esp_b) || SnIcvLength(esp_a) != SnIcvLength(esp_b) ||
+                        esp_a->Cipher->BlockSize != esp_b->Cipher->BlockSize)) {
+    return FALSE;
+  }
+  return ah_a == NULL || (SnIvLength(ah_a) == SnIvLength(ah_b) && SnIcvLength(ah_a) == SnIcvLength(ah_b));
+}
+#endif
 
 static NDIS_STATUS SnMiniportSend(NDIS_HANDLE MiniportAdapterContext, PNDIS_PACKET Packet, PUCHAR Wire, ULONG WireSize,
                                   PULONG WireLength) {
@@ -1176,10 +1383,6 @@ static NDIS_STATUS SnMiniportSend(NDIS_HANDLE MiniportAdapterContext, PNDIS_PACK
   info = (PNDIS_IPSEC_PACKET_INFO)NDIS_PER_PACKET_INFO_FROM_PACKET(Packet, IpSecPacketInfo);
   offload_handle = info != NULL ? info->Transmit.OffloadHandle : NULL;
   next_handle = info != NULL ? info->Transmit.NextOffloadHandle : NULL;
-#ifdef SAMPLE_NIC_FAULT_NEXT_HANDLE_IGNORED
-  /* Bug: NextOffloadHandle is never read; one SA per packet. */
-  next_handle = NULL;
-#endif
   if (offload_handle == NULL) {
     /* [S21a] a zero handle means no IPsec offload for this packet. */
     if (next_handle != NULL) return NDIS_STATUS_INVALID_PACKET;
@@ -1230,6 +1433,11 @@ static NDIS_STATUS SnMiniportSend(NDIS_HANDLE MiniportAdapterContext, PNDIS_PACK
 #ifndef SAMPLE_NIC_FAULT_OPTIONS_NOT_ENABLED_ACCEPTED
   if (outer.HasOptions && adapter->Enabled.Task.Supported.V4_OPTIONS == 0) return NDIS_STATUS_NOT_SUPPORTED;
 #endif
+#ifdef SAMPLE_NIC_FAULT_OPTIONS_ALWAYS_REFUSED
+  /* Bug: the V4_OPTIONS path was never finished: a packet with IPv4 options is refused though
+   * the NIC reports V4_OPTIONS and the transport enabled it ([S11]). */
+  if (outer.HasOptions) return NDIS_STATUS_NOT_SUPPORTED;
+#endif
 
   /* The outer header belongs to the tunnel SA when there is one, else to OffloadHandle's SA. */
   status = SnLocatePortion(&cursor, tunnel != NULL ? tunnel : first, &outer, &outer_portion);
@@ -1244,6 +1452,9 @@ static NDIS_STATUS SnMiniportSend(NDIS_HANDLE MiniportAdapterContext, PNDIS_PACK
 #ifndef SAMPLE_NIC_FAULT_OPTIONS_NOT_ENABLED_ACCEPTED
     if (inner.HasOptions && adapter->Enabled.Task.Supported.V4_OPTIONS == 0) return NDIS_STATUS_NOT_SUPPORTED;
 #endif
+#ifdef SAMPLE_NIC_FAULT_OPTIONS_ALWAYS_REFUSED
+    if (inner.HasOptions) return NDIS_STATUS_NOT_SUPPORTED;
+#endif
     status = SnLocatePortion(&cursor, first, &inner, &inner_portion);
     if (status != NDIS_STATUS_SUCCESS) return status;
   }
@@ -1251,6 +1462,34 @@ static NDIS_STATUS SnMiniportSend(NDIS_HANDLE MiniportAdapterContext, PNDIS_PACK
   /* Everything checked: gather and transform. */
   status = SnGather(&cursor, Wire, WireSize, &length);
   if (status != NDIS_STATUS_SUCCESS) return status;
+#ifdef SAMPLE_NIC_FAULT_WRONG_SA
+  /* Bug: the key contexts are cached per algorithm suite, filled by the first SA that used it:
+   * a later SA with the same algorithms is run with the first one's keys ([S12]: the handle
+   * names the SA whose keys are used). */
+  outer_portion.Sa = SnFirstAlike(adapter, outer_portion.Sa);
+  if (tunnel != NULL) inner_portion.Sa = SnFirstAlike(adapter, inner_portion.Sa);
+#endif
+#ifdef SAMPLE_NIC_FAULT_HANDLES_SWAPPED
+  /* Bug: the descriptor builder takes OffloadHandle for the outer (tunnel) portion and
+   * NextOffloadHandle for the inner one ([S12]: OffloadHandle is the transport SA). The parser
+   * used the right SAs, so only when both SAs have the same layout does a frame go out. */
+  if (tunnel != NULL) {
+    if (!SnSameLayout(outer_portion.Sa, inner_portion.Sa)) return NDIS_STATUS_INVALID_PACKET;
+    outer_portion.Sa = first;
+    inner_portion.Sa = tunnel;
+  }
+#endif
+#ifdef SAMPLE_NIC_FAULT_NEXT_HANDLE_IGNORED
+  /* Bug: NextOffloadHandle only steers the parser past the tunnel headers; the crypto engine is
+   * programmed with OffloadHandle's SA alone, so the tunnel portion leaves with its IV and ICV
+   * fields as framed ([S12]: NextOffloadHandle's SA protects the tunnel portion). */
+  if (tunnel != NULL) {
+    status = SnProcessPortion(adapter, &inner_portion, Wire);
+    if (status != NDIS_STATUS_SUCCESS) return status;
+    *WireLength = length;
+    return NDIS_STATUS_SUCCESS;
+  }
+#endif
 #ifdef SAMPLE_NIC_FAULT_TUNNEL_BEFORE_TRANSPORT
   /* Bug: the outer (tunnel) portion is processed first, the inner one after it. */
   status = SnProcessPortion(adapter, &outer_portion, Wire);

@@ -20,6 +20,7 @@
 #include <fstream>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -44,6 +45,13 @@ Script With(std::vector<SendDef> sends, Setup setup = BaseSetup()) {
   script.sends.assign(sends.begin(), sends.end());
   script.iv_seed = 0x5eed;
   return script;
+}
+
+template <class Choices>
+std::uint8_t ChoiceIndex(const Choices& choices, std::string_view name) {
+  return static_cast<std::uint8_t>(
+      std::find_if(choices.begin(), choices.end(), [&](const AlgorithmChoice& choice) { return name == choice.name; }) -
+      choices.begin());
 }
 
 std::uint8_t CapabilityIndex(const std::string& name) {
@@ -205,6 +213,18 @@ std::vector<std::pair<std::string, Script>> Seeds() {
     Script again = With({Send(base, Sa(0)), Send(base, Sa(0)), Send(base, Sa(1))});
     again.sends[1].plan.outer_sequence = 2;
     add("iv-per-packet", again);
+    // ESP NULL + AES-GMAC: authenticated, nothing encrypted (RFC 4543 3).
+    Setup gmac = base;
+    gmac.sas[0].conf = ChoiceIndex(kConfChoices, "NONE");
+    gmac.sas[0].esp_integrity = ChoiceIndex(kIntegrityChoices, "AES_GMAC_128");
+    add("sa-esp-null-gmac", With({Send(gmac, Sa(0))}, gmac));
+    // Two live SAs with the same algorithms and keys of their own: the send under the second
+    // must use its keys, not the first's [S12].
+    Setup twins = base;
+    twins.sas[1] = base.sas[0];
+    twins.sas[1].esp_spi = base.sas[1].esp_spi;
+    twins.sas[1].ah_spi = base.sas[1].ah_spi;
+    add("sa-twins", With({Send(twins, Sa(0)), Send(twins, Sa(1))}, twins));
   }
   return seeds;
 }

@@ -152,5 +152,31 @@ TEST_F(FaultyNicRun, LeadsWithTheSimplestFailingVectorAndGroupsByCause) {
   EXPECT_TRUE(failure_line.starts_with("  FAIL  MUST   " + first + ": ")) << failure_line;
 }
 
+// A fault whose failures include SHOULD robustness vectors of simpler structure than its
+// simplest MUST failure: the MUST failures still come first.
+TEST(FaultyNicMustFirst, MustFailuresLeadEvenWhenASimplerShouldVectorFails) {
+  const std::string dir =
+      (fs::temp_directory_path() / ("sendpath-failure-order-must-" + std::to_string(getpid()))).string();
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string command = "'" + kSendpath + "' run --candidate 'lib:" + SENDPATH_TEST_FAULTY_ICV_TRUNCATED_NIC +
+                              "' --out '" + dir + "/report' --no-progress --jobs 2 > '" + dir + "/stdout' 2>&1";
+  const int status = std::system(command.c_str());
+  ASSERT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 1) << ReadFile(dir + "/stdout");
+  const json results = json::parse(ReadFile(dir + "/report/results.json"));
+  fs::remove_all(dir);
+  bool should_failed = false, seen_should = false;
+  for (const json& vector : results["vectors"]) {
+    if (vector["verdict"] != "fail" && vector["verdict"] != "candidate error") break;
+    const bool should = vector["class"] == "SHOULD";
+    should_failed = should_failed || should;
+    EXPECT_FALSE(seen_should && !should) << vector["id"] << ": a MUST failure after a SHOULD one";
+    seen_should = seen_should || should;
+  }
+  EXPECT_TRUE(should_failed) << "the fault no longer fails a SHOULD vector: the test shows nothing";
+  EXPECT_EQ(results["vectors"][0]["class"], "MUST");
+  EXPECT_EQ(results["vectors"][0]["rank"]["should"], false);
+}
+
 }  // namespace
 }  // namespace sendpath::harness

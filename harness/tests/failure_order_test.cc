@@ -119,6 +119,46 @@ TEST_F(BundledVectors, RawAddSaFieldsAfterThePlainOnes) {
             Rank("contract/add-sa/key-order-integrity-first-esp-aes-cbc-sha1"));
 }
 
+TEST(Rank, MustVectorsBeforeShouldOnesWhateverTheirStructure) {
+  const vectors::LoadResult loaded = vectors::LoadVectorPaths(
+      {kVectors + "/robustness", kVectors + "/contract/contract-transport-over-tunnel.json"});
+  ASSERT_TRUE(loaded.errors.empty());
+  std::map<std::string, ComplexityRank> rank;
+  for (const auto& file : loaded.files) {
+    for (const auto& vector : file.vectors) rank[vector.id] = RankOf(vector);
+  }
+  const ComplexityRank should = rank.at("robustness/spi-mismatch-esp");
+  const ComplexityRank must = rank.at("contract/transport-over-tunnel/bundle-in-bundle");
+  EXPECT_TRUE(should.should);
+  EXPECT_FALSE(must.should);
+  EXPECT_EQ(should.sa_structure, SaStructure::kSingleSa);
+  EXPECT_EQ(must.sa_structure, SaStructure::kTransportOverTunnel);
+  EXPECT_LT(must, should);  // the class outranks the structure
+}
+
+TEST_F(BundledVectors, EmptyPayloadsFirstAmongVectorsAlikeOtherwise) {
+  // ESP: the plaintext Pad Length ends the payload; AES-CBC-256 with HMAC-SHA-256, empty and not.
+  const ComplexityRank empty = Rank("contract/esp-size/aes-cbc-256-sha-256-empty");
+  const ComplexityRank full = Rank("contract/esp-transport/aes-cbc-256-sha-256");
+  EXPECT_FALSE(empty.payload);
+  EXPECT_TRUE(full.payload);
+  EXPECT_EQ(empty.sa_structure, full.sa_structure);
+  EXPECT_LT(empty, full);
+  // Null ESP and AES-GMAC (an IV, no cipher) are read the same way.
+  EXPECT_FALSE(Rank("contract/esp-size/none-md5-empty").payload);
+  EXPECT_FALSE(Rank("contract/esp-size/none-aes-gmac-192-empty").payload);
+  EXPECT_FALSE(Rank("contract/esp-size/aes-gcm-256-none-empty").payload);
+  // AH, a tunnel (the inner IPv4 header's payload counts) and transport over tunnel carry data.
+  EXPECT_TRUE(Rank("contract/ah-transport/md5").payload);
+  EXPECT_TRUE(Rank("contract/esp-tunnel/3-des-md5").payload);
+  EXPECT_TRUE(Rank("contract/transport-over-tunnel/esp-in-esp").payload);
+  // No offloaded send: nothing carried.
+  EXPECT_FALSE(Rank("contract/add-sa/num-sas-0").payload);
+  // The structure still outranks the payload: an empty single SA before a tunnel, a tunnel after
+  // any single SA.
+  EXPECT_LT(full, Rank("contract/esp-tunnel/3-des-md5"));
+}
+
 // ---- causes -------------------------------------------------------------------------------------
 
 constexpr const char* kTtlGroup = "ah-ttl-not-zeroed (RFC 4302 \u00a73.3.3.1.1.1: mutable, zeroed for the ICV)";
@@ -337,8 +377,8 @@ TEST(ResultsJson, FailuresFirstSimplestFirstThenTheRestInSuiteOrder) {
   EXPECT_TRUE(results["vectors"][2]["cause"].is_null());
   EXPECT_TRUE(results["vectors"][2]["failure_group"].is_null());
   EXPECT_EQ(results["rank_components"],
-            (nlohmann::json{"sa_structure", "ipv4_options", "buffer_splits", "ethernet", "add_sa_raw_fields",
-                            "sa_extensions", "steps", "frame_bytes"}));
+            (nlohmann::json{"should", "sa_structure", "ipv4_options", "buffer_splits", "ethernet", "add_sa_raw_fields",
+                            "sa_extensions", "payload", "steps", "frame_bytes"}));
   ASSERT_EQ(results["failure_groups"].size(), 1u);
   EXPECT_EQ(results["failure_groups"][0]["count"], 2);
   EXPECT_EQ(results["failure_groups"][0]["must"], 2);

@@ -450,6 +450,56 @@ TEST(Findings, APredictableCbcIvFailsTheRunInEveryReport) {
   fs::remove_all(dir);
 }
 
+// ---- --own-ivs: no IVs offered, any candidate judged by decrypt-and-compare -----------------
+
+TEST(OwnIvs, TheSampleNicPassesEveryMustVectorPickingItsOwnIvs) {
+  const std::string library = SENDPATH_TEST_SAMPLE_NIC;
+  if (library.empty() || !fs::exists(library)) GTEST_SKIP() << "libsendpath_sample_nic.so not built";
+  const std::string dir = TempDir("own-ivs");
+  const Ran own = Sendpath({"run", "--no-progress", "--own-ivs", "--jobs", "2", "--candidate", "lib:" + library,
+                            "--out", dir + "/own"},
+                           dir);
+  EXPECT_EQ(own.code, 0) << own.out << own.err;
+  EXPECT_NE(own.out.find("IVs: none offered (--own-ivs)"), std::string::npos) << own.out;
+  const json results = ReadJson(dir + "/own/results.json");
+  EXPECT_EQ(results["candidate"]["ivs_offered"], false);
+  EXPECT_EQ(results["candidate"]["picks_own_ivs"], true);
+  EXPECT_NE(results["candidate"]["identity"].get<std::string>().find("own IVs"), std::string::npos)
+      << results["candidate"]["identity"];
+  std::size_t must = 0, judged_by_decryption = 0;
+  for (const json& vector : results["vectors"]) {
+    if (vector["class"] != "MUST") continue;
+    ++must;
+    EXPECT_EQ(vector["verdict"], "pass") << vector["id"] << ": " << vector["diagnosis"];
+    for (const json& step : vector["steps"]) {
+      for (const json& note : step["notes"]) {
+        judged_by_decryption += note == "the candidate used its own IVs: judged by decrypt-and-compare" ? 1 : 0;
+      }
+    }
+  }
+  EXPECT_GT(must, 400u);
+  EXPECT_GT(judged_by_decryption, 200u);  // every send with an IV
+  EXPECT_TRUE(results["run_findings"].empty()) << results["run_findings"].dump();
+
+  // The same NIC offered the IVs takes them: no send is judged by decryption.
+  const Ran injected = Sendpath({"run", "--no-progress", "--candidate", "lib:" + library, "--filter",
+                                 "contract/esp-transport/*", "--out", dir + "/injected"},
+                                dir);
+  EXPECT_EQ(injected.code, 0) << injected.out << injected.err;
+  const json offered = ReadJson(dir + "/injected/results.json");
+  EXPECT_EQ(offered["candidate"]["ivs_offered"], true);
+  EXPECT_EQ(offered["candidate"]["picks_own_ivs"], false);
+  fs::remove_all(dir);
+}
+
+TEST(OwnIvs, RunHelpDescribesTheFlag) {
+  const std::string dir = TempDir("own-ivs-help");
+  const Ran ran = Sendpath({"run", "--help"}, dir);
+  EXPECT_NE(ran.out.find("--own-ivs"), std::string::npos) << ran.out;
+  EXPECT_NE(ran.out.find("decrypting"), std::string::npos) << ran.out;
+  fs::remove_all(dir);
+}
+
 // ---- 5. Names relative to the vector root ------------------------------------------------------
 
 TEST(RelativeNames, JunitAndResultsNamesDoNotDependOnTheWorkspace) {

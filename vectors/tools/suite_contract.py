@@ -258,6 +258,22 @@ def transport_over_tunnel() -> VectorGroup:
         group.add(standard_vector(vid, f"Transport over tunnel: {what}",
                                   alg_flags(tb) + alg_flags(ob) + ["send.tot.transport_first"],
                                   "[S1][S12]; RFC 4106; RFC 4543", pkt, sas, ("t", "tun")))
+    # Both SAs with the same transform and keys of their own, and an empty inner payload: the
+    # frame parses the same whichever SA a NIC takes for which portion, so only the keys show
+    # that OffloadHandle's SA protected the transport portion and NextOffloadHandle's the tunnel
+    # portion [S12] (with different transforms a swap is a framing refusal, not a wrong frame).
+    vid = "contract/transport-over-tunnel/same-transform-empty"
+    tb = [esp_elem(vid + "/t", "AES_CBC_128", "SHA_1")]
+    ob = [esp_elem(vid + "/tun", "AES_CBC_128", "SHA_1")]
+    sas = {"t": make_sa("t", tb, INNER_A, INNER_B, 0),
+           "tun": make_sa("tun", ob, INNER_A, INNER_B, 0, (GW_A, GW_B))}
+    inner = protected_packet(inner_ip(tos=0x08, ttl=31), b"", "esp", "t", 5, upper=59)
+    pkt = protected_packet(tunnel_ip(tos=0x48, ttl=250), inner, "esp", "tun", 9)
+    group.add(standard_vector(
+        vid, "Transport ESP AES-CBC-128/HMAC-SHA1 inside a tunnel ESP of the same transform, empty "
+        "inner payload: only the keys tell the two SAs apart",
+        alg_flags(tb) + ["send.tot.transport_first"], "[S1][S12]; RFC 4303 section 2.6", pkt, sas,
+        ("t", "tun")))
     return group
 
 
@@ -1350,6 +1366,16 @@ def iv_freshness_group() -> VectorGroup:
          [30, 122, 66, 201], 1, "RFC 3602 section 3; RFC 2404"),
         ("esp-transport-3des-md5", lambda v: [esp_elem(v, "3_DES", "MD5")], False,
          [17, 88, 250], 0x20, "RFC 2451 section 3; RFC 3602 section 3 (the same IV rule); RFC 2403"),
+        # One SA with three sends or more for every cipher family and key size not above, so a
+        # repeated or predictable IV is decidable for each.
+        ("esp-transport-des-sha-1", lambda v: [esp_elem(v, "DES", "SHA_1")], False,
+         [21, 96, 180], 0x40, "RFC 2405 section 5; RFC 3602 section 3 (the same IV rule); RFC 2404"),
+        ("esp-transport-aes-cbc-192-sha-256", lambda v: [esp_elem(v, "AES_CBC_192", "SHA_256")], False,
+         [33, 150, 71], 3, "RFC 3602 section 3; RFC 4868"),
+        ("esp-transport-aes-gcm-192", lambda v: [esp_elem(v, "AES_GCM_192", None)], False,
+         [25, 140, 61], 0x30, "RFC 4106 sections 3.1 and 5"),
+        ("esp-transport-null-aes-gmac-192", lambda v: [esp_elem(v, "NONE", "AES_GMAC_192")], False,
+         [19, 102, 57], 0x50, "RFC 4543 sections 3.1 and 3.3"),
     ]
     for name, make, tunnel, sizes, first_seq, source in single:
         vid = f"contract/iv-freshness/{name}"
