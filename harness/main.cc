@@ -347,7 +347,7 @@ class VectorStream {
       : paths_(std::move(paths)), filters_(std::move(filters)), wanted_(wanted), run_(run) {
     std::vector<vectors::LoadError> errors;
     files_ = vectors::ListVectorFiles(paths_, errors);
-    for (const auto& error : errors) run_.load_errors.push_back(error.ToString());
+    for (const auto& error : errors) AddError(error.ToString());
   }
 
   // The next selected vector; nullptr after the last.
@@ -357,14 +357,15 @@ class VectorStream {
       if (!reader_) {
         if (next_file_ >= files_.size()) return nullptr;
         const std::string& path = files_[next_file_++];
-        const std::string name = ReportFileName(path, paths_);
-        auto opened = vectors::VectorFileReader::Open(path, name);
+        // Errors name the file as found (like the paths given); the report uses its report name.
+        auto opened = vectors::VectorFileReader::Open(path, path);
         if (auto* error = std::get_if<vectors::LoadError>(&opened)) {
-          run_.load_errors.push_back(error->ToString());
+          AddError(error->ToString());
           continue;
         }
         reader_.emplace(std::move(std::get<vectors::VectorFileReader>(opened)));
         head_ = std::make_shared<vectors::VectorFile>(reader_->head());
+        head_->path = ReportFileName(path, paths_);
         run_.vector_files.push_back({head_->path, head_->sha256});
         ++files_loaded_;
       }
@@ -374,17 +375,19 @@ class VectorStream {
         continue;
       }
       if (auto* error = std::get_if<vectors::LoadError>(&*next)) {
-        run_.load_errors.push_back(error->ToString());
+        AddError(error->ToString());
         continue;
       }
       auto vector = std::make_unique<harness::ScheduledVector>();
       vector->owned.emplace(std::move(std::get<vectors::Vector>(*next)));
+      vector->owned->file = head_->path;
       const vectors::Vector& loaded = *vector->owned;
       ++vectors_loaded_;
       // Ids name vectors in reports and regressions: a repeated one is an error of the later vector.
-      const auto [first, fresh] = ids_.emplace(std::hash<std::string>{}(loaded.id), head_->path + ":" + loaded.pointer);
+      const auto [first, fresh] = ids_.emplace(std::hash<std::string>{}(loaded.id), std::make_pair(next_file_ - 1, loaded.pointer));
       if (!fresh) {
-        run_.load_errors.push_back(head_->path + ":" + loaded.pointer + "/id: duplicate id '" + loaded.id + "' (first in " + first->second + ")");
+        AddError(files_[next_file_ - 1] + ":" + loaded.pointer + "/id: duplicate id '" + loaded.id + "' (first in " +
+                                   files_[first->second.first] + ":" + first->second.second + ")");
         continue;
       }
       if (!Selected(loaded.id)) continue;
@@ -442,6 +445,12 @@ class VectorStream {
   std::size_t files_started() const { return next_file_; }
 
  private:
+  // An invalid file or vector: in the report, and on stderr as it is found (the run goes on).
+  void AddError(std::string error) {
+    std::fprintf(stderr, "sendpath run: %s\n", error.c_str());
+    run_.load_errors.push_back(std::move(error));
+  }
+
   bool Selected(const std::string& id) {
     bool match = filters_.empty();
     for (const std::string& filter : filters_) {
@@ -461,7 +470,8 @@ class VectorStream {
   std::size_t next_file_ = 0, files_loaded_ = 0, vectors_loaded_ = 0;
   std::optional<vectors::VectorFileReader> reader_;
   std::shared_ptr<vectors::VectorFile> head_;
-  std::unordered_map<std::size_t, std::string> ids_;  // hash of an id -> where it was first
+  // The hash of each id read -> where it was first (file index, pointer): a few dozen bytes a vector.
+  std::unordered_map<std::size_t, std::pair<std::size_t, std::string>> ids_;
   std::set<std::string> found_;
   std::unique_ptr<harness::ScheduledVector> peeked_;
 };
@@ -522,9 +532,6 @@ int Run(const RunArgs& args, const std::string& command_line) {
   };
   if (!source.AnySelected()) {
     report_missing_reruns();
-    for (const std::string& error : run.load_errors) {
-      if (error.find("failed there but is not among") == std::string::npos) std::fprintf(stderr, "sendpath run: %s\n", error.c_str());
-    }
     std::fprintf(stderr, "sendpath run: %s\n", source.NothingToRun(args.rerun_failed).c_str());
     return kExitUsage;
   }

@@ -360,9 +360,14 @@ TEST(LoaderLimits, ARunWithAnOversizedFrameReportsAnInvalidVectorNotACandidateFa
   EXPECT_EQ(ran.code, 2);
   EXPECT_NE(ran.out.find("INVALID " + where), std::string::npos) << ran.out << ran.err;
   EXPECT_EQ(ran.out.find("BUFFER_TOO_SHORT"), std::string::npos) << ran.out;
+  // The file's other vectors load on their own (a file is read a vector at a time): they run, and
+  // the same known answers in kat/ are then repeated ids, each an error of its own.
   const json results = ReadJson(out + "/results.json");
-  ASSERT_EQ(results["load_errors"].size(), 1u);
+  ASSERT_EQ(results["load_errors"].size(), document["vectors"].size());
   EXPECT_NE(results["load_errors"][0].get<std::string>().find(where), std::string::npos);
+  for (std::size_t i = 1; i < results["load_errors"].size(); ++i) {
+    EXPECT_NE(results["load_errors"][i].get<std::string>().find("duplicate id"), std::string::npos) << results["load_errors"][i];
+  }
   for (const json& result : results["vectors"]) EXPECT_EQ(result["verdict"], "pass") << result["id"];
   fs::remove_all(dir);
 }
@@ -641,10 +646,12 @@ std::string WriteCopiedSuite(const std::string& dir, std::size_t copies) {
         vector["id"] = "copy" + std::to_string(copy) + "/" + vector["id"].get<std::string>();
         if (copy == copies / 2 && failing.empty()) {
           for (json& step : vector["steps"]) {
-            if (step["op"] != "send" || !step["expect"]["frame"].is_string()) continue;
-            std::string frame = step["expect"]["frame"];
-            frame.back() = frame.back() == '0' ? '1' : '0';  // the last ICV byte
-            step["expect"]["frame"] = frame;
+            if (step["op"] != "send" || step["expect"]["frame"].is_null()) continue;
+            json& expected = step["expect"]["frame"];  // HEX: a string or an array of strings
+            json& last = expected.is_array() ? expected.back() : expected;
+            std::string hex = last;
+            hex.back() = hex.back() == '0' ? '1' : '0';  // the last ICV byte
+            last = hex;
             failing = vector["id"];
             break;
           }
@@ -692,7 +699,9 @@ TEST(Stream, ThousandsOfSendsAgreeAcrossResultsJunitIndexAndCaptures) {
   std::size_t sends = 0, expected_frames = 0, last_expected = 0;
   json failing_step;
   for (std::size_t i = 0; i < vectors.size(); ++i) {
-    if (i > 1) EXPECT_EQ(vectors[i]["verdict"], "pass") << vectors[i]["id"];
+    if (i > 0) {
+      EXPECT_EQ(vectors[i]["verdict"], "pass") << vectors[i]["id"];
+    }
     for (const json& step : vectors[i]["steps"]) {
       if (step["op"] != "send") continue;
       ++sends;
