@@ -4,14 +4,15 @@
 Called by bench/run after a release build; usable alone:
 
   /usr/bin/python3 bench/run.py --build-dir build/release [--repetitions 5] [--min-time 0.1]
-      [--filter REGEX] [--e2e-repetitions 3] [--sends 100000] [--frames 100000,1000000]
+      [--filter REGEX] [--e2e-repetitions 3] [--sends 100000,1000000] [--frames 100000,1000000]
       [--no-micro] [--no-e2e] [--report-only] [--update-readme]
 
 Micro: build/.../bench/sendpath_bench with repetitions in random interleaving; every figure is
 the median over the repetitions, and a ratio is median(send path) / median(ceiling).
 
 End to end (when build/.../harness/sendpath exists and has the subcommand): `sendpath run` over a
-generated suite with --jobs 1 (pinned to one CPU) and --jobs 2; `sendpath diff` (with and
+generated suite of each --sends size with --jobs 1 (pinned to one CPU), and the smallest also with
+--jobs 2 (the size of its results.json is recorded); `sendpath diff` (with and
 without --sa) and `sendpath verify` over generated captures of each --frames size. Each command
 runs under /usr/bin/time -v; figures are medians over --e2e-repetitions runs, peak RSS the
 largest seen.
@@ -38,7 +39,9 @@ SOURCE_DIR = Path(__file__).resolve().parent.parent
 SIZES = (64, 512, 1500, 9000)
 HEADLINE_CASES = ("esp/aes-128-gcm", "esp/aes-128-cbc+hmac-sha1-96")
 RATIO_TARGET = 0.85
-SUITE_SECONDS_TARGET = 5.0
+SUITE_CPU_TARGET = 3.0      # seconds of CPU for 100,000 sends, --jobs 1
+SUITE_RSS_MB_TARGET = 150.0  # peak RSS for 100,000 sends
+SUITE_RSS_GROWTH = 1.25      # peak RSS of the largest suite / the smallest
 DIFF_SECONDS_TARGET = 2.0
 RSS_MB_TARGET = 64.0
 BEGIN_MARK = "<!-- bench:begin -->"
@@ -196,7 +199,7 @@ def sendpath_has(binary: Path, subcommand: str) -> bool:
 def run_e2e(build_dir: Path, work: Path, args: argparse.Namespace) -> Dict[str, Any]:
     sendpath = build_dir / "harness" / "sendpath"
     tools = build_dir / "bench" / "tools"
-    result: Dict[str, Any] = {"suite": [], "captures": [], "sends": args.sends}
+    result: Dict[str, Any] = {"suite": [], "captures": [], "sends": min(args.sends)}
     if not sendpath.exists():
         result["why"] = f"{sendpath} not built"
         return result
@@ -205,27 +208,32 @@ def run_e2e(build_dir: Path, work: Path, args: argparse.Namespace) -> Dict[str, 
         return result
     taskset = shutil.which("taskset")
     if sendpath_has(sendpath, "run"):
-        suite = work / f"suite-{args.sends}"
-        if not (suite / ".complete").exists():
-            shutil.rmtree(suite, ignore_errors=True)
-            log(f"generating a {args.sends}-send suite in {suite}")
-            subprocess.run([str(tools / "sendpath-gen-suite"), "--out", str(suite), "--sends", str(args.sends)], check=True)
-            (suite / ".complete").write_text("", encoding="utf-8")
-        result["suite_bytes"] = sum(f.stat().st_size for f in suite.glob("*.json"))
-        for jobs in (1, 2):
-            runs = []
-            for rep in range(args.e2e_repetitions):
-                out = work / f"run-jobs{jobs}"
+        for sends in args.sends:
+            suite = work / f"suite-{sends}"
+            if not (suite / ".complete").exists():
+                shutil.rmtree(suite, ignore_errors=True)
+                log(f"generating a {sends}-send suite in {suite}")
+                subprocess.run([str(tools / "sendpath-gen-suite"), "--out", str(suite), "--sends", str(sends)], check=True)
+                (suite / ".complete").write_text("", encoding="utf-8")
+            suite_bytes = sum(f.stat().st_size for f in suite.glob("*.json"))
+            for jobs in ((1, 2) if sends == min(args.sends) else (1,)):
+                runs = []
+                out = work / f"run-{sends}-jobs{jobs}"
+                for rep in range(args.e2e_repetitions):
+                    shutil.rmtree(out, ignore_errors=True)
+                    command = [str(sendpath), "run", str(suite), "--out", str(out), "--jobs", str(jobs), "--no-progress"]
+                    # --jobs 1 is measured on one core: pinned to the CPU the driver runs on.
+                    if jobs == 1 and taskset:
+                        command = [taskset, "-c", str(sorted(os.sched_getaffinity(0))[0])] + command
+                    log(f"run {sends} sends --jobs {jobs} ({rep + 1}/{args.e2e_repetitions})")
+                    runs.append(timed(command, work, f"run-{sends}-jobs{jobs}-{rep}", args.timeout))
+                figures = median_of(runs, f"run --jobs {jobs}")
+                results_json = out / "results.json"
+                figures.update({"jobs": jobs, "sends": sends, "suite_bytes": suite_bytes,
+                                "pinned": jobs == 1 and bool(taskset),
+                                "results_json_bytes": results_json.stat().st_size if results_json.exists() else None})
+                result["suite"].append(figures)
                 shutil.rmtree(out, ignore_errors=True)
-                command = [str(sendpath), "run", str(suite), "--out", str(out), "--jobs", str(jobs)]
-                # --jobs 1 is measured on one core: pinned to the CPU the driver runs on.
-                if jobs == 1 and taskset:
-                    command = [taskset, "-c", str(sorted(os.sched_getaffinity(0))[0])] + command
-                log(f"run --jobs {jobs} ({rep + 1}/{args.e2e_repetitions})")
-                runs.append(timed(command, work, f"run-jobs{jobs}-{rep}", args.timeout))
-            figures = median_of(runs, f"run --jobs {jobs}")
-            figures.update({"jobs": jobs, "pinned": jobs == 1 and bool(taskset)})
-            result["suite"].append(figures)
     else:
         result["why_run"] = "`sendpath run` not available"
     has_diff, has_verify = sendpath_has(sendpath, "diff"), sendpath_has(sendpath, "verify")
@@ -293,16 +301,31 @@ def render(results: Dict[str, Any], for_readme: bool = False) -> str:
         targets.append((f"ESP {case.split('/')[1]} at 1500 B: send path / ceiling", fmt_ratio(ratio) +
                         (f" (pooled IVs: {fmt_ratio(pooled)})" if pooled is not None else ""),
                         f"≥ {RATIO_TARGET}", verdict(None if ratio is None else ratio >= RATIO_TARGET)))
-    suite = {s.get("jobs"): s for s in e2e.get("suite", [])}
-    one = suite.get(1)
-    if one and "error" not in one:
-        targets.append((f"`sendpath run`, {e2e['sends']:,} sends, --jobs 1" + (" (one CPU)" if one.get("pinned") else ""),
-                        f"{one['wall_s']:.2f} s wall, {one['cpu_s']:.2f} s CPU, exit {one['exits']}",
-                        f"< {SUITE_SECONDS_TARGET:.0f} s", verdict(one["wall_s"] < SUITE_SECONDS_TARGET)))
+    runs_one = sorted((s for s in e2e.get("suite", []) if s.get("jobs") == 1 and "error" not in s), key=lambda s: s["sends"])
+    if runs_one:
+        small = runs_one[0]
+        scale = 100000 / small["sends"]
+        cpu, rss = small["cpu_s"] * scale, small["max_rss_mb"]
+        targets.append((f"`sendpath run`, {small['sends']:,} sends, --jobs 1" + (" (one CPU)" if small.get("pinned") else ""),
+                        f"{small['cpu_s']:.2f} s CPU, {small['wall_s']:.2f} s wall, exit {small['exits']}",
+                        f"≤ {SUITE_CPU_TARGET:.0f} s CPU per 100,000 sends", verdict(cpu <= SUITE_CPU_TARGET)))
+        targets.append((f"peak RSS of `sendpath run`, {small['sends']:,} sends", f"{rss:.1f} MB",
+                        f"≤ {SUITE_RSS_MB_TARGET:.0f} MB", verdict(rss <= SUITE_RSS_MB_TARGET)))
+        if len(runs_one) > 1:
+            big = runs_one[-1]
+            size_ratio = big["sends"] / small["sends"]
+            rss_ratio = big["max_rss_mb"] / max(small["max_rss_mb"], 1e-9)
+            time_ratio = big["cpu_s"] / max(small["cpu_s"], 1e-9)
+            targets.append((f"`sendpath run` {big['sends']:,} / {small['sends']:,} sends: peak RSS",
+                            f"{rss_ratio:.2f}×", f"≤ {SUITE_RSS_GROWTH}×", verdict(rss_ratio <= SUITE_RSS_GROWTH)))
+            targets.append((f"`sendpath run` {big['sends']:,} / {small['sends']:,} sends: CPU time",
+                            f"{time_ratio:.2f}× ({size_ratio:.0f}× the sends)", f"linear (≤ {1.1 * size_ratio:.0f}×)",
+                            verdict(time_ratio <= 1.1 * size_ratio)))
     else:
-        targets.append((f"`sendpath run`, {e2e.get('sends', 0):,} sends, --jobs 1",
+        one = next((s for s in e2e.get("suite", []) if s.get("jobs") == 1), None)
+        targets.append(("`sendpath run`, --jobs 1",
                         "not available" + (f": {one['error']}" if one else f" ({e2e.get('why') or e2e.get('why_run', '')})"),
-                        f"< {SUITE_SECONDS_TARGET:.0f} s", "n/a"))
+                        f"≤ {SUITE_CPU_TARGET:.0f} s CPU per 100,000 sends", "n/a"))
     diffs = [c for c in e2e.get("captures", []) if c["label"] == "diff" and "error" not in c]
     largest = max(diffs, key=lambda c: c["frames"], default=None)
     if largest:
@@ -323,22 +346,25 @@ def render(results: Dict[str, Any], for_readme: bool = False) -> str:
     lines.append("")
 
     if e2e.get("suite") or e2e.get("captures"):
-        lines.append("| end to end | frames | wall (median) | CPU | frames/s | peak RSS | exit |")
-        lines.append("|---|---:|---:|---:|---:|---:|---|")
+        lines.append("| end to end | frames | wall (median) | CPU | frames/s | peak RSS | results.json | exit |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|---|")
         for s in e2e.get("suite", []):
+            sends = s.get("sends", e2e.get("sends", 0))
             if "error" in s:
-                lines.append(f"| {s['label']} | {e2e['sends']:,} sends | {s['error']} | | | | |")
+                lines.append(f"| {s['label']} | {sends:,} sends | {s['error']} | | | | | |")
                 continue
-            lines.append(f"| `sendpath {s['label']}`{' (one CPU)' if s.get('pinned') else ''} | {e2e['sends']:,} sends | "
-                         f"{s['wall_s']:.2f} s | {s['cpu_s']:.2f} s | {e2e['sends'] / max(s['wall_s'], 1e-9):,.0f} | "
-                         f"{s['max_rss_mb']:.1f} MB | {s['exits']} |")
+            size = f"{s['results_json_bytes'] / 1e6:.1f} MB" if s.get("results_json_bytes") else "—"
+            lines.append(f"| `sendpath {s['label']}`{' (one CPU)' if s.get('pinned') else ''} | {sends:,} sends "
+                         f"({s.get('suite_bytes', 0) / 1e6:.0f} MB of vectors) | "
+                         f"{s['wall_s']:.2f} s | {s['cpu_s']:.2f} s | {sends / max(s['wall_s'], 1e-9):,.0f} | "
+                         f"{s['max_rss_mb']:.1f} MB | {size} | {s['exits']} |")
         for c in e2e.get("captures", []):
             if "error" in c:
-                lines.append(f"| `sendpath {c['label']}` | {c['frames']:,} | {c['error']} | | | | |")
+                lines.append(f"| `sendpath {c['label']}` | {c['frames']:,} | {c['error']} | | | | | |")
                 continue
             lines.append(f"| `sendpath {c['label']}` | {c['frames']:,} ({c['capture_bytes'] / 1e6:.0f} MB) | "
                          f"{c['wall_s']:.2f} s | {c['cpu_s']:.2f} s | {c['frames'] / max(c['wall_s'], 1e-9):,.0f} | "
-                         f"{c['max_rss_mb']:.1f} MB | {c['exits']} |")
+                         f"{c['max_rss_mb']:.1f} MB | — | {c['exits']} |")
         lines.append("")
 
     if micro.get("available"):
@@ -398,7 +424,7 @@ def main() -> int:
     parser.add_argument("--min-time", type=float, default=0.1, help="seconds per repetition of a micro benchmark")
     parser.add_argument("--filter", default="", help="regex of micro benchmarks (Google Benchmark --benchmark_filter)")
     parser.add_argument("--e2e-repetitions", type=int, default=3)
-    parser.add_argument("--sends", type=int, default=100000)
+    parser.add_argument("--sends", default="100000,1000000", help="suite sizes for `sendpath run`, comma-separated")
     parser.add_argument("--frames", default="100000,1000000", help="capture sizes, comma-separated")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per end-to-end command")
     parser.add_argument("--no-micro", action="store_true")
@@ -407,12 +433,13 @@ def main() -> int:
     parser.add_argument("--update-readme", action="store_true")
     parser.add_argument("--readme", type=Path, default=SOURCE_DIR / "README.md")
     args = parser.parse_args()
-    if args.repetitions < 1 or args.e2e_repetitions < 1 or args.sends < 1:
-        parser.error("repetitions and sends must be positive")
     try:
         args.frames = [int(f) for f in args.frames.split(",") if f]
+        args.sends = [int(n) for n in args.sends.split(",") if n]
     except ValueError:
-        parser.error(f"bad --frames '{args.frames}'")
+        parser.error(f"bad --frames '{args.frames}' or --sends '{args.sends}'")
+    if args.repetitions < 1 or args.e2e_repetitions < 1 or not args.sends or min(args.sends) < 1:
+        parser.error("repetitions and sends must be positive")
     build_dir = args.build_dir.resolve()
     work = (args.work_dir or build_dir / "bench-work").resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -423,7 +450,7 @@ def main() -> int:
     else:
         results = {"machine": machine_description(build_dir), "load_before": load_average()}
         results["micro"] = {"available": False, "why": "--no-micro"} if args.no_micro else run_micro(build_dir, work, args)
-        results["e2e"] = {"suite": [], "captures": [], "sends": args.sends, "why": "--no-e2e"} if args.no_e2e \
+        results["e2e"] = {"suite": [], "captures": [], "sends": min(args.sends), "why": "--no-e2e"} if args.no_e2e \
             else run_e2e(build_dir, work, args)
         results["load_after"] = load_average()
         results_file.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

@@ -3,6 +3,8 @@
 #include <vectors/loader/vector_loader.h>
 
 #include <algorithm>
+#include <deque>
+#include <memory>
 #include <set>
 
 namespace sendpath::harness {
@@ -151,70 +153,94 @@ std::optional<IvCounter> CounterOf(const std::vector<Bytes>& ivs) {
   return found;
 }
 
-std::vector<RunFinding> RunWideIvFindings(const std::vector<VectorIvs>& ivs,
-                                          const std::vector<report::VectorResult>& results) {
+struct RunWideIvChecker::State {
   struct PerSa {
     RunFinding finding;
     bool cbc = false;
     std::size_t length = 0;  // IV length
   };
   std::vector<PerSa> per_sa;
-  std::map<std::size_t, std::vector<Seen>> cbc_by_length;   // chosen CBC IVs of the run, by IV length
+  // Only what the checks across SAs need: the vectors' ids and the IVs the candidate chose.
+  std::deque<std::string> ids;
+  std::deque<IvSighting> chosen;
+  std::map<std::size_t, std::vector<Seen>> cbc_by_length;  // chosen CBC IVs of the run, by IV length
   std::map<Bytes, std::vector<Seen>> aead_nonces;          // key || salt || IV -> chosen uses
   std::vector<Bytes> aead_order;                           // the nonces in first-use order
-  for (std::size_t index = 0; index < ivs.size() && index < results.size(); ++index) {
-    const std::string& vector = results[index].id;
-    // Under one SA (an SA lives within its vector: the NIC is fresh per vector).
-    std::map<std::string, std::vector<Seen>> by_sa;
-    std::vector<std::string> sa_order;
-    for (const IvSighting& sighting : ivs[index].sightings) {
-      const Seen seen{&vector, &sighting};
-      if (by_sa.find(sighting.use.sa) == by_sa.end()) sa_order.push_back(sighting.use.sa);
-      by_sa[sighting.use.sa].push_back(seen);
-      if (!sighting.use.chosen_by_candidate) continue;
-      if (sighting.use.cbc) cbc_by_length[sighting.use.iv.size()].push_back(seen);
-      if (sighting.use.aead) {
-        Bytes nonce = sighting.use.key;
-        nonce.insert(nonce.end(), sighting.use.iv.begin(), sighting.use.iv.end());
-        auto& uses = aead_nonces[nonce];
-        if (uses.empty()) aead_order.push_back(nonce);
-        uses.push_back(seen);
-      }
-    }
-    for (const std::string& sa : sa_order) {
-      const std::vector<Seen>& all = by_sa[sa];
-      std::vector<Seen> chosen;
-      for (const Seen& seen : all) {
-        if (seen.use().chosen_by_candidate) chosen.push_back(seen);
-      }
-      if (chosen.empty()) continue;
-      if (chosen.front().use().cbc) {
-        if (std::optional<RunFinding> predictable = PredictableCbc(chosen)) {
-          per_sa.push_back(PerSa{std::move(*predictable), true, chosen.front().use().iv.size()});
-          continue;
-        }
-      }
-      // A chosen IV equal to one drawn earlier under this SA (injected IVs count as drawn).
-      std::map<Bytes, std::vector<Seen>> by_iv;
-      std::vector<Bytes> repeated;
-      for (const Seen& seen : all) {
-        std::vector<Seen>& same = by_iv[seen.use().iv];
-        if (!same.empty() && seen.use().chosen_by_candidate &&
-            std::find(repeated.begin(), repeated.end(), seen.use().iv) == repeated.end()) {
-          repeated.push_back(seen.use().iv);
-        }
-        same.push_back(seen);
-      }
-      for (const Bytes& iv : repeated) {
-        const std::vector<Seen>& same = by_iv[iv];
-        const IvUse& use = same.front().use();
-        if (!use.aead && !use.cbc) continue;
-        per_sa.push_back(PerSa{Finding(FindingKind::kIvRepeatedUnderSa, same, use.aead ? AeadRule(use.algorithm) : kCbcRule),
-                               use.cbc, iv.size()});
-      }
+};
+
+RunWideIvChecker::RunWideIvChecker() : state_(std::make_unique<State>()) {}
+RunWideIvChecker::~RunWideIvChecker() = default;
+
+void RunWideIvChecker::Add(const std::string& vector_id, const VectorIvs& ivs) {
+  State& state = *state_;
+  const std::string& vector = vector_id;
+  const std::string* kept_id = nullptr;
+  // Under one SA (an SA lives within its vector: the NIC is fresh per vector).
+  std::map<std::string, std::vector<Seen>> by_sa;
+  std::vector<std::string> sa_order;
+  for (const IvSighting& sighting : ivs.sightings) {
+    const Seen seen{&vector, &sighting};
+    if (by_sa.find(sighting.use.sa) == by_sa.end()) sa_order.push_back(sighting.use.sa);
+    by_sa[sighting.use.sa].push_back(seen);
+    if (!sighting.use.chosen_by_candidate || (!sighting.use.cbc && !sighting.use.aead)) continue;
+    if (kept_id == nullptr) kept_id = &state.ids.emplace_back(vector_id);
+    const Seen kept{kept_id, &state.chosen.emplace_back(sighting)};
+    if (sighting.use.cbc) state.cbc_by_length[sighting.use.iv.size()].push_back(kept);
+    if (sighting.use.aead) {
+      Bytes nonce = sighting.use.key;
+      nonce.insert(nonce.end(), sighting.use.iv.begin(), sighting.use.iv.end());
+      auto& uses = state.aead_nonces[nonce];
+      if (uses.empty()) state.aead_order.push_back(nonce);
+      uses.push_back(kept);
     }
   }
+  for (const std::string& sa : sa_order) {
+    const std::vector<Seen>& all = by_sa[sa];
+    std::vector<Seen> chosen;
+    for (const Seen& seen : all) {
+      if (seen.use().chosen_by_candidate) chosen.push_back(seen);
+    }
+    if (chosen.empty()) continue;
+    if (chosen.front().use().cbc) {
+      if (std::optional<RunFinding> predictable = PredictableCbc(chosen)) {
+        state.per_sa.push_back(State::PerSa{std::move(*predictable), true, chosen.front().use().iv.size()});
+        continue;
+      }
+    }
+    // A chosen IV equal to one drawn earlier under this SA (injected IVs count as drawn).
+    std::map<Bytes, std::vector<Seen>> by_iv;
+    std::vector<Bytes> repeated;
+    for (const Seen& seen : all) {
+      std::vector<Seen>& same = by_iv[seen.use().iv];
+      if (!same.empty() && seen.use().chosen_by_candidate &&
+          std::find(repeated.begin(), repeated.end(), seen.use().iv) == repeated.end()) {
+        repeated.push_back(seen.use().iv);
+      }
+      same.push_back(seen);
+    }
+    for (const Bytes& iv : repeated) {
+      const std::vector<Seen>& same = by_iv[iv];
+      const IvUse& use = same.front().use();
+      if (!use.aead && !use.cbc) continue;
+      state.per_sa.push_back(State::PerSa{
+          Finding(FindingKind::kIvRepeatedUnderSa, same, use.aead ? AeadRule(use.algorithm) : kCbcRule), use.cbc, iv.size()});
+    }
+  }
+}
 
+std::vector<RunFinding> RunWideIvFindings(const std::vector<VectorIvs>& ivs,
+                                          const std::vector<report::VectorResult>& results) {
+  RunWideIvChecker checker;
+  for (std::size_t index = 0; index < ivs.size() && index < results.size(); ++index) checker.Add(results[index].id, ivs[index]);
+  return checker.Finish();
+}
+
+std::vector<RunFinding> RunWideIvChecker::Finish() {
+  State& state = *state_;
+  auto& per_sa = state.per_sa;
+  auto& cbc_by_length = state.cbc_by_length;
+  auto& aead_nonces = state.aead_nonces;
+  auto& aead_order = state.aead_order;
   // Across the SAs of the run: CBC IVs of one length.
   std::vector<RunFinding> run_wide;
   std::set<std::size_t> judged_run_wide;  // lengths whose whole sequence is constant or a counter
@@ -252,7 +278,7 @@ std::vector<RunFinding> RunWideIvFindings(const std::vector<VectorIvs>& ivs,
 
   // A CBC sequence that is constant or a counter across the whole run is one finding, not one per SA.
   std::vector<RunFinding> findings;
-  for (PerSa& one : per_sa) {
+  for (State::PerSa& one : per_sa) {
     if (one.cbc && judged_run_wide.count(one.length) != 0) continue;
     findings.push_back(std::move(one.finding));
   }

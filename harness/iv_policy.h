@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -65,5 +66,24 @@ std::optional<IvCounter> CounterOf(const std::vector<Bytes>& ivs);
 // AES-GCM/GMAC and are not findings.
 std::vector<report::RunFinding> RunWideIvFindings(const std::vector<VectorIvs>& ivs,
                                                   const std::vector<report::VectorResult>& results);
+
+// The same checks fed one vector at a time, in vector order (a streamed run): the findings under
+// one SA are made as each vector arrives; only the IVs the candidate chose (CBC IVs by length,
+// AES-GCM/GMAC nonces) stay for the checks across SAs, so a run whose candidate takes the
+// injected IVs keeps nothing.
+class RunWideIvChecker {
+ public:
+  RunWideIvChecker();
+  ~RunWideIvChecker();
+  RunWideIvChecker(const RunWideIvChecker&) = delete;
+  RunWideIvChecker& operator=(const RunWideIvChecker&) = delete;
+  void Add(const std::string& vector_id, const VectorIvs& ivs);
+  // Every finding, in the order RunWideIvFindings gives them.
+  std::vector<report::RunFinding> Finish();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 }  // namespace sendpath::harness

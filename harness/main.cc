@@ -14,7 +14,10 @@
 #include "harness/compare.h"
 #include "harness/export.h"
 #include "harness/failure_groups.h"
+#include "harness/complexity.h"
+#include "harness/iv_policy.h"
 #include "harness/runner.h"
+#include "harness/scheduler.h"
 
 #include <reports/commands_cli.h>
 #include <reports/sa_keys.h>
@@ -33,6 +36,9 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <fnmatch.h>
+#include <fstream>
+#include <unordered_map>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -247,13 +253,12 @@ const char* ExitMeaning(int exit_code) {
 }
 
 // `captures_command`: how to open the expected capture decrypted; empty when the report was not written.
-void PrintSummary(const report::RunResult& run, const std::string& report_line, const std::string& captures_command, int exit_code) {
-  std::size_t counts[6] = {};
+// `run.vectors`: the failures (ReportStream::Finish leaves them there); `summary`: every vector's counts.
+void PrintSummary(const report::RunResult& run, const report::RunSummary& summary, const std::string& report_line,
+                  const std::string& captures_command, int exit_code) {
+  const std::size_t* counts = summary.by_verdict;
   std::size_t must = 0;
-  for (const auto& vector : run.vectors) {
-    ++counts[static_cast<int>(vector.verdict)];
-    if (vector.must) ++must;
-  }
+  for (std::size_t i = 0; i < 6; ++i) must += summary.must[i];
   std::printf("sendpath %s: candidate %s\n", run.sendpath_version.c_str(), run.candidate.spec.c_str());
   if (!run.candidate.identity.empty()) std::printf("  identity: %s\n", run.candidate.identity.c_str());
   std::printf("  claimed profile (%zu): %s\n", run.candidate.claimed_caps.size(),
@@ -263,8 +268,8 @@ void PrintSummary(const report::RunResult& run, const std::string& report_line, 
   } else if (run.candidate.picks_own_ivs) {
     std::printf("  IVs: the candidate picks its own; judged by decrypt-and-compare\n");
   }
-  std::printf("vectors: %zu (%zu MUST, %zu SHOULD) from %zu files%s\n", run.vectors.size(), must,
-              run.vectors.size() - must, run.vector_files.size(),
+  std::printf("vectors: %zu (%zu MUST, %zu SHOULD) from %zu files%s\n", summary.total, must,
+              summary.total - must, run.vector_files.size(),
               run.complete ? "" : (" -- INCOMPLETE: " + run.incomplete_reason).c_str());
   const report::Verdict order[] = {report::Verdict::kPass, report::Verdict::kFail, report::Verdict::kNotClaimed,
                                    report::Verdict::kCandidateError, report::Verdict::kInvalidVector,
@@ -336,19 +341,156 @@ std::string PreflightCandidate(const harness::CandidateFactory& factory) {
   return error;
 }
 
-// Every selected vector as "not run", for a report of a run that ran none of them.
-void MarkNotRun(report::RunResult& run, const std::vector<harness::SelectedVector>& selected, const std::string& why) {
-  for (const auto& entry : selected) {
-    report::VectorResult& vector = run.vectors.emplace_back();
-    vector.id = entry.vector->id;
-    vector.title = entry.vector->title;
-    vector.file = entry.vector->file;
-    vector.must = entry.vector->vector_class == vectors::VectorClass::kMust;
-    vector.requires_caps = entry.vector->requires_caps;
-    vector.ethernet = entry.vector->encapsulation == vectors::Encapsulation::kIeee8023;
-    vector.verdict = report::Verdict::kSkipped;
-    vector.diagnosis = "not run: " + why;
+// The vectors of a run, read a file at a time and a vector at a time (vectors/loader:
+// VectorFileReader): the --filter globs and the --rerun-failed ids select; ids are unique across
+// the run (a repeated id is an invalid vector, with its file and JSON pointer); every file that
+// loads is listed with its SHA-256, every error goes to run.load_errors.
+class VectorStream {
+ public:
+  VectorStream(std::vector<std::string> paths, std::vector<std::string> filters, const std::set<std::string>* wanted,
+               report::RunResult& run)
+      : paths_(std::move(paths)), filters_(std::move(filters)), wanted_(wanted), run_(run) {
+    std::vector<vectors::LoadError> errors;
+    files_ = vectors::ListVectorFiles(paths_, errors);
+    for (const auto& error : errors) AddError(error.ToString());
   }
+
+  // The next selected vector; nullptr after the last.
+  std::unique_ptr<harness::ScheduledVector> Next() {
+    if (peeked_) return std::move(peeked_);
+    while (true) {
+      if (!reader_) {
+        if (next_file_ >= files_.size()) return nullptr;
+        const std::string& path = files_[next_file_++];
+        // Errors name the file as found (like the paths given); the report uses its report name.
+        auto opened = vectors::VectorFileReader::Open(path, path);
+        if (auto* error = std::get_if<vectors::LoadError>(&opened)) {
+          AddError(error->ToString());
+          continue;
+        }
+        reader_.emplace(std::move(std::get<vectors::VectorFileReader>(opened)));
+        head_ = std::make_shared<vectors::VectorFile>(reader_->head());
+        head_->path = ReportFileName(path, paths_);
+        run_.vector_files.push_back({head_->path, head_->sha256});
+        ++files_loaded_;
+      }
+      auto next = reader_->Next();
+      if (!next) {
+        reader_.reset();
+        continue;
+      }
+      if (auto* error = std::get_if<vectors::LoadError>(&*next)) {
+        AddError(error->ToString());
+        continue;
+      }
+      auto vector = std::make_unique<harness::ScheduledVector>();
+      vector->owned.emplace(std::move(std::get<vectors::Vector>(*next)));
+      vector->owned->file = head_->path;
+      const vectors::Vector& loaded = *vector->owned;
+      ++vectors_loaded_;
+      // Ids name vectors in reports and regressions: a repeated one is an error of the later vector.
+      const auto [first, fresh] = ids_.emplace(std::hash<std::string>{}(loaded.id), std::make_pair(next_file_ - 1, loaded.pointer));
+      if (!fresh) {
+        AddError(files_[next_file_ - 1] + ":" + loaded.pointer + "/id: duplicate id '" + loaded.id + "' (first in " +
+                                   files_[first->second.first] + ":" + first->second.second + ")");
+        continue;
+      }
+      if (!Selected(loaded.id)) continue;
+      vector->file_head = head_;
+      vector->selected = harness::SelectedVector{head_.get(), &loaded};
+      return vector;
+    }
+  }
+
+  // Reads ahead to the first selected vector: false when there is none.
+  bool AnySelected() {
+    if (!peeked_) peeked_ = Next();
+    return peeked_ != nullptr;
+  }
+  // Why nothing was selected, naming the paths searched.
+  std::string NothingToRun(const std::string& rerun_failed) const {
+    std::string text = "no vector to run in " + Join(paths_, ", ");
+    if (!rerun_failed.empty() && vectors_loaded_ > 0) {
+      return text + ": none of its " + std::to_string(vectors_loaded_) + " vectors" + (filters_.empty() ? "" : " matching --filter") +
+             " failed in " + rerun_failed;
+    }
+    if (!filters_.empty() && vectors_loaded_ > 0) {
+      return text + ": --filter " + Join(filters_, ", ") + " matches none of its " + std::to_string(vectors_loaded_) + " vectors";
+    }
+    if (!run_.load_errors.empty() && files_loaded_ == 0) return text + ": no vector file loaded";
+    return text + ": no *.json vector file there";
+  }
+  // The --rerun-failed ids not met among the vectors read.
+  std::vector<std::string> WantedNotFound() const {
+    std::vector<std::string> missing;
+    if (wanted_ == nullptr) return missing;
+    for (const std::string& id : *wanted_) {
+      if (found_.count(id) == 0) missing.push_back(id);
+    }
+    return missing;
+  }
+  // Ethernet when a vector file names the ieee802.3 encapsulation: the captures need one link
+  // type before their first frame, so the files are searched for the name before the run.
+  report::LinkType LinkType() const {
+    for (const std::string& path : files_) {
+      std::ifstream in(path, std::ios::binary);
+      std::string chunk(1 << 20, '\0');
+      constexpr std::string_view kName = "\"ieee802.3\"";
+      std::string carry;
+      while (in) {
+        in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+        const std::string window = carry + chunk.substr(0, static_cast<std::size_t>(in.gcount()));
+        if (window.find(kName) != std::string::npos) return report::LinkType::kEthernet;
+        carry = window.size() >= kName.size() ? window.substr(window.size() - kName.size()) : window;
+      }
+    }
+    return report::LinkType::kRawIp;
+  }
+  std::size_t files_total() const { return files_.size(); }
+  std::size_t files_started() const { return next_file_; }
+
+ private:
+  // An invalid file or vector: in the report, and on stderr as it is found (the run goes on).
+  void AddError(std::string error) {
+    std::fprintf(stderr, "sendpath run: %s\n", error.c_str());
+    run_.load_errors.push_back(std::move(error));
+  }
+
+  bool Selected(const std::string& id) {
+    bool match = filters_.empty();
+    for (const std::string& filter : filters_) {
+      if (fnmatch(filter.c_str(), id.c_str(), 0) == 0) match = true;
+    }
+    if (!match) return false;
+    if (wanted_ == nullptr) return true;
+    if (wanted_->count(id) == 0) return false;
+    found_.insert(id);
+    return true;
+  }
+
+  std::vector<std::string> paths_, filters_;
+  const std::set<std::string>* wanted_;
+  report::RunResult& run_;
+  std::vector<std::string> files_;
+  std::size_t next_file_ = 0, files_loaded_ = 0, vectors_loaded_ = 0;
+  std::optional<vectors::VectorFileReader> reader_;
+  std::shared_ptr<vectors::VectorFile> head_;
+  // The hash of each id read -> where it was first (file index, pointer): a few dozen bytes a vector.
+  std::unordered_map<std::size_t, std::pair<std::size_t, std::string>> ids_;
+  std::set<std::string> found_;
+  std::unique_ptr<harness::ScheduledVector> peeked_;
+};
+
+// The SA keys of a vector, to decode its frames in the report.
+report::SaTable SaTableOf(const vectors::Vector& vector) {
+  report::SaTable table;
+  for (const auto& [name, sa] : vector.sas) {
+    for (std::size_t element = 0; element < sa.bundle.size(); ++element) {
+      auto keys = report::MakeSaKeys(name, sa, element);
+      if (keys) table.Add(std::move(keys.value()));
+    }
+  }
+  return table;
 }
 
 int Run(const RunArgs& args, const std::string& command_line) {
@@ -364,22 +506,16 @@ int Run(const RunArgs& args, const std::string& command_line) {
     std::fprintf(stderr, "sendpath run: --out %s: %s\n", args.out.c_str(), error.c_str());
     return kExitUsage;
   }
-  std::optional<harness::ResultsFile> rerun;
+  std::optional<std::set<std::string>> wanted;
   if (!args.rerun_failed.empty()) {
     auto read = harness::ReadResultsFile(args.rerun_failed);
     if (const auto* error = std::get_if<harness::ResultsError>(&read)) {
       std::fprintf(stderr, "sendpath run: --rerun-failed %s\n", error->message.c_str());
       return kExitUsage;
     }
-    rerun = std::move(std::get<harness::ResultsFile>(read));
-  }
-
-  Loaded loaded = Load(args.paths, args.filters, /*report_names=*/true);
-  for (const auto& error : loaded.result.errors) run.load_errors.push_back(error.ToString());
-  for (const auto& file : loaded.result.files) run.vector_files.push_back({file.path, file.sha256});
-  if (rerun) {
-    const std::vector<std::string> failed = harness::FailedIds(*rerun);
-    if (!rerun->complete) {
+    const harness::ResultsFile& rerun = std::get<harness::ResultsFile>(read);
+    const std::vector<std::string> failed = harness::FailedIds(rerun);
+    if (!rerun.complete) {
       std::fprintf(stderr, "sendpath run: note: --rerun-failed %s is an interrupted run: only the vectors it reached are rerun\n",
                    args.rerun_failed.c_str());
     }
@@ -388,22 +524,20 @@ int Run(const RunArgs& args, const std::string& command_line) {
                   args.rerun_failed.c_str());
       return kExitPass;
     }
-    std::set<std::string> loaded_ids;
-    for (const auto& file : loaded.result.files) {
-      for (const auto& vector : file.vectors) loaded_ids.insert(vector.id);
-    }
-    for (const std::string& id : failed) {
-      if (loaded_ids.count(id) != 0) continue;
-      run.load_errors.push_back(args.rerun_failed + ": vector '" + id + "' failed there but is not among the vectors of " +
-                                Join(loaded.paths, ", "));
+    wanted.emplace(failed.begin(), failed.end());
+  }
+
+  const std::vector<std::string> paths = args.paths.empty() ? DefaultVectorPaths() : args.paths;
+  VectorStream source(paths, args.filters, wanted ? &*wanted : nullptr, run);
+  const auto report_missing_reruns = [&] {
+    for (const std::string& id : source.WantedNotFound()) {
+      run.load_errors.push_back(args.rerun_failed + ": vector '" + id + "' failed there but is not among the vectors of " + Join(paths, ", "));
       std::fprintf(stderr, "sendpath run: %s\n", run.load_errors.back().c_str());
     }
-    const std::set<std::string> wanted(failed.begin(), failed.end());
-    std::erase_if(loaded.selected, [&](const harness::SelectedVector& entry) { return wanted.count(entry.vector->id) == 0; });
-  }
-  if (loaded.selected.empty()) {
-    for (const std::string& error : run.load_errors) std::fprintf(stderr, "sendpath run: %s\n", error.c_str());
-    std::fprintf(stderr, "sendpath run: %s\n", NothingToRun(loaded, args.filters, args.rerun_failed).c_str());
+  };
+  if (!source.AnySelected()) {
+    report_missing_reruns();
+    std::fprintf(stderr, "sendpath run: %s\n", source.NothingToRun(args.rerun_failed).c_str());
     return kExitUsage;
   }
 
@@ -419,51 +553,78 @@ int Run(const RunArgs& args, const std::string& command_line) {
   run.candidate.spec = args.candidate;
   run.run_notes = std::move(factory.notes);
 
-  // SA tables for the report writers, so they can decrypt and decode frames.
-  std::map<std::string, const vectors::Vector*> by_id;
-  for (const auto& entry : loaded.selected) by_id[entry.vector->id] = entry.vector;
-  std::map<std::string, std::unique_ptr<report::SaTable>> tables;
-  report::ReportOptions report_options;
-  report_options.sas_for_vector = [&](const report::VectorResult& vector) -> report::SaTable* {
-    auto& table = tables[vector.id];
-    if (!table) {
-      table = std::make_unique<report::SaTable>();
-      const auto found = by_id.find(vector.id);
-      if (found == by_id.end()) return nullptr;
-      for (const auto& [name, sa] : found->second->sas) {
-        for (std::size_t element = 0; element < sa.bundle.size(); ++element) {
-          auto keys = report::MakeSaKeys(name, sa, element);
-          if (keys) table->Add(std::move(keys.value()));
-        }
-      }
+  // The report is written as the run goes; a failure to write it ends the run with exit 2.
+  auto opened = report::ReportStream::Open(args.out, source.LinkType(), args.candidate);
+  if (!opened) {
+    std::fprintf(stderr, "sendpath run: writing the report to %s: %s\n", args.out.c_str(), opened.error().message.c_str());
+    return kExitUsage;
+  }
+  report::ReportStream& report = *opened.value();
+  std::optional<report::Error> write_error;
+  harness::RunWideIvChecker iv_checker;
+  const harness::ResultSink sink = [&](const harness::ScheduledVector& scheduled, report::VectorResult&& result, harness::VectorIvs&& ivs) {
+    const vectors::Vector& vector = *scheduled.selected.vector;
+    result.rank = harness::RankOf(vector);
+    iv_checker.Add(result.id, ivs);
+    report::SaTable sas = SaTableOf(vector);
+    if (auto status = report.Add(std::move(result), &sas); !status && !write_error) write_error = status.error();
+  };
+  const harness::VectorSource next = [&] { return source.Next(); };
+  // Every remaining vector as "not run", for a run that runs none of them.
+  const auto skip_all = [&](const std::string& why) {
+    while (auto scheduled = source.Next()) {
+      report::VectorResult vector;
+      const vectors::Vector& model = *scheduled->selected.vector;
+      vector.id = model.id;
+      vector.title = model.title;
+      vector.file = model.file;
+      vector.must = model.vector_class == vectors::VectorClass::kMust;
+      vector.requires_caps = model.requires_caps;
+      vector.ethernet = model.encapsulation == vectors::Encapsulation::kIeee8023;
+      vector.verdict = report::Verdict::kSkipped;
+      vector.diagnosis = "not run: " + why;
+      sink(*scheduled, std::move(vector), {});
     }
-    return table.get();
   };
   const auto finish = [&](int exit_code) {
+    report_missing_reruns();
+    if (!run.load_errors.empty()) exit_code = std::max(exit_code, kExitUsage);
+    run.run_findings = iv_checker.Finish();
+    for (const report::RunFinding& finding : run.run_findings) {
+      if (finding.severity == report::Severity::kMust) exit_code = std::max(exit_code, kExitMustFailed);
+    }
+    const report::RunSummary& counts = report.summary();
+    if (counts.must_failures > 0 || counts.must[static_cast<std::size_t>(report::Verdict::kInvalidVector)] > 0) {
+      exit_code = std::max(exit_code, kExitMustFailed);
+    }
     run.finished_utc = UtcNow();
-    harness::RankAndGroupFailures(run, by_id);
     std::string report_line = args.out;
     std::string captures_command = report::WiresharkCommand(args.out, report::kExpectedCapture);
-    if (auto written = report::WriteReportFolder(run, args.out, report_options); !written) {
+    report::Status written = write_error ? report::Status(*write_error) : report.Finish(run);
+    if (!written) {
       std::fprintf(stderr, "sendpath run: writing the report to %s: %s\n", args.out.c_str(), written.error().message.c_str());
       exit_code = std::max(exit_code, kExitUsage);
       report_line = "NOT WRITTEN (" + written.error().message + ")";
       captures_command.clear();
     }
-    PrintSummary(run, report_line, captures_command, exit_code);
+    PrintSummary(run, report.summary(), report_line, captures_command, exit_code);
     return exit_code;
   };
   const auto interrupted_reason = [] {
     return std::string("the run was interrupted by ") + (g_signal.load() == SIGTERM ? "SIGTERM" : "SIGINT");
+  };
+  const auto skipped_text = [&] {
+    const report::RunSummary& counts = report.summary();
+    return " (" + std::to_string(counts.by_verdict[static_cast<std::size_t>(report::Verdict::kSkipped)]) + " of " +
+           std::to_string(counts.total) + " vectors not run or not finished)";
   };
 
   // The candidate must start and answer before the first vector.
   const std::string candidate_error = PreflightCandidate(*factory.factory);
   if (g_interrupted.load()) {  // a signal while the candidate was being started: no vector ran
     run.complete = false;
-    MarkNotRun(run, loaded.selected, "the run was interrupted");
-    run.incomplete_reason = interrupted_reason() + " (" + std::to_string(run.vectors.size()) + " of " +
-                            std::to_string(run.vectors.size()) + " vectors not run or not finished)";
+    skip_all("the run was interrupted");
+    run.incomplete_reason = interrupted_reason() + skipped_text();
     std::fprintf(stderr, "sendpath run: %s\n", run.incomplete_reason.c_str());
     return finish(kExitInterrupted);
   }
@@ -473,35 +634,30 @@ int Run(const RunArgs& args, const std::string& command_line) {
     run.complete = false;
     run.incomplete_reason = "the candidate could not be run: " + candidate_error;
     run.run_notes.insert(run.run_notes.begin(), "candidate could not be run: " + candidate_error);
-    MarkNotRun(run, loaded.selected, "the candidate could not be run");
+    skip_all("the candidate could not be run");
     return finish(kExitCandidateUnusable);
   }
 
   ProgressBar progress(!args.no_progress && isatty(STDERR_FILENO) != 0);
   harness::RunOptions options;
   options.jobs = std::max<std::size_t>(1, args.jobs);
-  options.filters = args.filters;
   options.stop = &g_interrupted;
-  options.progress = [&](std::size_t done, std::size_t total) { progress.Update(done, total); };
-  harness::RunOutcome outcome = harness::RunVectors(loaded.selected, *factory.factory, options);
+  // The total is not known before the files are read: the bar counts files.
+  options.progress = [&](std::size_t, std::size_t) { progress.Update(source.files_started(), source.files_total()); };
+  const harness::ScheduledRun scheduled = harness::RunScheduled(next, sink, *factory.factory, options);
   progress.Close();
 
-  run.complete = outcome.result.complete;
-  run.candidate = std::move(outcome.result.candidate);
+  run.complete = !scheduled.interrupted;
+  const std::string spec = run.candidate.spec;
+  run.candidate = harness::CandidateInfoOf(scheduled, spec);
   run.candidate.ivs_offered = !args.own_ivs;
-  run.vectors = std::move(outcome.result.vectors);
-  for (std::string& note : outcome.result.run_notes) run.run_notes.push_back(std::move(note));
-  run.run_findings = std::move(outcome.result.run_findings);
-  if (outcome.candidate_never_ran) run.run_notes.insert(run.run_notes.begin(), "candidate could not be run: " + outcome.candidate_error);
+  const bool never_ran = !scheduled.any_started && !scheduled.interrupted;
+  if (never_ran) run.run_notes.insert(run.run_notes.begin(), "candidate could not be run: " + scheduled.first_start_error);
 
-  int exit_code = harness::ExitCodeOf(run);
-  if (!run.load_errors.empty()) exit_code = kExitUsage;
-  if (outcome.candidate_never_ran) exit_code = kExitCandidateUnusable;
-  if (outcome.interrupted) {
-    std::size_t skipped = 0;
-    for (const auto& vector : run.vectors) skipped += vector.verdict == report::Verdict::kSkipped ? 1 : 0;
-    run.incomplete_reason = interrupted_reason() + " (" + std::to_string(skipped) + " of " +
-                            std::to_string(run.vectors.size()) + " vectors not run or not finished)";
+  int exit_code = kExitPass;
+  if (never_ran) exit_code = kExitCandidateUnusable;
+  if (scheduled.interrupted) {
+    run.incomplete_reason = interrupted_reason() + skipped_text();
     std::fprintf(stderr, "sendpath run: %s\n", run.incomplete_reason.c_str());
     exit_code = kExitInterrupted;
   }

@@ -33,23 +33,39 @@ std::vector<SelectedVector> SelectVectors(const std::vector<vectors::VectorFile>
 
 RunOutcome RunVectors(const std::vector<SelectedVector>& selected, const CandidateFactory& factory,
                       const RunOptions& options) {
-  ScheduledRun run = RunScheduled(selected, factory, options);
   RunOutcome outcome;
-  outcome.result.candidate.spec = factory.spec;
-  outcome.result.vectors = std::move(run.vectors);
+  std::size_t next = 0;
+  std::vector<VectorIvs> ivs;
+  const VectorSource source = [&]() -> std::unique_ptr<ScheduledVector> {
+    if (next >= selected.size()) return nullptr;
+    auto vector = std::make_unique<ScheduledVector>();
+    vector->selected = selected[next++];
+    return vector;
+  };
+  const ResultSink sink = [&](const ScheduledVector&, report::VectorResult&& result, VectorIvs&& vector_ivs) {
+    outcome.result.vectors.push_back(std::move(result));
+    ivs.push_back(std::move(vector_ivs));
+  };
+  const ScheduledRun run = RunScheduled(source, sink, factory, options);
+  outcome.result.candidate = CandidateInfoOf(run, factory.spec);
   outcome.interrupted = run.interrupted;
   outcome.result.complete = !outcome.interrupted;
   outcome.candidate_never_ran = !run.any_started && !selected.empty() && !outcome.interrupted;
   outcome.candidate_error = run.first_start_error;
-  if (run.identity) {
-    outcome.result.candidate.identity = run.identity->Describe();
-    outcome.result.candidate.claimed_caps = vectors::CapabilityNames(run.capabilities->task, run.capabilities->extension);
-  }
-  outcome.result.candidate.picks_own_ivs =
-      std::any_of(run.ivs.begin(), run.ivs.end(), [](const VectorIvs& ivs) { return ivs.picked_own_ivs; });
   // Run-wide IV findings, in vector order (the same for any --jobs).
-  outcome.result.run_findings = RunWideIvFindings(run.ivs, outcome.result.vectors);
+  outcome.result.run_findings = RunWideIvFindings(ivs, outcome.result.vectors);
   return outcome;
+}
+
+report::CandidateInfo CandidateInfoOf(const ScheduledRun& run, const std::string& spec) {
+  report::CandidateInfo candidate;
+  candidate.spec = spec;
+  if (run.identity) {
+    candidate.identity = run.identity->Describe();
+    candidate.claimed_caps = vectors::CapabilityNames(run.capabilities->task, run.capabilities->extension);
+  }
+  candidate.picks_own_ivs = run.picked_own_ivs;
+  return candidate;
 }
 
 int ExitCodeOf(const report::RunResult& result) {

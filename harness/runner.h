@@ -22,7 +22,8 @@ namespace sendpath::harness {
 struct RunOptions {
   std::size_t jobs = 1;
   std::vector<std::string> filters;  // globs on vector ids (fnmatch, '*' crosses '/'); empty: all
-  // Called after each vector (from worker threads, serialised): vectors done, vectors in total.
+  // Called after each vector (from worker threads, serialised): vectors done, vectors in total
+  // (0 when the total is not known: a streamed run).
   std::function<void(std::size_t, std::size_t)> progress;
   // A candidate that fails to start this many times in a row is not tried again by that job.
   std::size_t max_start_failures = 3;
@@ -47,6 +48,10 @@ struct RunOutcome {
 
 RunOutcome RunVectors(const std::vector<SelectedVector>& selected, const CandidateFactory& factory,
                       const RunOptions& options);
+
+struct ScheduledRun;
+// What the run learnt about its candidate (scheduler.h): identity, claimed profile, own IVs.
+report::CandidateInfo CandidateInfoOf(const ScheduledRun& run, const std::string& spec);
 
 // Exit code of a finished run: 1 when a MUST vector failed or hit a candidate error, or a MUST
 // run-wide finding (a predictable CBC IV sequence, a repeated IV or nonce) was made, else 0.

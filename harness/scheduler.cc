@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <map>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -165,30 +167,65 @@ bool RunOne(JobState& job, Shared& shared, const SelectedVector& selected, repor
 
 }  // namespace
 
-ScheduledRun RunScheduled(const std::vector<SelectedVector>& selected, const CandidateFactory& factory,
+ScheduledRun RunScheduled(const VectorSource& source, const ResultSink& sink, const CandidateFactory& factory,
                           const RunOptions& options) {
+  struct Finished {
+    std::unique_ptr<ScheduledVector> vector;
+    report::VectorResult result;
+    VectorIvs ivs;
+  };
   ScheduledRun run;
-  run.vectors.resize(selected.size());
-  run.ivs.resize(selected.size());
-  std::vector<char> ran(selected.size(), 0);
-  std::atomic<bool> abandoned{false};
   Shared shared;
-  std::atomic<std::size_t> next{0};
-  const std::size_t jobs = std::max<std::size_t>(1, std::min(options.jobs, std::max<std::size_t>(1, selected.size())));
+  const std::size_t jobs = std::max<std::size_t>(1, options.jobs);
+  // The reorder buffer: a job takes vector N only while N < flushed + window.
+  const std::size_t window = 2 * jobs + 2;
+  std::mutex mutex;  // the source, the sink, the reorder buffer
+  std::condition_variable window_open;
+  std::map<std::size_t, Finished> pending;
+  std::size_t taken = 0, flushed = 0;
+  bool exhausted = false;
+  std::atomic<bool> abandoned{false};
 
+  const auto deliver = [&](Finished&& finished) {
+    if (finished.ivs.picked_own_ivs) run.picked_own_ivs = true;
+    sink(*finished.vector, std::move(finished.result), std::move(finished.ivs));
+    ++run.vectors;
+    if (options.progress) options.progress(run.vectors, 0);
+  };
   const auto worker = [&] {
     JobState job;
     job.candidate = factory.Make();
-    for (std::size_t index = next++; index < selected.size(); index = next++) {
-      if (StopRequested(options.stop)) break;
-      if (!RunOne(job, shared, selected[index], run.vectors[index], run.ivs[index], options)) {
-        abandoned = true;
-        run.ivs[index] = VectorIvs{};  // an abandoned vector's IVs are not judged
+    while (true) {
+      std::unique_ptr<ScheduledVector> vector;
+      std::size_t sequence = 0;
+      {
+        std::unique_lock lock(mutex);
+        // Wait in short slices: a signal handler sets the stop flag without notifying.
+        while (!exhausted && !StopRequested(options.stop) && taken >= flushed + window) {
+          window_open.wait_for(lock, std::chrono::milliseconds(100));
+        }
+        if (exhausted || StopRequested(options.stop)) break;
+        vector = source();
+        if (!vector) {
+          exhausted = true;
+          window_open.notify_all();
+          break;
+        }
+        sequence = taken++;
       }
-      ran[index] = 1;
-      std::lock_guard lock(shared.mutex);
-      ++shared.done;
-      if (options.progress) options.progress(shared.done, selected.size());
+      Finished finished{std::move(vector), {}, {}};
+      if (!RunOne(job, shared, finished.vector->selected, finished.result, finished.ivs, options)) {
+        abandoned = true;
+        finished.ivs = VectorIvs{};  // an abandoned vector's IVs are not judged
+      }
+      std::lock_guard lock(mutex);
+      pending.emplace(sequence, std::move(finished));
+      for (auto next = pending.begin(); next != pending.end() && next->first == flushed; next = pending.begin()) {
+        deliver(std::move(next->second));
+        pending.erase(next);
+        ++flushed;
+      }
+      window_open.notify_all();
     }
     if (job.started) job.candidate->Stop();
   };
@@ -201,10 +238,14 @@ ScheduledRun RunScheduled(const std::vector<SelectedVector>& selected, const Can
   }
 
   run.interrupted = abandoned.load();
-  for (std::size_t index = 0; index < selected.size(); ++index) {
-    if (ran[index] != 0) continue;
-    run.interrupted = true;
-    NotRun(selected[index], run.vectors[index]);
+  // The vectors the stop kept from running, in order, as skipped.
+  if (!exhausted) {
+    while (std::unique_ptr<ScheduledVector> vector = source()) {
+      run.interrupted = true;
+      Finished finished{std::move(vector), {}, {}};
+      NotRun(finished.vector->selected, finished.result);
+      deliver(std::move(finished));
+    }
   }
   run.any_started = shared.any_started;
   run.first_start_error = shared.first_start_error;

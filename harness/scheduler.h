@@ -10,23 +10,42 @@
 
 #include <reports/run_result.h>
 
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace sendpath::harness {
 
+// A vector to run: its model and the file it came from (for the notes its flags point to).
+// Held by pointer (std::unique_ptr) so `selected` stays valid while the vector runs.
+struct ScheduledVector {
+  std::shared_ptr<const vectors::VectorFile> file_head;  // owns `selected.file` when streamed
+  std::optional<vectors::Vector> owned;                  // owns `selected.vector` when streamed
+  SelectedVector selected;
+};
+// The vectors to run, in order; nullptr after the last. Called by one job at a time.
+using VectorSource = std::function<std::unique_ptr<ScheduledVector>()>;
+// Each finished (or not run) vector with its result and the IVs its sends wrote (empty if
+// abandoned), in source order, one at a time.
+using ResultSink = std::function<void(const ScheduledVector&, report::VectorResult&&, VectorIvs&&)>;
+
 struct ScheduledRun {
-  std::vector<report::VectorResult> vectors;  // one per selected vector, in selection order
-  std::vector<VectorIvs> ivs;                 // the IVs each vector's sends wrote (empty if abandoned)
-  bool interrupted = false;                   // some vector was abandoned or not run
-  bool any_started = false;                   // some job started the candidate
+  std::size_t vectors = 0;     // handed to the sink
+  bool interrupted = false;    // some vector was abandoned or not run
+  bool any_started = false;    // some job started the candidate
+  bool picked_own_ivs = false;  // some vector's sends were judged by decrypt-and-compare
   std::string first_start_error;
   std::optional<CandidateIdentity> identity;  // of the first candidate that started
   std::optional<Capabilities> capabilities;
 };
 
-ScheduledRun RunScheduled(const std::vector<SelectedVector>& selected, const CandidateFactory& factory,
+// Runs the source's vectors in options.jobs jobs. Results reach the sink in source order through
+// a reorder buffer of a few vectors per job, so the output does not depend on --jobs and memory
+// does not depend on the number of vectors. After a stop, the vectors not reached are read from
+// the source and handed to the sink as skipped ("not run").
+ScheduledRun RunScheduled(const VectorSource& source, const ResultSink& sink, const CandidateFactory& factory,
                           const RunOptions& options);
 
 }  // namespace sendpath::harness

@@ -129,18 +129,20 @@ std::vector<FailureGroup> GroupFailures(const std::vector<VectorResult>& vectors
   return groups;
 }
 
-void GroupRunFailures(RunResult& run) {
-  for (VectorResult& vector : run.vectors) {
-    vector.cause = CauseOf(vector);
-    vector.step_cause.reset();
-    if (!IsFailure(vector.verdict)) continue;
-    for (const StepResult& step : vector.steps) {
-      if (step.verdict == Verdict::kFail || step.verdict == Verdict::kCandidateError) {
-        vector.step_cause = step.cause;
-        break;
-      }
+void AssignCause(VectorResult& vector) {
+  vector.cause = CauseOf(vector);
+  vector.step_cause.reset();
+  if (!IsFailure(vector.verdict)) return;
+  for (const StepResult& step : vector.steps) {
+    if (step.verdict == Verdict::kFail || step.verdict == Verdict::kCandidateError) {
+      vector.step_cause = step.cause;
+      return;
     }
   }
+}
+
+void GroupRunFailures(RunResult& run) {
+  for (VectorResult& vector : run.vectors) AssignCause(vector);
   run.failure_groups = GroupFailures(run.vectors);
 }
 

@@ -31,6 +31,8 @@ std::string CauseOf(const VectorResult& vector);
 std::vector<FailureGroup> GroupFailures(const std::vector<VectorResult>& vectors);
 
 // Each failure's cause and the run's failure groups, from the ranks the vectors carry.
+// Sets `cause` (the group key) and `step_cause` (the first failing step's Cause) of one vector.
+void AssignCause(VectorResult& vector);
 void GroupRunFailures(RunResult& run);
 
 }  // namespace sendpath::report

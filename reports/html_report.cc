@@ -285,7 +285,9 @@ constexpr std::string_view kDiffScript = R"js(
 )js";
 
 // The details of one vector (or diff row) for the embedded JSON.
-nlohmann::json VectorDetails(const VectorResult& vector, SaTable* sas) {
+}  // namespace
+
+nlohmann::json HtmlVectorDetails(const VectorResult& vector, SaTable* sas) {
   nlohmann::json steps = nlohmann::json::array();
   for (const StepResult& step : vector.steps) {
     nlohmann::json differences = nlohmann::json::array();
@@ -310,6 +312,8 @@ nlohmann::json VectorDetails(const VectorResult& vector, SaTable* sas) {
   }
   return {{"notes", vector.notes}, {"missing_caps", vector.missing_caps}, {"steps", std::move(steps)}};
 }
+
+namespace {
 
 std::string PageHead(const std::string& title) {
   std::string html = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
@@ -347,7 +351,7 @@ const char* RankName(int rank) {
 }  // namespace
 
 Status WriteHtmlReport(const RunResult& run, const std::string& path, const ReportOptions& options) {
-  const RunSummary summary = Summarize(run);
+  const RunSummary summary = options.summary != nullptr ? *options.summary : Summarize(run);
   std::string html;
   html.reserve(64 * 1024 + run.vectors.size() * 200);
   const std::string who = run.candidate.identity.empty() ? run.candidate.spec : run.candidate.identity;
@@ -385,8 +389,7 @@ Status WriteHtmlReport(const RunResult& run, const std::string& path, const Repo
 
   // Failures grouped by cause (reports/failure_groups.h), the group with the simplest vector first.
   html += "<h2>Failures by cause</h2>\n<div id=\"groups\">";
-  std::size_t invalid = 0;
-  for (const VectorResult& vector : run.vectors) invalid += vector.verdict == Verdict::kInvalidVector ? 1 : 0;
+  const std::size_t invalid = summary.by_verdict[static_cast<std::size_t>(Verdict::kInvalidVector)];
   if (run.failure_groups.empty() && invalid == 0) {
     html += "<p class=\"muted\">No failures, candidate errors or invalid vectors.</p>";
   } else {
@@ -474,6 +477,10 @@ Status WriteHtmlReport(const RunResult& run, const std::string& path, const Repo
   html += "<span class=\"chip\" data-kind=\"class\" data-value=\"MUST\">MUST</span><span class=\"chip\" data-kind=\"class\" data-value=\"SHOULD\">SHOULD</span>";
   html += "<span class=\"muted\" id=\"shown\"></span></div>\n";
   html += "<div class=\"pager\"><button id=\"prev\" type=\"button\">previous</button><span id=\"page\" class=\"muted\"></span><button id=\"next\" type=\"button\">next</button></div>\n";
+  if (options.unlisted_passes > 0) {
+    html += "<p class=\"muted\" id=\"unlisted\">" + std::to_string(options.unlisted_passes) +
+            " passing vectors are counted but not listed here: results.json lists every vector, and the captures hold their frames.</p>\n";
+  }
   html += "<noscript><p>The vector table is drawn by the page's script; results.json holds the same rows.</p></noscript>\n";
   html += "<table id=\"vectors\"><colgroup><col style=\"width:34px\"><col style=\"width:24%\"><col style=\"width:18%\"><col style=\"width:100px\">"
           "<col style=\"width:64px\"><col><col style=\"width:160px\"></colgroup>"
@@ -502,7 +509,9 @@ Status WriteHtmlReport(const RunResult& run, const std::string& path, const Repo
     rows.push_back({index, vector.id, vector.title, CssClass(vector.verdict), VerdictName(vector.verdict), vector.must ? "MUST" : "SHOULD",
                     vector.diagnosis, frames, has_details ? 1 : 0});
     if (!has_details) continue;
-    details[std::to_string(index)] = VectorDetails(vector, options.sas_for_vector ? options.sas_for_vector(vector) : nullptr);
+    std::optional<nlohmann::json> known = options.details_for_vector ? options.details_for_vector(vector) : std::nullopt;
+    details[std::to_string(index)] =
+        known ? std::move(*known) : HtmlVectorDetails(vector, options.sas_for_vector ? options.sas_for_vector(vector) : nullptr);
   }
   const nlohmann::json page = {{"captures", {{"input", kInputCapture}, {"expected", kExpectedCapture}, {"actual", kActualCapture}}}};
   html += "<script type=\"application/json\" id=\"page-data\">" + ScriptSafeJson(page) + "</script>\n";
@@ -543,7 +552,7 @@ Status WriteDiffHtml(const DiffHtmlPage& page, const std::string& path, SaTable*
     html += "<tr class=\"row\" data-index=\"" + std::to_string(i) + "\"><td><button class=\"toggle\" aria-label=\"details\">+</button></td><td class=\"v fail\">" +
             Escape(row.kind) + "</td><td class=\"mono\">" + Escape(row.frame.id) + "</td><td>" + Escape(row.frame.title) + "</td></tr>\n";
     html += "<tr class=\"details\" hidden><td colspan=\"4\"><div class=\"detail\"></div></td></tr>\n";
-    details[std::to_string(i)] = VectorDetails(row.frame, sas);
+    details[std::to_string(i)] = HtmlVectorDetails(row.frame, sas);
   }
   html += "</tbody></table>\n";
   const nlohmann::json data = {{"captures", {{"expected", page.expected_path}, {"actual", page.actual_path}}}};

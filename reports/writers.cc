@@ -3,12 +3,16 @@
 #include "reports/atomic_file.h"
 #include "reports/diff.h"
 #include "reports/dissector.h"
+#include "reports/failure_groups.h"
 #include "reports/ipv4.h"
 #include "reports/receive_check.h"
 #include "vectors/loader/vector_loader.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <iterator>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -90,16 +94,18 @@ std::string StatusText(std::int32_t status) {
   return text;
 }
 
+void CountVector(RunSummary& summary, const VectorResult& vector) {
+  ++summary.total;
+  const std::size_t index = VerdictIndex(vector.verdict);
+  if (index >= 6) return;
+  ++summary.by_verdict[index];
+  (vector.must ? summary.must : summary.should)[index]++;
+  if (vector.must && (vector.verdict == Verdict::kFail || vector.verdict == Verdict::kCandidateError)) ++summary.must_failures;
+}
+
 RunSummary Summarize(const RunResult& run) {
   RunSummary summary;
-  for (const VectorResult& vector : run.vectors) {
-    ++summary.total;
-    const std::size_t index = VerdictIndex(vector.verdict);
-    if (index >= 6) continue;
-    ++summary.by_verdict[index];
-    (vector.must ? summary.must : summary.should)[index]++;
-    if (vector.must && (vector.verdict == Verdict::kFail || vector.verdict == Verdict::kCandidateError)) ++summary.must_failures;
-  }
+  for (const VectorResult& vector : run.vectors) CountVector(summary, vector);
   return summary;
 }
 
@@ -284,77 +290,175 @@ std::string WiresharkCommand(const std::string& directory, const std::string& ca
          capture + "' --disable-protocol udpencap -o esp.enable_encryption_decode:TRUE -o esp.enable_authentication_check:TRUE";
 }
 
-Status WritePcaps(const RunResult& run, const std::string& directory, const ReportOptions& options) {
-  const LinkType link = PcapLinkType(run);
-  const std::string who = run.candidate.identity.empty() ? run.candidate.spec : run.candidate.identity;
-  auto input = PcapngWriter::Create(directory + "/" + kInputCapture, link, "input",
-                                    "sendpath: the frames the transport handed to the NIC, one per send step, in run order");
-  if (!input) return input.error();
-  auto expected = PcapngWriter::Create(directory + "/" + kExpectedCapture, link, "expected",
-                                       "sendpath: the frames the contract says must come out (refused sends have none)");
-  if (!expected) return expected.error();
-  auto actual = PcapngWriter::Create(directory + "/" + kActualCapture, link, "actual", "sendpath: what the candidate " + who + " emitted");
-  if (!actual) return actual.error();
+namespace {
 
-  EspSaTable esp_sa;
-  nlohmann::json frames = nlohmann::json::array();
-  std::vector<std::uint8_t> wrapped;
-  std::int64_t ordinal = 0;
-  auto write = [&](PcapngWriter& writer, const std::optional<Bytes>& frame, bool synthetic, const std::string& comment) {
-    if (!frame) return;
-    if (synthetic) {
-      wrapped.assign(std::begin(kSyntheticEthernet), std::end(kSyntheticEthernet));
-      if (frame->empty() || ((*frame)[0] >> 4) != 4) std::copy(std::begin(kExperimentalEtherType), std::end(kExperimentalEtherType), wrapped.begin() + 12);
-      wrapped.insert(wrapped.end(), frame->begin(), frame->end());
-      writer.Write(wrapped, ordinal, 0, comment);
-    } else {
-      writer.Write(*frame, ordinal, 0, comment);
+// A file of pieces written during the run and copied into a report file at its end (the
+// vectors of results.json, the testcases of junit.xml, the frames of index.json), so that they
+// are not held in memory. Anonymous: removed when closed, whatever happens.
+class Spool {
+ public:
+  Spool() : file_(std::tmpfile()) {}
+  bool ok() const { return file_ != nullptr && !failed_; }
+  // Where the piece starts.
+  std::uint64_t Append(std::string_view bytes) {
+    const std::uint64_t offset = size_;
+    if (file_ == nullptr || std::fwrite(bytes.data(), 1, bytes.size(), file_.get()) != bytes.size()) failed_ = true;
+    size_ += bytes.size();
+    return offset;
+  }
+  std::uint64_t size() const { return size_; }
+  // Copies [offset, offset + length) to `out`.
+  Status CopyTo(AtomicFile& out, std::uint64_t offset, std::uint64_t length) {
+    if (!ok()) return Error{"a spool file of the report could not be written (disk full?)"};
+    if (std::fflush(file_.get()) != 0 || fseeko(file_.get(), static_cast<off_t>(offset), SEEK_SET) != 0) {
+      return Error{"a spool file of the report could not be read back"};
     }
+    buffer_.resize(1 << 20);
+    while (length > 0) {
+      const std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(length, buffer_.size()));
+      if (std::fread(buffer_.data(), 1, chunk, file_.get()) != chunk) return Error{"a spool file of the report is short"};
+      out.Write(std::string_view(buffer_.data(), chunk));
+      length -= chunk;
+    }
+    return fseeko(file_.get(), 0, SEEK_END) == 0 ? Status{} : Status{Error{"a spool file of the report could not be reopened"}};
+  }
+
+ private:
+  struct Closer {
+    void operator()(std::FILE* file) const { std::fclose(file); }
   };
-  for (const VectorResult& vector : run.vectors) {
-    const bool synthetic = link == LinkType::kEthernet && !vector.ethernet;
-    SaTable* sas = options.sas_for_vector ? options.sas_for_vector(vector) : nullptr;
-    for (const StepResult& step : vector.steps) {
+  std::unique_ptr<std::FILE, Closer> file_;
+  std::uint64_t size_ = 0;
+  bool failed_ = false;
+  std::string buffer_;
+};
+
+// Copies `text` of a report file whose `body` spool goes between its two halves.
+Status WriteAround(const std::string& path, std::string_view before, Spool& body, std::string_view after) {
+  auto file = AtomicFile::Create(path);
+  if (!file) return file.error();
+  file.value().Write(before);
+  if (auto status = body.CopyTo(file.value(), 0, body.size()); !status) return status;
+  file.value().Write(after);
+  return file.value().Commit();
+}
+
+// A JSON object's text without its closing brace, to append more members.
+std::string OpenObject(const nlohmann::json& object) {
+  std::string text = object.dump(1, ' ', false, nlohmann::json::error_handler_t::replace);
+  while (!text.empty() && text.back() != '}') text.pop_back();
+  if (!text.empty()) text.pop_back();
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+// The three captures, index.json's frames and the esp_sa table, a vector at a time. Numbers the
+// frames of each step (1-based per capture, 0: not in that capture).
+class PcapSet {
+ public:
+  static Result<std::unique_ptr<PcapSet>> Open(const std::string& directory, LinkType link, const std::string& who) {
+    auto set = std::unique_ptr<PcapSet>(new PcapSet(directory, link));
+    auto input = PcapngWriter::Create(directory + "/" + kInputCapture, link, "input",
+                                      "sendpath: the frames the transport handed to the NIC, one per send step, in run order");
+    if (!input) return input.error();
+    auto expected = PcapngWriter::Create(directory + "/" + kExpectedCapture, link, "expected",
+                                         "sendpath: the frames the contract says must come out (refused sends have none)");
+    if (!expected) return expected.error();
+    auto actual = PcapngWriter::Create(directory + "/" + kActualCapture, link, "actual", "sendpath: what the candidate " + who + " emitted");
+    if (!actual) return actual.error();
+    set->input_.emplace(std::move(input).value());
+    set->expected_.emplace(std::move(expected).value());
+    set->actual_.emplace(std::move(actual).value());
+    return set;
+  }
+
+  // Writes the vector's frames and numbers its steps.
+  void Add(VectorResult& vector, SaTable* sas) {
+    const bool synthetic = link_ == LinkType::kEthernet && !vector.ethernet;
+    for (StepResult& step : vector.steps) {
+      step.input_frame_number = step.input_frame ? ++input_count_ : 0;
+      step.expected_frame_number = step.expected_frame ? ++expected_count_ : 0;
+      step.actual_frame_number = step.actual_frame ? ++actual_count_ : 0;
       if (!step.input_frame && !step.expected_frame && !step.actual_frame) continue;
-      ++ordinal;  // the three files share timestamps, so a step's frames line up in time
+      ++ordinal_;  // the three files share timestamps, so a step's frames line up in time
       const bool unchanged = step.input_frame && step.expected_frame && *step.input_frame == *step.expected_frame;
-      write(input.value(), step.input_frame, synthetic, FrameComment(vector, step, "input", unchanged));
-      write(expected.value(), step.expected_frame, synthetic, FrameComment(vector, step, "expected", unchanged));
-      write(actual.value(), step.actual_frame, synthetic, FrameComment(vector, step, "actual", unchanged));
+      Write(*input_, step.input_frame, synthetic, FrameComment(vector, step, "input", unchanged));
+      Write(*expected_, step.expected_frame, synthetic, FrameComment(vector, step, "expected", unchanged));
+      Write(*actual_, step.actual_frame, synthetic, FrameComment(vector, step, "actual", unchanged));
       nlohmann::json entry = {{"vector", vector.id},
                               {"step", step.index},
                               {"input", step.input_frame_number},
                               {"expected", step.expected_frame_number},
                               {"actual", step.actual_frame_number},
                               {"synthetic_ethernet", synthetic},
-                              {"timestamp", ordinal}};
+                              {"timestamp", ordinal_}};
       if (step.expected_frame) {
         entry["unchanged"] = unchanged;
-        const SealedHeaders sealed = AnalyseExpectedFrame(vector, step, sas, esp_sa);
+        const SealedHeaders sealed = AnalyseExpectedFrame(vector, step, sas, esp_sa_);
         if (sealed.known) {
           nlohmann::json spis = nlohmann::json::array();
           for (std::uint32_t spi : sealed.spis) spis.push_back(Hex32Text(spi));
           entry["sealed_spis"] = std::move(spis);
         }
       }
-      frames.push_back(std::move(entry));
+      frames_.Append((frames_.size() == 0 ? "\n" : ",\n") + entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
   }
-  for (PcapngWriter* writer : {&input.value(), &expected.value(), &actual.value()}) {
-    if (auto status = writer->Commit(); !status) return status;
+
+  // Commits the captures, writes wireshark/esp_sa and index.json.
+  Status Finish(bool complete) {
+    for (PcapngWriter* writer : {&*input_, &*expected_, &*actual_}) {
+      if (auto status = writer->Commit(); !status) return status;
+    }
+    std::error_code error;
+    std::filesystem::create_directories(directory_ + "/" + kWiresharkDir, error);
+    if (error) return Error{directory_ + "/" + kWiresharkDir + ": cannot create the folder: " + error.message()};
+    if (auto status = WriteFileAtomically(directory_ + "/" + kEspSaFile, esp_sa_.Text()); !status) return status;
+    const nlohmann::json index = {{"format", kPcapIndexFormat},
+                                  {"link_type", LinkTypeName(link_)},
+                                  {"files", {{"input", kInputCapture}, {"expected", kExpectedCapture}, {"actual", kActualCapture}}},
+                                  {"esp_sa", kEspSaFile},
+                                  {"wireshark", WiresharkCommand(".", kExpectedCapture)},
+                                  {"complete", complete}};
+    return WriteAround(directory_ + "/" + kPcapIndexFile, OpenObject(index) + ",\n \"frames\": [", frames_, "\n]}\n");
   }
-  std::error_code error;
-  std::filesystem::create_directories(directory + "/" + kWiresharkDir, error);
-  if (error) return Error{directory + "/" + kWiresharkDir + ": cannot create the folder: " + error.message()};
-  if (auto status = WriteFileAtomically(directory + "/" + kEspSaFile, esp_sa.Text()); !status) return status;
-  nlohmann::json index = {{"format", kPcapIndexFormat},
-                          {"link_type", LinkTypeName(link)},
-                          {"files", {{"input", kInputCapture}, {"expected", kExpectedCapture}, {"actual", kActualCapture}}},
-                          {"esp_sa", kEspSaFile},
-                          {"wireshark", WiresharkCommand(".", kExpectedCapture)},
-                          {"complete", run.complete},
-                          {"frames", std::move(frames)}};
-  return WriteFileAtomically(directory + "/" + kPcapIndexFile, index.dump(1) + "\n");
+
+ private:
+  PcapSet(std::string directory, LinkType link) : directory_(std::move(directory)), link_(link) {}
+
+  void Write(PcapngWriter& writer, const std::optional<Bytes>& frame, bool synthetic, const std::string& comment) {
+    if (!frame) return;
+    if (synthetic) {
+      wrapped_.assign(std::begin(kSyntheticEthernet), std::end(kSyntheticEthernet));
+      if (frame->empty() || ((*frame)[0] >> 4) != 4) std::copy(std::begin(kExperimentalEtherType), std::end(kExperimentalEtherType), wrapped_.begin() + 12);
+      wrapped_.insert(wrapped_.end(), frame->begin(), frame->end());
+      writer.Write(wrapped_, ordinal_, 0, comment);
+    } else {
+      writer.Write(*frame, ordinal_, 0, comment);
+    }
+  }
+
+  std::string directory_;
+  LinkType link_;
+  std::optional<PcapngWriter> input_, expected_, actual_;
+  EspSaTable esp_sa_;
+  Spool frames_;  // index.json's frame entries
+  std::vector<std::uint8_t> wrapped_;
+  std::int64_t ordinal_ = 0;
+  std::size_t input_count_ = 0, expected_count_ = 0, actual_count_ = 0;
+};
+
+}  // namespace
+
+Status WritePcaps(const RunResult& run, const std::string& directory, const ReportOptions& options) {
+  const std::string who = run.candidate.identity.empty() ? run.candidate.spec : run.candidate.identity;
+  auto pcaps = PcapSet::Open(directory, PcapLinkType(run), who);
+  if (!pcaps) return pcaps.error();
+  for (const VectorResult& vector : run.vectors) {
+    VectorResult numbered = vector;
+    pcaps.value()->Add(numbered, options.sas_for_vector ? options.sas_for_vector(vector) : nullptr);
+  }
+  return pcaps.value()->Finish(run.complete);
 }
 
 nlohmann::json DecodeStep(const VectorResult& vector, const StepResult& step, SaTable* sas) {
@@ -428,8 +532,74 @@ nlohmann::json DecodeStep(const VectorResult& vector, const StepResult& step, Sa
   return decoded;
 }
 
-Status WriteResultsJson(const RunResult& run, const std::string& path, const ReportOptions& options) {
-  const RunSummary summary = Summarize(run);
+namespace {
+
+// One vector of results.json. A passing step's frames are not repeated here: they are in the
+// captures, at the frame numbers of "frames" (RESULTS.md). Failing and other steps keep them,
+// with their dissection. "failure_group" is added by the caller (the groups are known at the end).
+nlohmann::json VectorJson(const VectorResult& vector, SaTable* sas) {
+  nlohmann::json steps = nlohmann::json::array();
+  for (const StepResult& step : vector.steps) {
+    nlohmann::json differences = nlohmann::json::array();
+    for (const auto& d : step.differences) {
+      differences.push_back({{"field", d.field}, {"offset", d.offset}, {"length", d.length}, {"expected", d.expected},
+                             {"actual", d.actual}, {"consequence", d.consequence}});
+    }
+    nlohmann::json iv_bytes = nlohmann::json::array();
+    for (const auto& [offset, length] : step.iv_bytes) iv_bytes.push_back({offset, length});
+    nlohmann::json entry = {{"index", step.index},
+                            {"op", step.op},
+                            {"verdict", VerdictName(step.verdict)},
+                            {"diagnosis", step.diagnosis},
+                            {"notes", step.notes},
+                            {"expected_status", StatusOrNull(step.expected_status)},
+                            {"actual_status", StatusOrNull(step.actual_status)},
+                            {"iv_bytes", std::move(iv_bytes)},
+                            {"differences", std::move(differences)},
+                            {"leaked", step.leaked},
+                            {"leaked_plaintext", step.leaked_plaintext},
+                            {"frames", {{"input", step.input_frame_number}, {"expected", step.expected_frame_number}, {"actual", step.actual_frame_number}}},
+                            {"seconds", step.seconds}};
+    entry["cause"] = step.cause ? CauseJson(*step.cause) : nlohmann::json(nullptr);
+    if (step.verdict != Verdict::kPass) {
+      entry["input_frame"] = HexOrNull(step.input_frame);
+      entry["expected_frame"] = HexOrNull(step.expected_frame);
+      entry["actual_frame"] = HexOrNull(step.actual_frame);
+      if (step.expected_frame || step.actual_frame) entry["decoded"] = DecodeStep(vector, step, sas);
+    }
+    steps.push_back(std::move(entry));
+  }
+  nlohmann::json json = {{"id", vector.id},
+                         {"title", vector.title},
+                         {"file", vector.file},
+                         {"class", vector.must ? "MUST" : "SHOULD"},
+                         {"flags", vector.flags},
+                         {"notes", vector.notes},
+                         {"requires", vector.requires_caps},
+                         {"missing_caps", vector.missing_caps},
+                         {"encapsulation", vector.ethernet ? "ieee802.3" : "null"},
+                         {"verdict", VerdictName(vector.verdict)},
+                         {"diagnosis", vector.diagnosis},
+                         {"seconds", vector.seconds},
+                         {"steps", std::move(steps)}};
+  nlohmann::json rank = nlohmann::json::object();
+  for (auto& [name, value] : RankComponents(vector.rank)) rank[name] = std::move(value);
+  json["rank"] = std::move(rank);
+  // The failure's cause: the first failing step's (id, text, rule) and the group it is in.
+  nlohmann::json cause = nullptr;
+  if (IsFailure(vector.verdict)) {
+    cause = vector.step_cause ? CauseJson(*vector.step_cause)
+                              : nlohmann::json{{"id", nullptr}, {"text", vector.diagnosis}, {"rule", nullptr}};
+    cause["group"] = vector.cause;
+  }
+  json["cause"] = std::move(cause);
+  return json;
+}
+
+std::string JsonText(const nlohmann::json& value) { return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+
+// results.json without its "vectors": the run, the counts, the groups, the findings.
+nlohmann::json ResultsHead(const RunResult& run, const RunSummary& summary, LinkType link) {
   nlohmann::json by_verdict = nlohmann::json::object(), must = nlohmann::json::object(), should = nlohmann::json::object();
   for (std::size_t i = 0; i < 6; ++i) {
     const char* name = VerdictName(static_cast<Verdict>(i));
@@ -439,11 +609,6 @@ Status WriteResultsJson(const RunResult& run, const std::string& path, const Rep
   }
   nlohmann::json files = nlohmann::json::array();
   for (const auto& file : run.vector_files) files.push_back({{"path", file.path}, {"sha256", file.sha256}});
-  // Failures first, simplest first (by rank); then every other vector in suite order.
-  std::vector<std::size_t> order = FailuresSimplestFirst(run);
-  for (std::size_t i = 0; i < run.vectors.size(); ++i) {
-    if (!IsFailure(run.vectors[i].verdict)) order.push_back(i);
-  }
   nlohmann::json rank_components = nlohmann::json::array();
   for (const auto& [name, value] : RankComponents(ComplexityRank{})) rank_components.push_back(name);
   nlohmann::json failure_groups = nlohmann::json::array();
@@ -453,72 +618,6 @@ Status WriteResultsJson(const RunResult& run, const std::string& path, const Rep
                               {"must", group.must},
                               {"simplest", group.simplest},
                               {"vectors", group.vector_ids}});
-  }
-  std::map<std::string, std::size_t> group_of;  // vector id -> index in failure_groups
-  for (std::size_t g = 0; g < run.failure_groups.size(); ++g) {
-    for (const std::string& id : run.failure_groups[g].vector_ids) group_of.emplace(id, g);
-  }
-  nlohmann::json vectors = nlohmann::json::array();
-  for (const std::size_t index : order) {
-    const VectorResult& vector = run.vectors[index];
-    SaTable* sas = options.sas_for_vector ? options.sas_for_vector(vector) : nullptr;
-    nlohmann::json steps = nlohmann::json::array();
-    for (const StepResult& step : vector.steps) {
-      nlohmann::json differences = nlohmann::json::array();
-      for (const auto& d : step.differences) {
-        differences.push_back({{"field", d.field}, {"offset", d.offset}, {"length", d.length}, {"expected", d.expected},
-                               {"actual", d.actual}, {"consequence", d.consequence}});
-      }
-      nlohmann::json iv_bytes = nlohmann::json::array();
-      for (const auto& [offset, length] : step.iv_bytes) iv_bytes.push_back({offset, length});
-      nlohmann::json entry = {{"index", step.index},
-                              {"op", step.op},
-                              {"verdict", VerdictName(step.verdict)},
-                              {"diagnosis", step.diagnosis},
-                              {"notes", step.notes},
-                              {"expected_status", StatusOrNull(step.expected_status)},
-                              {"actual_status", StatusOrNull(step.actual_status)},
-                              {"input_frame", HexOrNull(step.input_frame)},
-                              {"expected_frame", HexOrNull(step.expected_frame)},
-                              {"actual_frame", HexOrNull(step.actual_frame)},
-                              {"iv_bytes", std::move(iv_bytes)},
-                              {"differences", std::move(differences)},
-                              {"leaked", step.leaked},
-                              {"leaked_plaintext", step.leaked_plaintext},
-                              {"frames", {{"input", step.input_frame_number}, {"expected", step.expected_frame_number}, {"actual", step.actual_frame_number}}},
-                              {"seconds", step.seconds}};
-      entry["cause"] = step.cause ? CauseJson(*step.cause) : nlohmann::json(nullptr);
-      if (step.verdict != Verdict::kPass && (step.expected_frame || step.actual_frame)) {
-        entry["decoded"] = DecodeStep(vector, step, sas);
-      }
-      steps.push_back(std::move(entry));
-    }
-    vectors.push_back({{"id", vector.id},
-                       {"title", vector.title},
-                       {"file", vector.file},
-                       {"class", vector.must ? "MUST" : "SHOULD"},
-                       {"flags", vector.flags},
-                       {"notes", vector.notes},
-                       {"requires", vector.requires_caps},
-                       {"missing_caps", vector.missing_caps},
-                       {"encapsulation", vector.ethernet ? "ieee802.3" : "null"},
-                       {"verdict", VerdictName(vector.verdict)},
-                       {"diagnosis", vector.diagnosis},
-                       {"seconds", vector.seconds},
-                       {"steps", std::move(steps)}});
-    nlohmann::json rank = nlohmann::json::object();
-    for (auto& [name, value] : RankComponents(vector.rank)) rank[name] = std::move(value);
-    vectors.back()["rank"] = std::move(rank);
-    const auto group = group_of.find(vector.id);
-    // The failure's cause: the first failing step's (id, text, rule) and the group it is in.
-    nlohmann::json cause = nullptr;
-    if (IsFailure(vector.verdict)) {
-      cause = vector.step_cause ? CauseJson(*vector.step_cause)
-                                : nlohmann::json{{"id", nullptr}, {"text", vector.diagnosis}, {"rule", nullptr}};
-      cause["group"] = vector.cause;
-    }
-    vectors.back()["cause"] = std::move(cause);
-    vectors.back()["failure_group"] = group != group_of.end() ? nlohmann::json(group->second) : nlohmann::json(nullptr);
   }
   // Run-wide findings: the values, and their one-line text for a reader.
   nlohmann::json findings = nlohmann::json::array();
@@ -541,7 +640,7 @@ Status WriteResultsJson(const RunResult& run, const std::string& path, const Rep
     }
     findings.push_back(std::move(value));
   }
-  nlohmann::json document = {
+  return {
       {"format", kResultsFormat},
       {"sendpath_version", run.sendpath_version},
       {"command_line", run.command_line},
@@ -556,68 +655,22 @@ Status WriteResultsJson(const RunResult& run, const std::string& path, const Rep
       {"summary", {{"vectors", summary.total}, {"by_verdict", std::move(by_verdict)}, {"must", std::move(must)}, {"should", std::move(should)}, {"must_failures", summary.must_failures}}},
       {"rank_components", std::move(rank_components)},
       {"failure_groups", std::move(failure_groups)},
-      {"pcaps", {{"input", kInputCapture}, {"expected", kExpectedCapture}, {"actual", kActualCapture}, {"index", kPcapIndexFile}, {"esp_sa", kEspSaFile}, {"link_type", LinkTypeName(PcapLinkType(run))}}},
-      {"vectors", std::move(vectors)}};
-  return WriteFileAtomically(path, document.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+      {"pcaps", {{"input", kInputCapture}, {"expected", kExpectedCapture}, {"actual", kActualCapture}, {"index", kPcapIndexFile}, {"esp_sa", kEspSaFile}, {"link_type", LinkTypeName(link)}}}};
 }
 
-Status WriteJunitXml(const RunResult& run, const std::string& path) {
-  // One <testsuite> per vector file, one <testcase> per vector step (a vector that ran no step
-  // gets one testcase for itself).
-  struct Suite {
-    std::string body;
-    std::size_t tests = 0, failures = 0, errors = 0, skipped = 0;
-    double seconds = 0;
-  };
-  std::vector<std::pair<std::string, Suite>> suites;
-  auto suite_for = [&](const std::string& name) -> Suite& {
-    for (auto& [suite_name, suite] : suites) {
-      if (suite_name == name) return suite;
-    }
-    suites.emplace_back(name, Suite{});
-    return suites.back().second;
-  };
-  auto testcase = [](Suite& suite, const std::string& classname, const std::string& name, double seconds, Verdict verdict,
-                     bool must, const std::string& diagnosis, const std::string& details) {
-    ++suite.tests;
-    suite.seconds += seconds;
-    suite.body += "    <testcase classname=\"" + XmlEscape(classname) + "\" name=\"" + XmlEscape(name) + "\" time=\"" + Seconds(seconds) + "\"";
-    const std::string message = XmlEscape(diagnosis.empty() ? std::string(VerdictName(verdict)) : diagnosis);
-    switch (verdict) {
-      case Verdict::kPass:
-        suite.body += "/>\n";
-        return;
-      case Verdict::kFail:
-        if (!must) {
-          // SHOULD failures do not fail the run (exit code 0): shown, not counted as failures.
-          ++suite.skipped;
-          suite.body += ">\n      <skipped message=\"SHOULD not met: " + message + "\"/>\n      <system-out>" + XmlEscape(details) + "</system-out>\n    </testcase>\n";
-          return;
-        }
-        ++suite.failures;
-        suite.body += ">\n      <failure message=\"" + message + "\" type=\"MUST\">" + XmlEscape(details) + "</failure>\n    </testcase>\n";
-        return;
-      case Verdict::kCandidateError:
-      case Verdict::kInvalidVector:
-        ++suite.errors;
-        suite.body += ">\n      <error message=\"" + message + "\" type=\"" + VerdictName(verdict) + "\">" + XmlEscape(details) + "</error>\n    </testcase>\n";
-        return;
-      case Verdict::kNotClaimed:
-      case Verdict::kSkipped:
-        ++suite.skipped;
-        suite.body += ">\n      <skipped message=\"" + std::string(VerdictName(verdict)) + (diagnosis.empty() ? "" : ": " + message) + "\"/>\n    </testcase>\n";
-        return;
-    }
-  };
-  for (const VectorResult& vector : run.vectors) {
-    Suite& suite = suite_for(vector.file.empty() ? "vectors" : vector.file);
+// junit.xml: one <testsuite> per vector file, one <testcase> per vector step (a vector that ran
+// no step gets one testcase for itself). Testcase text goes to a spool a suite at a time.
+class JunitBuilder {
+ public:
+  void AddVector(const VectorResult& vector) {
+    Suite& suite = SuiteFor(vector.file.empty() ? "vectors" : vector.file);
     if (vector.steps.empty()) {
       std::string diagnosis = vector.diagnosis;
       if (vector.verdict == Verdict::kNotClaimed && diagnosis.empty()) {
         for (const auto& cap : vector.missing_caps) diagnosis += (diagnosis.empty() ? "missing " : ", ") + cap;
       }
-      testcase(suite, vector.id, "vector", vector.seconds, vector.verdict, vector.must, diagnosis, vector.title);
-      continue;
+      Testcase(suite, vector.id, "vector", vector.seconds, vector.verdict, vector.must, diagnosis, vector.title);
+      return;
     }
     for (const StepResult& step : vector.steps) {
       std::string details = vector.title;
@@ -631,65 +684,387 @@ Status WriteJunitXml(const RunResult& run, const std::string& path) {
                    std::to_string(step.expected_frame_number) + ", " + kActualCapture + " #" + std::to_string(step.actual_frame_number);
       }
       // The message leads with the cause id, for CI filters.
-      testcase(suite, vector.id, "step " + std::to_string(step.index) + " (" + step.op + ")", step.seconds, step.verdict,
+      Testcase(suite, vector.id, "step " + std::to_string(step.index) + " (" + step.op + ")", step.seconds, step.verdict,
                vector.must, step.cause ? "[" + step.cause->id + "] " + step.diagnosis : step.diagnosis, details);
     }
   }
-  if (!run.load_errors.empty() || !run.complete || !run.run_findings.empty()) {
-    Suite& suite = suite_for("sendpath");
-    for (const auto& error : run.load_errors) testcase(suite, "load", "vector file", 0, Verdict::kInvalidVector, true, error, error);
-    // One testcase per run-wide finding: failed when MUST, "SHOULD not met" otherwise.
-    for (std::size_t i = 0; i < run.run_findings.size(); ++i) {
-      const RunFinding& finding = run.run_findings[i];
-      const std::string text = FindingText(finding);
-      testcase(suite, "run findings", std::to_string(i + 1) + " " + FindingKindName(finding.kind), 0, Verdict::kFail,
-               finding.severity == Severity::kMust, text, text);
+
+  Status Write(const RunResult& run, const std::string& path) {
+    if (!run.load_errors.empty() || !run.complete || !run.run_findings.empty()) {
+      Suite& suite = SuiteFor("sendpath");
+      for (const auto& error : run.load_errors) Testcase(suite, "load", "vector file", 0, Verdict::kInvalidVector, true, error, error);
+      // One testcase per run-wide finding: failed when MUST, "SHOULD not met" otherwise.
+      for (std::size_t i = 0; i < run.run_findings.size(); ++i) {
+        const RunFinding& finding = run.run_findings[i];
+        const std::string text = FindingText(finding);
+        Testcase(suite, "run findings", std::to_string(i + 1) + " " + FindingKindName(finding.kind), 0, Verdict::kFail,
+                 finding.severity == Severity::kMust, text, text);
+      }
+      if (!run.complete) {
+        // Not a candidate error: the run stopped (or never started) before every vector was judged.
+        const std::string why = run.incomplete_reason.empty() ? "the run was interrupted" : run.incomplete_reason;
+        ++suite.tests;
+        ++suite.errors;
+        body_ += "    <testcase classname=\"run\" name=\"complete\" time=\"" + Seconds(0) + "\">\n      <error message=\"" +
+                 XmlEscape(why + ": the results are incomplete") + "\" type=\"incomplete run\"/>\n    </testcase>\n";
+      }
     }
-    if (!run.complete) {
-      // Not a candidate error: the run stopped (or never started) before every vector was judged.
-      const std::string why = run.incomplete_reason.empty() ? "the run was interrupted" : run.incomplete_reason;
-      ++suite.tests;
-      ++suite.errors;
-      suite.body += "    <testcase classname=\"run\" name=\"complete\" time=\"" + Seconds(0) + "\">\n      <error message=\"" +
-                    XmlEscape(why + ": the results are incomplete") + "\" type=\"incomplete run\"/>\n    </testcase>\n";
+    FlushBody();
+    std::size_t tests = 0, failures = 0, errors = 0, skipped = 0;
+    double seconds = 0;
+    for (const Suite& suite : suites_) {
+      tests += suite.tests;
+      failures += suite.failures;
+      errors += suite.errors;
+      skipped += suite.skipped;
+      seconds += suite.seconds;
+    }
+    auto file = AtomicFile::Create(path);
+    if (!file) return file.error();
+    AtomicFile& out = file.value();
+    out.Write("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    out.Write("<testsuites name=\"sendpath\" tests=\"" + std::to_string(tests) + "\" failures=\"" + std::to_string(failures) + "\" errors=\"" +
+              std::to_string(errors) + "\" skipped=\"" + std::to_string(skipped) + "\" time=\"" + Seconds(seconds) + "\">\n");
+    std::size_t id = 0;
+    for (const Suite& suite : suites_) {
+      out.Write("  <testsuite name=\"" + XmlEscape(suite.name) + "\" id=\"" + std::to_string(id++) + "\" tests=\"" + std::to_string(suite.tests) +
+                "\" failures=\"" + std::to_string(suite.failures) + "\" errors=\"" + std::to_string(suite.errors) + "\" skipped=\"" +
+                std::to_string(suite.skipped) + "\" time=\"" + Seconds(suite.seconds) + "\" timestamp=\"" + XmlEscape(run.started_utc) + "\">\n");
+      out.Write("    <properties>\n      <property name=\"candidate\" value=\"" + XmlEscape(run.candidate.spec) + "\"/>\n      <property name=\"identity\" value=\"" +
+                XmlEscape(run.candidate.identity) + "\"/>\n      <property name=\"sendpath_version\" value=\"" + XmlEscape(run.sendpath_version) +
+                "\"/>\n      <property name=\"complete\" value=\"" + (run.complete ? "true" : "false") + "\"/>\n    </properties>\n");
+      for (const auto& [offset, length] : suite.pieces) {
+        if (auto status = spool_.CopyTo(out, offset, length); !status) return status;
+      }
+      out.Write("  </testsuite>\n");
+    }
+    out.Write("</testsuites>\n");
+    return out.Commit();
+  }
+
+ private:
+  struct Suite {
+    std::string name;
+    std::size_t tests = 0, failures = 0, errors = 0, skipped = 0;
+    double seconds = 0;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> pieces;  // its testcases in the spool
+  };
+
+  Suite& SuiteFor(const std::string& name) {
+    if (current_ < suites_.size() && suites_[current_].name == name) return suites_[current_];
+    FlushBody();
+    const auto found = index_.find(name);
+    if (found != index_.end()) {
+      current_ = found->second;
+    } else {
+      current_ = suites_.size();
+      index_.emplace(name, current_);
+      suites_.push_back(Suite{name, 0, 0, 0, 0, 0, {}});
+    }
+    return suites_[current_];
+  }
+
+  void FlushBody() {
+    if (body_.empty() || current_ >= suites_.size()) return;
+    suites_[current_].pieces.emplace_back(spool_.Append(body_), body_.size());
+    body_.clear();
+  }
+
+  void Testcase(Suite& suite, const std::string& classname, const std::string& name, double seconds, Verdict verdict, bool must,
+                const std::string& diagnosis, const std::string& details) {
+    ++suite.tests;
+    suite.seconds += seconds;
+    std::string& body = body_;
+    body += "    <testcase classname=\"" + XmlEscape(classname) + "\" name=\"" + XmlEscape(name) + "\" time=\"" + Seconds(seconds) + "\"";
+    const std::string message = XmlEscape(diagnosis.empty() ? std::string(VerdictName(verdict)) : diagnosis);
+    switch (verdict) {
+      case Verdict::kPass:
+        body += "/>\n";
+        break;
+      case Verdict::kFail:
+        if (!must) {
+          // SHOULD failures do not fail the run (exit code 0): shown, not counted as failures.
+          ++suite.skipped;
+          body += ">\n      <skipped message=\"SHOULD not met: " + message + "\"/>\n      <system-out>" + XmlEscape(details) + "</system-out>\n    </testcase>\n";
+          break;
+        }
+        ++suite.failures;
+        body += ">\n      <failure message=\"" + message + "\" type=\"MUST\">" + XmlEscape(details) + "</failure>\n    </testcase>\n";
+        break;
+      case Verdict::kCandidateError:
+      case Verdict::kInvalidVector:
+        ++suite.errors;
+        body += ">\n      <error message=\"" + message + "\" type=\"" + VerdictName(verdict) + "\">" + XmlEscape(details) + "</error>\n    </testcase>\n";
+        break;
+      case Verdict::kNotClaimed:
+      case Verdict::kSkipped:
+        ++suite.skipped;
+        body += ">\n      <skipped message=\"" + std::string(VerdictName(verdict)) + (diagnosis.empty() ? "" : ": " + message) + "\"/>\n    </testcase>\n";
+        break;
+    }
+    if (body_.size() > (1u << 16)) FlushBody();
+  }
+
+  Spool spool_;
+  std::vector<Suite> suites_;
+  std::map<std::string, std::size_t> index_;
+  std::size_t current_ = 0;
+  std::string body_;
+};
+
+// What report.html and the failure groups need of a vector that did not pass: no frames, and
+// of its steps only the first failing one (its op and diagnosis give the cause).
+VectorResult Light(const VectorResult& vector) {
+  VectorResult light = vector;
+  light.steps.clear();
+  for (const StepResult& step : vector.steps) {
+    if (step.verdict == Verdict::kFail || step.verdict == Verdict::kCandidateError) {
+      StepResult& kept = light.steps.emplace_back();
+      kept.index = step.index;
+      kept.op = step.op;
+      kept.verdict = step.verdict;
+      kept.diagnosis = step.diagnosis;
+      kept.cause = step.cause;
+      kept.input_frame_number = step.input_frame_number;
+      kept.expected_frame_number = step.expected_frame_number;
+      kept.actual_frame_number = step.actual_frame_number;
+      break;
     }
   }
-  std::size_t tests = 0, failures = 0, errors = 0, skipped = 0;
-  double seconds = 0;
-  for (const auto& [name, suite] : suites) {
-    tests += suite.tests;
-    failures += suite.failures;
-    errors += suite.errors;
-    skipped += suite.skipped;
-    seconds += suite.seconds;
-  }
-  std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  xml += "<testsuites name=\"sendpath\" tests=\"" + std::to_string(tests) + "\" failures=\"" + std::to_string(failures) + "\" errors=\"" +
-         std::to_string(errors) + "\" skipped=\"" + std::to_string(skipped) + "\" time=\"" + Seconds(seconds) + "\">\n";
-  std::size_t id = 0;
-  for (const auto& [name, suite] : suites) {
-    xml += "  <testsuite name=\"" + XmlEscape(name) + "\" id=\"" + std::to_string(id++) + "\" tests=\"" + std::to_string(suite.tests) +
-           "\" failures=\"" + std::to_string(suite.failures) + "\" errors=\"" + std::to_string(suite.errors) + "\" skipped=\"" +
-           std::to_string(suite.skipped) + "\" time=\"" + Seconds(suite.seconds) + "\" timestamp=\"" + XmlEscape(run.started_utc) + "\">\n";
-    xml += "    <properties>\n      <property name=\"candidate\" value=\"" + XmlEscape(run.candidate.spec) + "\"/>\n      <property name=\"identity\" value=\"" +
-           XmlEscape(run.candidate.identity) + "\"/>\n      <property name=\"sendpath_version\" value=\"" + XmlEscape(run.sendpath_version) +
-           "\"/>\n      <property name=\"complete\" value=\"" + (run.complete ? "true" : "false") + "\"/>\n    </properties>\n";
-    xml += suite.body;
-    xml += "  </testsuite>\n";
-  }
-  xml += "</testsuites>\n";
-  return WriteFileAtomically(path, xml);
+  return light;
 }
 
-Status WriteReportFolder(RunResult& run, const std::string& directory, const ReportOptions& options) {
+// A passing vector as a row of report.html: its steps' frame numbers.
+VectorResult Row(const VectorResult& vector) {
+  VectorResult row;
+  row.id = vector.id;
+  row.title = vector.title;
+  row.file = vector.file;
+  row.must = vector.must;
+  row.verdict = vector.verdict;
+  row.diagnosis = vector.diagnosis;
+  row.rank = vector.rank;
+  for (const StepResult& step : vector.steps) {
+    if (step.input_frame_number == 0 && step.expected_frame_number == 0 && step.actual_frame_number == 0) continue;
+    StepResult& kept = row.steps.emplace_back();
+    kept.index = step.index;
+    kept.op = step.op;
+    kept.input_frame_number = step.input_frame_number;
+    kept.expected_frame_number = step.expected_frame_number;
+    kept.actual_frame_number = step.actual_frame_number;
+  }
+  return row;
+}
+
+}  // namespace
+
+Status WriteResultsJson(const RunResult& run, const std::string& path, const ReportOptions& options) {
+  std::map<std::string, std::size_t> group_of;  // vector id -> index in failure_groups
+  for (std::size_t g = 0; g < run.failure_groups.size(); ++g) {
+    for (const std::string& id : run.failure_groups[g].vector_ids) group_of.emplace(id, g);
+  }
+  // Failures first, simplest first (by rank); then every other vector in suite order.
+  std::vector<std::size_t> order = FailuresSimplestFirst(run);
+  for (std::size_t i = 0; i < run.vectors.size(); ++i) {
+    if (!IsFailure(run.vectors[i].verdict)) order.push_back(i);
+  }
+  nlohmann::json document = ResultsHead(run, Summarize(run), PcapLinkType(run));
+  nlohmann::json vectors = nlohmann::json::array();
+  for (const std::size_t index : order) {
+    const VectorResult& vector = run.vectors[index];
+    nlohmann::json json = VectorJson(vector, options.sas_for_vector ? options.sas_for_vector(vector) : nullptr);
+    const auto group = group_of.find(vector.id);
+    json["failure_group"] = group != group_of.end() ? nlohmann::json(group->second) : nlohmann::json(nullptr);
+    vectors.push_back(std::move(json));
+  }
+  document["vectors"] = std::move(vectors);
+  return WriteFileAtomically(path, document.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+}
+
+Status WriteJunitXml(const RunResult& run, const std::string& path) {
+  JunitBuilder junit;
+  for (const VectorResult& vector : run.vectors) junit.AddVector(vector);
+  return junit.Write(run, path);
+}
+
+// ---- ReportStream ---------------------------------------------------------------------------
+
+struct ReportStream::State {
+  std::string directory;
+  LinkType link = LinkType::kRawIp;
+  StreamLimits limits;
+  std::unique_ptr<PcapSet> pcaps;
+  JunitBuilder junit;
+  RunSummary summary;
+  std::size_t sequence = 0;  // vectors added
+  // results.json's vectors: the failures (entries without "failure_group") and the rest.
+  Spool failure_entries, other_entries;
+  struct Failure {
+    std::string id;
+    ComplexityRank rank;
+    std::uint64_t offset = 0, length = 0;  // its entry in failure_entries
+  };
+  std::vector<Failure> failures;
+  // report.html: every vector that did not pass, without frames; the first listed_passes passes;
+  // the simplest failures in full, with the details decoded while their SA keys were at hand.
+  std::vector<std::pair<std::size_t, VectorResult>> rows;  // sequence, row
+  std::size_t listed_passes = 0, unlisted_passes = 0;
+  std::map<std::pair<ComplexityRank, std::size_t>, std::pair<VectorResult, nlohmann::json>> detailed;
+};
+
+ReportStream::ReportStream() : state_(std::make_unique<State>()) {}
+ReportStream::~ReportStream() = default;
+
+Result<std::unique_ptr<ReportStream>> ReportStream::Open(const std::string& directory, LinkType link, const std::string& who,
+                                                         StreamLimits limits) {
   std::error_code error;
   std::filesystem::create_directories(directory, error);
   if (error) return Error{directory + ": cannot create the report folder: " + error.message()};
+  auto stream = std::unique_ptr<ReportStream>(new ReportStream());
+  State& state = *stream->state_;
+  state.directory = directory;
+  state.link = link;
+  state.limits = limits;
+  auto pcaps = PcapSet::Open(directory, link, who);
+  if (!pcaps) return pcaps.error();
+  state.pcaps = std::move(pcaps).value();
+  if (!state.failure_entries.ok() || !state.other_entries.ok()) return Error{"cannot create the report's spool files: " + std::string(std::strerror(errno))};
+  return stream;
+}
+
+const RunSummary& ReportStream::summary() const { return state_->summary; }
+
+Status ReportStream::Add(VectorResult&& vector, SaTable* sas) {
+  State& state = *state_;
+  const std::size_t sequence = state.sequence++;
+  state.pcaps->Add(vector, sas);
+  CountVector(state.summary, vector);
+  state.junit.AddVector(vector);
+  AssignCause(vector);
+  const bool failure = IsFailure(vector.verdict);
+  Spool& entries = failure ? state.failure_entries : state.other_entries;
+  nlohmann::json json = VectorJson(vector, sas);
+  if (!failure) json["failure_group"] = nullptr;
+  const std::string text = JsonText(json);
+  if (failure) {
+    const std::uint64_t offset = entries.Append(text);
+    state.failures.push_back(State::Failure{vector.id, vector.rank, offset, text.size()});
+  } else {
+    entries.Append((entries.size() == 0 ? "\n" : ",\n") + text);
+  }
+  if (vector.verdict == Verdict::kPass) {
+    if (state.listed_passes < state.limits.listed_passes) {
+      ++state.listed_passes;
+      state.rows.emplace_back(sequence, Row(vector));
+    } else {
+      ++state.unlisted_passes;
+    }
+    return {};
+  }
+  state.rows.emplace_back(sequence, Light(vector));
+  if (failure && state.limits.detailed_failures > 0) {
+    nlohmann::json details = HtmlVectorDetails(vector, sas);
+    state.detailed.emplace(std::make_pair(vector.rank, sequence), std::make_pair(std::move(vector), std::move(details)));
+    if (state.detailed.size() > state.limits.detailed_failures) state.detailed.erase(std::prev(state.detailed.end()));
+  }
+  return {};
+}
+
+Status ReportStream::Finish(RunResult& run) {
+  State& state = *state_;
+  // The failures, in run order, without frames: their causes and groups.
+  run.vectors.clear();
+  for (const auto& [sequence, row] : state.rows) {
+    if (IsFailure(row.verdict)) run.vectors.push_back(row);
+  }
+  run.failure_groups = GroupFailures(run.vectors);
+  std::map<std::string, std::size_t> group_of;
+  for (std::size_t g = 0; g < run.failure_groups.size(); ++g) {
+    for (const std::string& id : run.failure_groups[g].vector_ids) group_of.emplace(id, g);
+  }
+
+  if (auto status = state.pcaps->Finish(run.complete); !status) return status;
+
+  // results.json: the head, the failures simplest first (ties in run order), the rest.
+  {
+    auto file = AtomicFile::Create(state.directory + "/results.json");
+    if (!file) return file.error();
+    AtomicFile& out = file.value();
+    out.Write(OpenObject(ResultsHead(run, state.summary, state.link)) + ",\n \"vectors\": [");
+    std::vector<State::Failure> failures = state.failures;
+    std::stable_sort(failures.begin(), failures.end(), [](const State::Failure& a, const State::Failure& b) { return a.rank < b.rank; });
+    bool first = true;
+    for (const State::Failure& failure : failures) {
+      out.Write(first ? "\n" : ",\n");
+      first = false;
+      // The entry without its closing brace, then its group.
+      if (auto status = state.failure_entries.CopyTo(out, failure.offset, failure.length - 1); !status) return status;
+      const auto group = group_of.find(failure.id);
+      out.Write(",\"failure_group\":" + (group != group_of.end() ? std::to_string(group->second) : std::string("null")));
+      out.Write("}");
+    }
+    if (state.other_entries.size() > 0) {
+      if (!first) out.Write(",");
+      if (auto status = state.other_entries.CopyTo(out, 0, state.other_entries.size()); !status) return status;
+    }
+    out.Write("\n]}\n");
+    if (auto status = out.Commit(); !status) return status;
+  }
+
+  if (auto status = state.junit.Write(run, state.directory + "/junit.xml"); !status) return status;
+
+  // report.html: the rows kept, in run order; the simplest failures in full.
+  RunResult page;
+  page.sendpath_version = run.sendpath_version;
+  page.command_line = run.command_line;
+  page.started_utc = run.started_utc;
+  page.finished_utc = run.finished_utc;
+  page.complete = run.complete;
+  page.incomplete_reason = run.incomplete_reason;
+  page.candidate = run.candidate;
+  page.vector_files = run.vector_files;
+  page.load_errors = run.load_errors;
+  page.run_findings = run.run_findings;
+  page.run_notes = run.run_notes;
+  page.failure_groups = run.failure_groups;
+  std::map<std::string, const nlohmann::json*> details;
+  for (auto& [sequence, row] : state.rows) {
+    const auto full = state.detailed.find(std::make_pair(row.rank, sequence));
+    if (full != state.detailed.end()) {
+      page.vectors.push_back(full->second.first);
+      details.emplace(row.id, &full->second.second);
+    } else {
+      page.vectors.push_back(std::move(row));
+    }
+  }
+  ReportOptions options;
+  options.summary = &state.summary;
+  options.unlisted_passes = state.unlisted_passes;
+  options.details_for_vector = [&](const VectorResult& vector) -> std::optional<nlohmann::json> {
+    const auto found = details.find(vector.id);
+    if (found == details.end()) return std::nullopt;
+    return *found->second;
+  };
+  return WriteHtmlReport(page, state.directory + "/report.html", options);
+}
+
+Status WriteReportFolder(RunResult& run, const std::string& directory, const ReportOptions& options) {
   AssignFrameNumbers(run);
-  if (auto status = WritePcaps(run, directory, options); !status) return status;
-  if (auto status = WriteResultsJson(run, directory + "/results.json", options); !status) return status;
-  if (auto status = WriteJunitXml(run, directory + "/junit.xml"); !status) return status;
-  return WriteHtmlReport(run, directory + "/report.html", options);
+  const std::string who = run.candidate.identity.empty() ? run.candidate.spec : run.candidate.identity;
+  auto stream = ReportStream::Open(directory, PcapLinkType(run), who, StreamLimits{run.vectors.size(), run.vectors.size()});
+  if (!stream) return stream.error();
+  for (const VectorResult& vector : run.vectors) {
+    VectorResult copy = vector;
+    if (auto status = stream.value()->Add(std::move(copy), options.sas_for_vector ? options.sas_for_vector(vector) : nullptr); !status) {
+      return status;
+    }
+  }
+  RunResult header = run;
+  header.vectors.clear();
+  if (auto status = stream.value()->Finish(header); !status) return status;
+  run.failure_groups = std::move(header.failure_groups);
+  for (VectorResult& vector : run.vectors) AssignCause(vector);
+  return {};
 }
 
 }  // namespace sendpath::report

@@ -13,15 +13,26 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 namespace sendpath::report {
 
+struct RunSummary;
+
 struct ReportOptions {
   // SA keys of a vector, to decrypt and decode its frames in report.html and results.json
   // (return nullptr when unknown: ESP payloads are then shown as opaque bytes).
   std::function<SaTable*(const VectorResult&)> sas_for_vector;
+  // report.html of a streamed run: the counts of the whole run (run.vectors then holds only the
+  // rows the page lists), and how many passing vectors it does not list.
+  const RunSummary* summary = nullptr;
+  std::size_t unlisted_passes = 0;
+  // report.html: a vector's details when the caller has them already (decoded while its SA
+  // keys were at hand); nullopt: decoded from the vector with sas_for_vector.
+  std::function<std::optional<nlohmann::json>(const VectorResult&)> details_for_vector;
 };
 
 inline constexpr const char* kResultsFormat = "sendpath-results/1";
@@ -75,8 +86,45 @@ struct DiffHtmlPage {
 };
 Status WriteDiffHtml(const DiffHtmlPage& page, const std::string& path, SaTable* sas);
 
-// All of the above into `directory` (created if missing), after AssignFrameNumbers.
+// All of the above into `directory` (created if missing), after AssignFrameNumbers; through a
+// ReportStream, so the files are the ones a streamed run writes.
 Status WriteReportFolder(RunResult& run, const std::string& directory, const ReportOptions& options = {});
+
+// What a streamed report keeps in memory for report.html, whatever the number of vectors.
+struct StreamLimits {
+  std::size_t detailed_failures = 500;  // the simplest failures whose frames and dissection the page shows
+  std::size_t listed_passes = 2000;     // passing vectors listed as rows (the rest are counted)
+};
+
+// The report folder written as the run goes (`sendpath run`): each finished vector, in run
+// order, is numbered into the three captures and index.json, and its results.json entry and
+// JUnit testcases are written to spool files; Finish() assembles results.json (failures
+// simplest first, then the rest in run order), junit.xml, index.json, wireshark/esp_sa and
+// report.html, each atomically. Memory holds no passing vector and, per failure, its id, rank,
+// cause and diagnosis; frames of passing steps live only in the captures (results.json names
+// their frame numbers). A run that stops early calls Finish() with run.complete = false.
+class ReportStream {
+ public:
+  static Result<std::unique_ptr<ReportStream>> Open(const std::string& directory, LinkType link, const std::string& who,
+                                                    StreamLimits limits = {});
+  ~ReportStream();
+  ReportStream(const ReportStream&) = delete;
+  ReportStream& operator=(const ReportStream&) = delete;
+
+  // One finished vector (its rank set), with its SA keys (nullptr when unknown).
+  Status Add(VectorResult&& vector, SaTable* sas);
+  // Writes the folder. `run` carries the run's header (times, candidate, vector files, load
+  // errors, findings, notes, complete); Finish sets run.failure_groups and leaves in run.vectors
+  // the failures without their frames, in run order.
+  Status Finish(RunResult& run);
+  // The counts of the vectors added so far.
+  const RunSummary& summary() const;
+
+ private:
+  ReportStream();
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 // ---- pieces shared by the writers -----------------------------------------------------------
 struct RunSummary {
@@ -86,9 +134,12 @@ struct RunSummary {
   std::size_t must_failures = 0;
 };
 RunSummary Summarize(const RunResult& run);
+void CountVector(RunSummary& summary, const VectorResult& vector);
 // Status as a name ("NDIS_STATUS_FAILURE") or hex when unknown.
 std::string StatusText(std::int32_t status);
 // The decoded view of one step for the HTML and JSON: fields expected vs actual, byte regions.
 nlohmann::json DecodeStep(const VectorResult& vector, const StepResult& step, SaTable* sas);
+// A vector's details as report.html shows them (steps, frames, differences, decoded fields).
+nlohmann::json HtmlVectorDetails(const VectorResult& vector, SaTable* sas);
 
 }  // namespace sendpath::report

@@ -5,6 +5,7 @@
 // results.json. Each test reproduces a reported bug; the exit codes are those of README.md.
 #include "harness/compare.h"
 
+#include <reports/pcap_io.h>
 #include <vectors/loader/vector_loader.h>
 
 #include <gtest/gtest.h>
@@ -359,9 +360,14 @@ TEST(LoaderLimits, ARunWithAnOversizedFrameReportsAnInvalidVectorNotACandidateFa
   EXPECT_EQ(ran.code, 2);
   EXPECT_NE(ran.out.find("INVALID " + where), std::string::npos) << ran.out << ran.err;
   EXPECT_EQ(ran.out.find("BUFFER_TOO_SHORT"), std::string::npos) << ran.out;
+  // The file's other vectors load on their own (a file is read a vector at a time): they run, and
+  // the same known answers in kat/ are then repeated ids, each an error of its own.
   const json results = ReadJson(out + "/results.json");
-  ASSERT_EQ(results["load_errors"].size(), 1u);
+  ASSERT_EQ(results["load_errors"].size(), document["vectors"].size());
   EXPECT_NE(results["load_errors"][0].get<std::string>().find(where), std::string::npos);
+  for (std::size_t i = 1; i < results["load_errors"].size(); ++i) {
+    EXPECT_NE(results["load_errors"][i].get<std::string>().find("duplicate id"), std::string::npos) << results["load_errors"][i];
+  }
   for (const json& result : results["vectors"]) EXPECT_EQ(result["verdict"], "pass") << result["id"];
   fs::remove_all(dir);
 }
@@ -669,6 +675,144 @@ TEST(Compare, RerunFailedRunsOnlyTheFailedVectors) {
   const Ran bad = Sendpath({"run", "--no-progress", kVectors + "/kat", "--rerun-failed", dir + "/bad.json", "--out", dir + "/bad"}, dir);
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.err.find(dir + "/bad.json: expected object"), std::string::npos) << bad.err;
+  fs::remove_all(dir);
+}
+
+
+// ---- A streamed run of a few thousand sends -----------------------------------------------------
+
+// Copies of the AES-GCM known answers (15 sends each), `copies` times over three files, with the
+// expected frame of one send of one vector made wrong: that vector fails, every other passes.
+// Returns the id of the failing vector.
+std::string WriteCopiedSuite(const std::string& dir, std::size_t copies) {
+  const json kat = ReadJson(kVectors + "/kat/kat-mcgrew-gcm-gmac-esp.json");
+  const std::size_t per_file = (copies + 2) / 3;
+  std::string failing;
+  for (std::size_t file = 0; file * per_file < copies; ++file) {
+    json document = kat;
+    document["vectors"] = json::array();
+    for (std::size_t copy = file * per_file; copy < copies && copy < (file + 1) * per_file; ++copy) {
+      for (json vector : kat["vectors"]) {
+        vector["id"] = "copy" + std::to_string(copy) + "/" + vector["id"].get<std::string>();
+        if (copy == copies / 2 && failing.empty()) {
+          for (json& step : vector["steps"]) {
+            if (step["op"] != "send" || step["expect"]["frame"].is_null()) continue;
+            json& expected = step["expect"]["frame"];  // HEX: a string or an array of strings
+            json& last = expected.is_array() ? expected.back() : expected;
+            std::string hex = last;
+            hex.back() = hex.back() == '0' ? '1' : '0';  // the last ICV byte
+            last = hex;
+            failing = vector["id"];
+            break;
+          }
+        }
+        document["vectors"].push_back(std::move(vector));
+      }
+    }
+    std::ofstream(dir + "/suite-" + std::to_string(file) + ".json") << document.dump(1);
+  }
+  return failing;
+}
+
+// The frame `number` (1-based) of a capture.
+std::vector<std::uint8_t> FrameOf(const std::string& capture, std::size_t number) {
+  auto reader = report::PcapReader::Open(capture);
+  if (!reader) return {};
+  report::PcapRecord record;
+  std::string error;
+  while (reader.value().Read(record, error) == report::PcapReader::Next::kRecord) {
+    if (record.number == number) return {record.data.begin(), record.data.end()};
+  }
+  return {};
+}
+
+TEST(Stream, ThousandsOfSendsAgreeAcrossResultsJunitIndexAndCaptures) {
+  const std::string dir = TempDir("stream");
+  fs::create_directories(dir + "/suite");
+  constexpr std::size_t kCopies = 200;  // 3,000 vectors, 3,000 sends
+  const std::string failing = WriteCopiedSuite(dir + "/suite", kCopies);
+  ASSERT_FALSE(failing.empty());
+  const Ran ran = Sendpath({"run", dir + "/suite", "--out", dir + "/out", "--no-progress", "-j", "2"}, dir);
+  EXPECT_EQ(ran.code, 1) << ran.out << ran.err;
+
+  const json results = ReadJson(dir + "/out/results.json");
+  ASSERT_TRUE(results.is_object()) << "results.json does not parse";
+  const json& vectors = results["vectors"];
+  const std::size_t total = 15 * kCopies;
+  EXPECT_EQ(results["summary"]["vectors"], total);
+  EXPECT_EQ(results["summary"]["by_verdict"]["fail"], 1u);
+  ASSERT_EQ(vectors.size(), total);
+  // The failure first, in full; then the others in suite order, passing steps without frames.
+  EXPECT_EQ(vectors[0]["id"], failing);
+  EXPECT_EQ(vectors[0]["verdict"], "fail");
+  EXPECT_EQ(vectors[0]["failure_group"], 0);
+  std::size_t sends = 0, expected_frames = 0, last_expected = 0;
+  json failing_step;
+  for (std::size_t i = 0; i < vectors.size(); ++i) {
+    if (i > 0) {
+      EXPECT_EQ(vectors[i]["verdict"], "pass") << vectors[i]["id"];
+    }
+    for (const json& step : vectors[i]["steps"]) {
+      if (step["op"] != "send") continue;
+      ++sends;
+      const std::size_t expected = step["frames"]["expected"];
+      if (expected > 0) ++expected_frames;
+      if (step["verdict"] == "pass") {
+        EXPECT_FALSE(step.contains("expected_frame")) << vectors[i]["id"];
+        // Passing vectors after the failure are in run order: their frame numbers ascend.
+        if (i > 0 && expected > 0) {
+          EXPECT_GT(expected, last_expected);
+          last_expected = expected;
+        }
+      } else {
+        failing_step = step;
+      }
+    }
+  }
+  EXPECT_EQ(sends, total);
+  ASSERT_TRUE(failing_step.is_object());
+  ASSERT_TRUE(failing_step["actual_frame"].is_string());
+  ASSERT_TRUE(failing_step["expected_frame"].is_string());
+  EXPECT_TRUE(failing_step.contains("decoded"));
+
+  // The captures hold every frame, the failing step's at the numbers results.json gives.
+  const std::size_t actual_number = failing_step["frames"]["actual"];
+  const std::size_t expected_number = failing_step["frames"]["expected"];
+  EXPECT_EQ(vectors::ToHex(FrameOf(dir + "/out/actual.pcapng", actual_number)), failing_step["actual_frame"]);
+  EXPECT_EQ(vectors::ToHex(FrameOf(dir + "/out/expected.pcapng", expected_number)), failing_step["expected_frame"]);
+  EXPECT_FALSE(FrameOf(dir + "/out/expected.pcapng", expected_frames).empty());
+  EXPECT_TRUE(FrameOf(dir + "/out/expected.pcapng", expected_frames + 1).empty());
+
+  // index.json: a frame entry per send; the failing step's numbers agree.
+  const json index = ReadJson(dir + "/out/index.json");
+  ASSERT_TRUE(index.is_object());
+  EXPECT_EQ(index["frames"].size(), sends);
+  EXPECT_EQ(index["complete"], true);
+  bool indexed = false;
+  for (const json& frame : index["frames"]) {
+    if (frame["vector"] != failing || frame["step"] != failing_step["index"]) continue;
+    indexed = true;
+    EXPECT_EQ(frame["actual"], actual_number);
+    EXPECT_EQ(frame["expected"], expected_number);
+  }
+  EXPECT_TRUE(indexed);
+
+  // junit.xml: a testcase per step, one failure, one suite per file.
+  const std::string junit = ReadFile(dir + "/out/junit.xml");
+  std::size_t steps = 0;
+  for (const json& vector : vectors) steps += vector["steps"].size();
+  EXPECT_EQ(Count(junit, "<testcase "), steps);
+  EXPECT_EQ(Count(junit, "<failure "), 1u);
+  EXPECT_EQ(Count(junit, "<testsuite "), 3u);
+  EXPECT_NE(junit.find("tests=\"" + std::to_string(steps) + "\" failures=\"1\""), std::string::npos);
+
+  // One job or two: the same results in the same order.
+  const Ran one = Sendpath({"run", dir + "/suite", "--out", dir + "/one", "--no-progress"}, dir);
+  EXPECT_EQ(one.code, 1);
+  const json single = ReadJson(dir + "/one/results.json");
+  ASSERT_EQ(single["vectors"].size(), total);
+  for (std::size_t i = 0; i < total; ++i) EXPECT_EQ(single["vectors"][i]["id"], vectors[i]["id"]);
+  EXPECT_EQ(ReadFile(dir + "/one/index.json"), ReadFile(dir + "/out/index.json"));
   fs::remove_all(dir);
 }
 

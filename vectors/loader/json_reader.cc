@@ -282,6 +282,7 @@ constexpr int kMaxDepth = 32;
 // the pointer of the repeated key.
 class DuplicateKeyGuard {
  public:
+  explicit DuplicateKeyGuard(std::string prefix = "") : prefix_(std::move(prefix)) {}
   bool operator()(int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
     using Event = nlohmann::json::parse_event_t;
     switch (event) {
@@ -325,13 +326,14 @@ class DuplicateKeyGuard {
   }
 
   std::string PointerHere() const {
-    std::string pointer;
+    std::string pointer = prefix_;
     for (const Frame& frame : frames_) {
       pointer += frame.is_object ? Child("", frame.key) : Child("", frame.index);
     }
     return pointer;
   }
 
+  std::string prefix_;
   std::vector<Frame> frames_;
 };
 
@@ -358,12 +360,12 @@ void RequireFormat(const nlohmann::json& document, std::string_view format) {
   Fail("/format", "not a " + expected + " file: format is '" + actual + "'; expected '" + expected + "'" + instead);
 }
 
-nlohmann::json ParseJsonText(std::string_view text) {
-  DuplicateKeyGuard guard;
+nlohmann::json ParseJsonText(std::string_view text, const std::string& pointer_prefix, std::size_t byte_offset) {
+  DuplicateKeyGuard guard(pointer_prefix);
   try {
     return nlohmann::json::parse(text.begin(), text.end(), std::ref(guard));
   } catch (const nlohmann::json::parse_error& e) {
-    Fail("", "not valid JSON (byte " + std::to_string(e.byte) + "): " + e.what());
+    Fail("", "not valid JSON (byte " + std::to_string(e.byte + byte_offset) + "): " + e.what());
   }
 }
 

@@ -83,7 +83,9 @@ std::variant<std::string, LoadError> ReadWholeFile(const std::string& path);
 // file)"), before any other key is looked at.
 void RequireFormat(const nlohmann::json& document, std::string_view format);
 
-// Parses JSON text; fails at "" with the byte offset of a syntax error.
-nlohmann::json ParseJsonText(std::string_view text);
+// Parses JSON text; fails at "" with the byte offset of a syntax error. A piece of a larger
+// document (one vector of a file) names its place: `pointer_prefix` goes in front of the
+// pointers of duplicate keys, `byte_offset` is added to the byte offset of a syntax error.
+nlohmann::json ParseJsonText(std::string_view text, const std::string& pointer_prefix = "", std::size_t byte_offset = 0);
 
 }  // namespace sendpath::vectors::detail

@@ -6,7 +6,9 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
+#include <optional>
 #include <limits>
 #include <set>
 #include <system_error>
@@ -292,8 +294,9 @@ Vector ParseVector(const nlohmann::json& value, const std::string& pointer, cons
   return vector;
 }
 
-VectorFile ParseDocument(std::string_view json_text, const std::string& path) {
-  const nlohmann::json document = ParseJsonText(json_text);
+// The file's own keys (format, group, description, notes); `vectors` is checked to be an array
+// and returned, not parsed.
+VectorFile ParseHead(const nlohmann::json& document, const std::string& path, const nlohmann::json::array_t*& vectors) {
   RequireFormat(document, kVectorFormat);
   ObjectReader reader(document, "", {"format", "group", "description", "notes", "vectors"});
   VectorFile file;
@@ -307,20 +310,134 @@ VectorFile ParseDocument(std::string_view json_text, const std::string& path) {
   for (const auto& [flag, note] : notes.items()) {
     file.notes.emplace(flag, AsNonEmptyString(note, Child(reader.At("notes"), flag)));
   }
+  vectors = &AsArray(reader.Required("vectors"), reader.At("vectors"));
+  return file;
+}
 
-  const std::string vectors_at = reader.At("vectors");
-  const auto& vectors = AsArray(reader.Required("vectors"), vectors_at);
-  if (vectors.empty()) Fail(vectors_at, "a file needs at least one vector");
+std::string FileSha256(std::string_view json_text) {
+  const auto* data = reinterpret_cast<const std::uint8_t*>(json_text.data());
+  return Sha256Hex(std::span<const std::uint8_t>(data, json_text.size()));
+}
+
+VectorFile ParseDocument(std::string_view json_text, const std::string& path) {
+  const nlohmann::json document = ParseJsonText(json_text);
+  const nlohmann::json::array_t* vectors = nullptr;
+  VectorFile file = ParseHead(document, path, vectors);
+  const std::string vectors_at = "/vectors";
+  if (vectors->empty()) Fail(vectors_at, "a file needs at least one vector");
   std::map<std::string, std::string> seen;  // id -> pointer
-  for (std::size_t i = 0; i < vectors.size(); ++i) {
-    Vector vector = ParseVector(vectors[i], Child(vectors_at, i), file);
+  for (std::size_t i = 0; i < vectors->size(); ++i) {
+    Vector vector = ParseVector((*vectors)[i], Child(vectors_at, i), file);
     const auto [it, inserted] = seen.emplace(vector.id, vector.pointer);
     if (!inserted) Fail(Child(vector.pointer, "id"), "duplicate id '" + vector.id + "' (first at " + it->second + ")");
     file.vectors.push_back(std::move(vector));
   }
-  const auto* data = reinterpret_cast<const std::uint8_t*>(json_text.data());
-  file.sha256 = Sha256Hex(std::span<const std::uint8_t>(data, json_text.size()));
+  file.sha256 = FileSha256(json_text);
   return file;
+}
+
+// ---- Splitting a file into its vectors without parsing them ----------------------------------
+// A string-aware bracket scan (no value is decoded): where each element of the top-level
+// "vectors" array lies. It only splits; every piece is then parsed strictly on its own. A text
+// it cannot split (not an object, a syntax error, an escaped or repeated "vectors" key) is
+// parsed whole instead, which names the problem exactly.
+constexpr std::size_t kNone = std::string_view::npos;
+
+bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+std::size_t SkipSpace(std::string_view text, std::size_t i) {
+  while (i < text.size() && IsJsonSpace(text[i])) ++i;
+  return i;
+}
+
+// Past the closing quote of the string opening at text[i].
+std::size_t SkipString(std::string_view text, std::size_t i) {
+  for (std::size_t from = i + 1; from < text.size();) {
+    const void* found = std::memchr(text.data() + from, '"', text.size() - from);
+    if (found == nullptr) return kNone;
+    const auto quote = static_cast<std::size_t>(static_cast<const char*>(found) - text.data());
+    std::size_t backslashes = 0;
+    while (quote - backslashes > i + 1 && text[quote - 1 - backslashes] == '\\') ++backslashes;
+    if (backslashes % 2 == 0) return quote + 1;
+    from = quote + 1;
+  }
+  return kNone;
+}
+
+// Past the value starting at text[i] (kNone when it does not close).
+std::size_t SkipValue(std::string_view text, std::size_t i) {
+  if (i >= text.size()) return kNone;
+  if (text[i] == '"') return SkipString(text, i);
+  if (text[i] == '{' || text[i] == '[') {
+    std::size_t depth = 0;
+    while (i < text.size()) {
+      const char c = text[i];
+      if (c == '"') {
+        i = SkipString(text, i);
+        if (i == kNone) return kNone;
+        continue;
+      }
+      if (c == '{' || c == '[') {
+        ++depth;
+      } else if ((c == '}' || c == ']') && --depth == 0) {
+        return i + 1;
+      }
+      ++i;
+    }
+    return kNone;
+  }
+  while (i < text.size() && text[i] != ',' && text[i] != '}' && text[i] != ']' && !IsJsonSpace(text[i])) ++i;
+  return i;
+}
+
+struct VectorsLayout {
+  std::size_t open = 0, close = 0;  // the brackets of the array
+  std::vector<std::pair<std::size_t, std::size_t>> elements;
+};
+
+std::optional<VectorsLayout> FindVectors(std::string_view text) {
+  std::optional<VectorsLayout> found;
+  std::size_t i = SkipSpace(text, 0);
+  if (i >= text.size() || text[i] != '{') return std::nullopt;
+  i = SkipSpace(text, i + 1);
+  while (true) {
+    if (i >= text.size() || text[i] != '"') return std::nullopt;
+    const std::size_t key_end = SkipString(text, i);
+    if (key_end == kNone) return std::nullopt;
+    const std::string_view key = text.substr(i + 1, key_end - i - 2);
+    i = SkipSpace(text, key_end);
+    if (i >= text.size() || text[i] != ':') return std::nullopt;
+    i = SkipSpace(text, i + 1);
+    if (key == "vectors" && i < text.size() && text[i] == '[') {
+      if (found) return std::nullopt;
+      VectorsLayout layout;
+      layout.open = i;
+      i = SkipSpace(text, i + 1);
+      while (i < text.size() && text[i] != ']') {
+        const std::size_t end = SkipValue(text, i);
+        if (end == kNone || end == i) return std::nullopt;
+        layout.elements.emplace_back(i, end);
+        i = SkipSpace(text, end);
+        if (i < text.size() && text[i] == ',') i = SkipSpace(text, i + 1);
+        else if (i >= text.size() || text[i] != ']') return std::nullopt;
+      }
+      if (i >= text.size()) return std::nullopt;
+      layout.close = i++;
+      found = std::move(layout);
+    } else {
+      const std::size_t end = SkipValue(text, i);
+      if (end == kNone || end == i) return std::nullopt;
+      i = end;
+    }
+    i = SkipSpace(text, i);
+    if (i < text.size() && text[i] == ',') {
+      i = SkipSpace(text, i + 1);
+      continue;
+    }
+    if (i < text.size() && text[i] == '}') break;
+    return std::nullopt;
+  }
+  return found;
 }
 
 }  // namespace
@@ -341,15 +458,14 @@ std::variant<VectorFile, LoadError> LoadVectorFile(const std::string& path) {
   return ParseVectorFile(std::get<std::string>(text), path);
 }
 
-LoadResult LoadVectorPaths(const std::vector<std::string>& paths) {
+std::vector<std::string> ListVectorFiles(const std::vector<std::string>& paths, std::vector<LoadError>& errors) {
   namespace fs = std::filesystem;
-  LoadResult result;
   std::vector<std::string> files;
   for (const std::string& path : paths) {
     std::error_code ec;
     const fs::file_status status = fs::status(path, ec);
     if (ec || !fs::exists(status)) {
-      result.errors.push_back(LoadError{path, "", "no such file or directory"});
+      errors.push_back(LoadError{path, "", "no such file or directory"});
       continue;
     }
     if (!fs::is_directory(status)) {
@@ -358,12 +474,12 @@ LoadResult LoadVectorPaths(const std::vector<std::string>& paths) {
     }
     fs::recursive_directory_iterator it(path, fs::directory_options::none, ec);  // no symlink cycles
     if (ec) {
-      result.errors.push_back(LoadError{path, "", "cannot list the directory: " + ec.message()});
+      errors.push_back(LoadError{path, "", "cannot list the directory: " + ec.message()});
       continue;
     }
     for (const fs::recursive_directory_iterator end; it != end; it.increment(ec)) {
       if (ec) {
-        result.errors.push_back(LoadError{path, "", "cannot list the directory: " + ec.message()});
+        errors.push_back(LoadError{path, "", "cannot list the directory: " + ec.message()});
         break;
       }
       std::error_code type_ec;
@@ -374,6 +490,83 @@ LoadResult LoadVectorPaths(const std::vector<std::string>& paths) {
   }
   std::sort(files.begin(), files.end());
   files.erase(std::unique(files.begin(), files.end()), files.end());
+  return files;
+}
+
+std::variant<VectorFileReader, LoadError> VectorFileReader::Open(const std::string& path, const std::string& name) {
+  auto text = ReadWholeFile(path);
+  if (auto* error = std::get_if<LoadError>(&text)) {
+    error->file = name;
+    return std::move(*error);
+  }
+  return FromText(std::move(std::get<std::string>(text)), name);
+}
+
+std::variant<VectorFileReader, LoadError> VectorFileReader::FromText(std::string text, const std::string& name) {
+  VectorFileReader reader;
+  const std::optional<VectorsLayout> layout = FindVectors(text);
+  std::optional<VectorFile> head;
+  if (layout) {
+    try {
+      // The head: the document with the vectors array emptied.
+      const std::string head_text = text.substr(0, layout->open + 1) + text.substr(layout->close);
+      const nlohmann::json document = ParseJsonText(head_text);
+      const nlohmann::json::array_t* vectors = nullptr;
+      head = ParseHead(document, name, vectors);
+      if (layout->elements.empty()) Fail("/vectors", "a file needs at least one vector");
+    } catch (const LoadFailure& failure) {
+      if (failure.message.starts_with("not valid JSON")) {
+        head.reset();  // the whole parse below names the byte in the file
+      } else {
+        return LoadError{name, failure.pointer, failure.message};
+      }
+    } catch (const std::exception& e) {
+      return LoadError{name, "", std::string("cannot load: ") + e.what()};
+    }
+  }
+  if (head) {
+    reader.head_ = std::move(*head);
+    reader.elements_ = layout->elements;
+  } else {
+    auto parsed = ParseVectorFile(text, name);
+    if (auto* error = std::get_if<LoadError>(&parsed)) return std::move(*error);
+    reader.head_ = std::move(std::get<VectorFile>(parsed));
+    reader.fallback_ = std::move(reader.head_.vectors);
+    reader.head_.vectors.clear();
+  }
+  reader.head_.sha256 = FileSha256(text);
+  reader.text_ = std::move(text);
+  return reader;
+}
+
+std::optional<std::variant<Vector, LoadError>> VectorFileReader::Next() {
+  if (!fallback_.empty()) {
+    if (next_ >= fallback_.size()) return std::nullopt;
+    return std::variant<Vector, LoadError>(std::move(fallback_[next_++]));
+  }
+  if (next_ >= elements_.size()) {
+    text_ = std::string();  // the file is done: its text is not kept
+    return std::nullopt;
+  }
+  const auto [begin, end] = elements_[next_];
+  const std::string pointer = Child("/vectors", next_);
+  ++next_;
+  try {
+    const nlohmann::json value = ParseJsonText(std::string_view(text_).substr(begin, end - begin), pointer, begin);
+    Vector vector = ParseVector(value, pointer, head_);
+    const auto [it, inserted] = seen_.emplace(vector.id, pointer);
+    if (!inserted) Fail(Child(pointer, "id"), "duplicate id '" + vector.id + "' (first at " + it->second + ")");
+    return std::variant<Vector, LoadError>(std::move(vector));
+  } catch (const LoadFailure& failure) {
+    return std::variant<Vector, LoadError>(LoadError{head_.path, failure.pointer.empty() ? pointer : failure.pointer, failure.message});
+  } catch (const std::exception& e) {
+    return std::variant<Vector, LoadError>(LoadError{head_.path, pointer, std::string("cannot load: ") + e.what()});
+  }
+}
+
+LoadResult LoadVectorPaths(const std::vector<std::string>& paths) {
+  LoadResult result;
+  const std::vector<std::string> files = ListVectorFiles(paths, result.errors);
 
   std::map<std::string, std::string> ids;  // id -> "file:pointer" of its first definition
   for (const std::string& path : files) {

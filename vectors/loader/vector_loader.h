@@ -68,6 +68,37 @@ struct LoadResult {
 LoadResult LoadVectorPaths(const std::vector<std::string>& paths);
 
 std::variant<VectorFile, LoadError> LoadVectorFile(const std::string& path);
+
+// The `*.json` files of `paths` (folders searched recursively), sorted, each once; a path that
+// does not exist or cannot be listed is one error.
+std::vector<std::string> ListVectorFiles(const std::vector<std::string>& paths, std::vector<LoadError>& errors);
+
+// One vector file read a vector at a time (`sendpath run` streams suites through it, so a run
+// holds one file's text and one vector's model, never the suite). Open() checks the file's
+// head (format, group, description, notes: the errors LoadVectorFile gives); Next() parses the
+// next vector on its own, so an invalid vector is one error (file and JSON pointer) and the
+// file's other vectors still load. Duplicate ids within the file are errors of the later vector.
+class VectorFileReader {
+ public:
+  // `path` is read; `name` names the file in errors and in Vector::file.
+  static std::variant<VectorFileReader, LoadError> Open(const std::string& path, const std::string& name);
+  static std::variant<VectorFileReader, LoadError> FromText(std::string text, const std::string& name);
+
+  // The file without its vectors (path = name, sha256 of the whole file).
+  const VectorFile& head() const { return head_; }
+  std::size_t vector_count() const { return elements_.size() + fallback_.size(); }
+  // The next vector, or its error; nullopt after the last.
+  std::optional<std::variant<Vector, LoadError>> Next();
+
+ private:
+  VectorFileReader() = default;
+  std::string text_;
+  VectorFile head_;
+  std::vector<std::pair<std::size_t, std::size_t>> elements_;  // byte ranges of /vectors/N in text_
+  std::vector<Vector> fallback_;  // a file the scanner could not split: parsed whole, served from here
+  std::size_t next_ = 0;
+  std::map<std::string, std::string> seen_;  // id -> pointer
+};
 // `json_text` may be any bytes. `path` only names the file in errors and in VectorFile::path.
 std::variant<VectorFile, LoadError> ParseVectorFile(std::string_view json_text, std::string path);
 
