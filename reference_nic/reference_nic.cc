@@ -158,7 +158,8 @@ unsigned ForkGeneration() {
 
 }  // namespace
 
-RandomIvSource::~RandomIvSource() { OPENSSL_cleanse(pool_, sizeof pool_); }
+// What was handed out was cleansed then; the rest of the pool is cleansed now.
+RandomIvSource::~RandomIvSource() { OPENSSL_cleanse(pool_ + used_, kPoolBytes - used_); }
 
 bool RandomIvSource::NextIv(NDIS_HANDLE, unsigned, MutableByteSpan iv) {
   if (iv.size() > kPoolBytes) return false;
