@@ -1,6 +1,6 @@
 // libFuzzer target: differential fuzzing of a candidate NIC against the reference NIC. The same
 // script (fuzz/common/script.h) runs through both — SET, ADD_SA / DELETE_SA cycles, the SA table,
-// the sends, each on a fresh NIC per input — and any difference in status or bytes aborts with
+// the sends — and any difference in status or bytes that a freshly initialised pair shows aborts with
 // the signature `<candidate>-<operation>-<first differing field>` (fuzz/common/signature.h), so
 // that findings deduplicate.
 //
@@ -16,7 +16,10 @@
 // `-candidate-hang`, `-candidate-error`), its input kept like any other.
 // Options after a library path go to the candidate's Create (default "sa_capacity=8"); the
 // reference NIC is given the spec's sa_capacity (else SENDPATH_FUZZ_SA_CAPACITY, else 8), so that
-// SA-table exhaustion is compared too.
+// SA-table exhaustion is compared too. Programmed pairs are kept by Setup (in process 64, out of
+// process 1; SENDPATH_FUZZ_NIC_PAIRS=N overrides), and a new Setup with a kept pair's set
+// replaces that pair's SAs instead of initialising both NICs again; SENDPATH_FUZZ_STATS=1 prints
+// at exit how many inputs ran on reused, recycled and fresh pairs.
 #include "fuzz/common/candidate_choice.h"
 #include "fuzz/common/driver.h"
 #include "fuzz/common/framing.h"
