@@ -158,8 +158,7 @@ unsigned ForkGeneration() {
 
 }  // namespace
 
-// What was handed out was cleansed then; the rest of the pool is cleansed now.
-RandomIvSource::~RandomIvSource() { OPENSSL_cleanse(pool_ + used_, kPoolBytes - used_); }
+RandomIvSource::~RandomIvSource() { OPENSSL_cleanse(pool_, sizeof pool_); }
 
 bool RandomIvSource::NextIv(NDIS_HANDLE, unsigned, MutableByteSpan iv) {
   if (iv.size() > kPoolBytes) return false;

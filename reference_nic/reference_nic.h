@@ -152,9 +152,7 @@ class RandomIvSource final : public IvSource {
 
  private:
   static constexpr std::size_t kPoolBytes = 4096;
-  // Only pool_[used_, kPoolBytes) holds bytes not yet handed out (and cleansed); nothing is read
-  // before the first fill, so a NIC that never draws a random IV never touches the pool.
-  std::uint8_t pool_[kPoolBytes];
+  std::uint8_t pool_[kPoolBytes] = {};
   std::size_t used_ = kPoolBytes;
   unsigned fork_generation_ = 0;
 };
