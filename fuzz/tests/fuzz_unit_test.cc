@@ -172,10 +172,10 @@ TEST(SignatureTest, TunnelCipherBugIsTheOuterCiphertext) {
 // whose SA differs gets its own.
 TEST(CheckTablesTest, TablesAreSharedByTheirSasAcrossSetups) {
   const nic::Capabilities reported = nic::FullCapabilities();
-  const Setup base = BaseSetup();
-  Setup other_table = base;  // another SA 1: the (0, none) table is still the same
+  const fuzz::Setup base = BaseSetup();
+  fuzz::Setup other_table = base;  // another SA 1: the (0, none) table is still the same
   other_table.sas[1].conf = static_cast<std::uint8_t>((base.sas[1].conf + 1) % kConfChoices.size());
-  Setup other_key = base;  // SA 0 with another SPI: its own table
+  fuzz::Setup other_key = base;  // SA 0 with another SPI: its own table
   other_key.sas[0].esp_spi = base.sas[0].esp_spi + 1;
   const Programming a = Program(base, reported), b = Program(other_table, reported), c = Program(other_key, reported);
   const std::size_t none = static_cast<std::size_t>(-1);

@@ -71,10 +71,10 @@ TEST(ScriptTest, ABuiltScriptSurvivesEncoding) {
 // HashSetup is what the NIC caches of the send-path targets look a Setup up by: equal Setups hash
 // alike, and each field a Setup holds changes the hash.
 TEST(ScriptTest, SetupHashFollowsEveryField) {
-  const Setup base = BaseSetup();
-  Setup copy = base;
+  const fuzz::Setup base = BaseSetup();
+  fuzz::Setup copy = base;
   EXPECT_EQ(HashSetup(copy), HashSetup(base));
-  std::vector<Setup> changed(11, base);
+  std::vector<fuzz::Setup> changed(11, base);
   changed[0].ethernet = !base.ethernet;
   changed[1].second_set = !base.second_set;
   changed[2].churn = static_cast<std::uint8_t>(base.churn + 1);
