@@ -208,30 +208,36 @@ Programming Program(const Setup& setup, const nic::Capabilities& reported) {
   programming.specs.reserve(setup.sas.size());
   programming.requests.reserve(setup.sas.size());
   programming.framing.reserve(setup.sas.size());
+  programming.sas.reserve(setup.sas.size());
   for (std::size_t i = 0; i < setup.sas.size(); ++i) {
     const SaProgramming& sa = memo.Sa(setup.sas[i], i);
     programming.specs.push_back(sa.spec);
     programming.requests.push_back(sa.request);
     programming.framing.push_back(sa.framing);
+    programming.sas.push_back(setup.sas[i]);
   }
   return programming;
 }
 
+std::size_t CheckTables::KeyHash::operator()(const Key& key) const {
+  return SaKeyHash{}(SaKey{key.outer_sa, key.outer}) * 31 + SaKeyHash{}(SaKey{key.inner_sa, key.inner});
+}
+
 report::SaTable* CheckTables::Get(const Programming& programming, std::size_t outer, std::size_t inner) {
-  const auto key = std::pair(outer, inner);
+  Key key;
+  key.outer = outer;
+  key.inner = inner;
+  if (outer < programming.sas.size()) key.outer_sa = programming.sas[outer];
+  if (inner < programming.sas.size()) key.inner_sa = programming.sas[inner];
   if (const auto found = tables_.find(key); found != tables_.end()) return found->second.get();
-  if (failed_.count(key) != 0) return nullptr;
+  if (tables_.size() >= kLimit) tables_.clear();
   std::map<std::string, vectors::SaSpec> specs;
   for (std::size_t index : {outer, inner}) {
     if (index < programming.specs.size()) specs.emplace(programming.specs[index].name, programming.specs[index]);
   }
   auto table = report::SaTable::FromSaSpecs(specs, "fuzz");
-  if (!table) {
-    failed_[key] = true;
-    return nullptr;
-  }
   auto& slot = tables_[key];
-  slot = std::make_unique<report::SaTable>(std::move(table).value());
+  if (table) slot = std::make_unique<report::SaTable>(std::move(table).value());
   return slot.get();
 }
 

@@ -18,6 +18,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace sendpath::fuzz {
@@ -28,6 +29,7 @@ struct Programming {
   std::vector<vectors::SaSpec> specs;           // one per SaDef, named "sa<N>"
   std::vector<vectors::AddSaRequest> requests;  // the ADD_SA buffers (OffloadHandle 0)
   std::vector<SaFraming> framing;
+  std::vector<SaDef> sas;                       // what each spec was made from (CheckTables' key)
 };
 
 // `reported` is what the NIC(s) report; the set enables all of it but the Setup's left-out
@@ -39,15 +41,25 @@ vectors::SaSpec MakeSaSpec(const SaDef& sa, std::size_t index);
 std::string SaName(std::size_t index);
 
 // Receive-side SA tables per (outer SA, inner SA) pair, built on first use: the keys of exactly
-// the SAs a send was processed with.
+// the SAs a send was processed with. Tables depend only on the two SAs (their SaDefs and indices,
+// from which the keys are derived), so one CheckTables serves every Programming: building a
+// table's OpenSSL state costs more than a send, and most new Setups share their SAs with old ones.
 class CheckTables {
  public:
   // nullptr when the SAs cannot be described to the receive check (an algorithm it refuses).
   report::SaTable* Get(const Programming& programming, std::size_t outer, std::size_t inner);
 
  private:
-  std::map<std::pair<std::size_t, std::size_t>, std::unique_ptr<report::SaTable>> tables_;
-  std::map<std::pair<std::size_t, std::size_t>, bool> failed_;
+  struct Key {
+    SaDef outer_sa, inner_sa;
+    std::size_t outer = 0, inner = 0;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& key) const;
+  };
+  static constexpr std::size_t kLimit = 1 << 12;  // tables kept before all are dropped
+  std::unordered_map<Key, std::unique_ptr<report::SaTable>, KeyHash> tables_;  // nullptr: refused
 };
 
 // The IV for one request: a function of the script's seed, the send, the SA and the bundle

@@ -188,6 +188,23 @@ std::vector<std::uint8_t> EncodeScript(const Script& script) {
   return writer.Bytes();
 }
 
+std::uint64_t HashSetup(const Setup& setup) {
+  std::uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a over the fields
+  const auto mix = [&h](std::uint64_t value) { h = (h ^ value) * 0x100000001b3ull; };
+  mix(std::uint64_t{setup.ethernet} | std::uint64_t{setup.second_set} << 1 | std::uint64_t{setup.churn} << 8);
+  mix(setup.disabled.size());
+  for (const std::uint8_t index : setup.disabled) mix(index);
+  mix(setup.sas.size());
+  for (const SaDef& sa : setup.sas) {
+    mix(std::uint64_t{static_cast<std::uint8_t>(sa.shape)} | std::uint64_t{sa.conf} << 8 | std::uint64_t{sa.esp_integrity} << 16 |
+        std::uint64_t{sa.ah_integrity} << 24 | std::uint64_t{sa.tunnel} << 32 | std::uint64_t{sa.inbound} << 33 |
+        std::uint64_t{sa.integrity_first} << 34 | std::uint64_t{sa.esn} << 35 | std::uint64_t{sa.deleted} << 36);
+    mix(std::uint64_t{sa.esn_high});
+    mix(std::uint64_t{sa.esp_spi} | std::uint64_t{sa.ah_spi} << 32);
+  }
+  return h;
+}
+
 Setup BaseSetup() {
   const auto conf = [](std::string_view name) {
     for (std::size_t i = 0; i < kConfChoices.size(); ++i) {

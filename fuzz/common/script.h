@@ -173,6 +173,10 @@ struct Script {
   bool operator==(const Script&) const = default;
 };
 
+// A hash of everything a Setup holds, so that caches of programmed NICs find theirs without
+// comparing every Setup they keep.
+std::uint64_t HashSetup(const Setup& setup);
+
 Script DecodeScript(std::span<const std::uint8_t> data);
 std::vector<std::uint8_t> EncodeScript(const Script& script);
 

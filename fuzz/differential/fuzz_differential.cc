@@ -1,6 +1,6 @@
 // libFuzzer target: differential fuzzing of a candidate NIC against the reference NIC. The same
 // script (fuzz/common/script.h) runs through both — SET, ADD_SA / DELETE_SA cycles, the SA table,
-// the sends, each on a fresh NIC per input — and any difference in status or bytes aborts with
+// the sends — and any difference in status or bytes that a freshly initialised pair shows aborts with
 // the signature `<candidate>-<operation>-<first differing field>` (fuzz/common/signature.h), so
 // that findings deduplicate.
 //
@@ -16,7 +16,10 @@
 // `-candidate-hang`, `-candidate-error`), its input kept like any other.
 // Options after a library path go to the candidate's Create (default "sa_capacity=8"); the
 // reference NIC is given the spec's sa_capacity (else SENDPATH_FUZZ_SA_CAPACITY, else 8), so that
-// SA-table exhaustion is compared too.
+// SA-table exhaustion is compared too. Programmed pairs are kept by Setup (in process 64, out of
+// process 1; SENDPATH_FUZZ_NIC_PAIRS=N overrides), and a new Setup with a kept pair's set
+// replaces that pair's SAs instead of initialising both NICs again; SENDPATH_FUZZ_STATS=1 prints
+// at exit how many inputs ran on reused, recycled and fresh pairs.
 #include "fuzz/common/candidate_choice.h"
 #include "fuzz/common/driver.h"
 #include "fuzz/common/framing.h"
@@ -33,7 +36,9 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -46,11 +51,30 @@ namespace {
 
 using namespace sendpath;
 
-struct Context {
-  fuzz::CandidateChoice candidate;
+// A reference NIC and a candidate driven in lockstep, and the Setup both are programmed with.
+struct Pair {
   std::unique_ptr<fuzz::Driver> reference;
   std::unique_ptr<fuzz::Driver> tested;
+  std::optional<fuzz::Setup> setup;  // nullopt: not (completely) programmed
+  fuzz::Programming programming;
+};
+
+struct Context {
+  fuzz::CandidateChoice candidate;
   nic::Capabilities common;  // what both report: the sets enable (part of) it
+  std::size_t capacity = 1;  // programmed pairs kept (SENDPATH_FUZZ_NIC_PAIRS)
+  std::vector<std::unique_ptr<Pair>> pairs;  // most recently used first
+};
+
+// Inputs by how their pair was programmed, printed at exit with SENDPATH_FUZZ_STATS=1
+// (fuzz/README.md, Measurements).
+struct InputCounts {
+  std::size_t reused = 0, recycled = 0, fresh = 0;
+  ~InputCounts() {
+    if (std::getenv("SENDPATH_FUZZ_STATS") != nullptr) {
+      std::fprintf(stderr, "differential: %zu inputs on reused NIC pairs, %zu recycled, %zu fresh\n", reused, recycled, fresh);
+    }
+  }
 };
 
 constexpr std::size_t kNoSa = static_cast<std::size_t>(-1);
@@ -129,19 +153,31 @@ std::unique_ptr<fuzz::Driver> Start(std::unique_ptr<harness::Candidate> candidat
   return driver;
 }
 
+std::unique_ptr<Pair> MakePair(const fuzz::CandidateChoice& candidate) {
+  auto pair = std::make_unique<Pair>();
+  nic::NicOptions options;
+  options.sa_capacity = candidate.sa_capacity;
+  pair->reference = Start(std::make_unique<harness::ReferenceCandidate>(options), "the reference NIC");
+  pair->tested = Start(fuzz::MakeCandidate(candidate), candidate.spec);
+  return pair;
+}
+
 Context& Get() {
   static Context context = [] {
     Context made;
     made.candidate = CandidateFromEnvironment();
-    nic::NicOptions options;
-    options.sa_capacity = made.candidate.sa_capacity;
-    made.reference = Start(std::make_unique<harness::ReferenceCandidate>(options), "the reference NIC");
-    made.tested = Start(fuzz::MakeCandidate(made.candidate), made.candidate.spec);
-    made.common = fuzz::CommonCapabilities(made.reference->reported(), made.tested->reported());
-    std::fprintf(stderr, "fuzz_differential: %s (%s, %s) against the reference NIC, IVs %s\n", made.candidate.spec.c_str(),
-                 made.candidate.in_process ? "in process" : "out of process",
-                 made.tested->identity().Describe().c_str(),
-                 made.tested->identity().iv_injection ? "injected (byte-exact)" : "its own (decrypt and verify)");
+    // In process a pair is one more adapter of the library and one more reference NIC; out of
+    // process it would be one more process (or rig) per pair, so one is kept.
+    const std::string pairs = Environment("SENDPATH_FUZZ_NIC_PAIRS");
+    made.capacity = !pairs.empty() ? std::max<std::size_t>(1, std::strtoul(pairs.c_str(), nullptr, 10))
+                    : made.candidate.in_process || made.candidate.spec == "reference" ? 64 : 1;
+    made.pairs.push_back(MakePair(made.candidate));
+    const fuzz::Driver& tested = *made.pairs.front()->tested;
+    made.common = fuzz::CommonCapabilities(made.pairs.front()->reference->reported(), tested.reported());
+    std::fprintf(stderr, "fuzz_differential: %s (%s, %s) against the reference NIC, IVs %s, %zu NIC pair(s) kept\n",
+                 made.candidate.spec.c_str(), made.candidate.in_process ? "in process" : "out of process",
+                 tested.identity().Describe().c_str(),
+                 tested.identity().iv_injection ? "injected (byte-exact)" : "its own (decrypt and verify)", made.capacity);
     return made;
   }();
   return context;
@@ -158,11 +194,11 @@ void Compare(const std::string& operation, const harness::Outcome<NDIS_STATUS>& 
 }
 
 // ADD_SA on both; the handles each returned (nullptr where it failed).
-std::pair<NDIS_HANDLE, NDIS_HANDLE> AddSa(Context& context, const std::string& operation, const vectors::SaSpec& spec,
+std::pair<NDIS_HANDLE, NDIS_HANDLE> AddSa(Pair& pair, const std::string& operation, const vectors::SaSpec& spec,
                                           const vectors::AddSaRequest& built) {
   const harness::AddSaRequest request = fuzz::MakeAddSaRequest(spec, built);
-  const auto expected = context.reference->candidate().AddSa(request);
-  const auto actual = context.tested->candidate().AddSa(request);
+  const auto expected = pair.reference->candidate().AddSa(request);
+  const auto actual = pair.tested->candidate().AddSa(request);
   if (!expected) Fatal("the reference NIC failed " + operation + ": " + expected.error().reason);
   if (!actual) Differ(operation, fuzz::CandidateErrorKind(actual.error().reason), actual.error().reason);
   Compare(operation, expected->status, actual->status);
@@ -173,19 +209,19 @@ std::pair<NDIS_HANDLE, NDIS_HANDLE> AddSa(Context& context, const std::string& o
           actual->status == NDIS_STATUS_SUCCESS ? actual->handle : nullptr};
 }
 
-void RunSend(Context& context, const fuzz::Script& script, std::size_t index, const fuzz::Programming& programming,
-             fuzz::CheckTables& tables) {
+void RunSend(Pair& pair, const fuzz::Script& script, std::size_t index) {
   static fuzz::FrameBuilder builder;
   static std::vector<std::uint8_t> frame;
   static fuzz::Layout layout;
   static std::vector<std::size_t> cuts;
+  const fuzz::Programming& programming = pair.programming;
   const fuzz::SendDef& send = script.sends[index];
   g_send = index;
   builder.Build(script.setup, programming.framing, send, frame, layout);
   fuzz::FrameBuilder::Cuts(send, layout, frame.size(), cuts);
 
-  const auto expected = context.reference->candidate().Send(context.reference->Request(script, index, programming, frame, cuts));
-  const auto actual = context.tested->candidate().Send(context.tested->Request(script, index, programming, frame, cuts));
+  const auto expected = pair.reference->candidate().Send(pair.reference->Request(script, index, programming, frame, cuts));
+  const auto actual = pair.tested->candidate().Send(pair.tested->Request(script, index, programming, frame, cuts));
   if (!expected) Fatal("the reference NIC failed a send: " + expected.error().reason);
   if (!actual) Differ("send", fuzz::CandidateErrorKind(actual.error().reason), actual.error().reason);
   if (actual->status != NDIS_STATUS_SUCCESS && actual->frame && !actual->frame->empty()) {
@@ -209,14 +245,15 @@ void RunSend(Context& context, const fuzz::Script& script, std::size_t index, co
   std::size_t first = 0, second = 0;
   const bool tunnelled = fuzz::SaIndexOf(send.next, programming.specs.size(), second);
   const bool has_first = fuzz::SaIndexOf(send.offload, programming.specs.size(), first);
+  static fuzz::CheckTables tables;  // shared by every pair: a table depends only on its two SAs
   report::SaTable* table = has_first ? tables.Get(programming, tunnelled ? second : first, tunnelled ? first : kNoSa) : nullptr;
   report::DiffOptions options;
-  options.ivs_dont_care = !context.tested->identity().iv_injection;
+  options.ivs_dont_care = !pair.tested->identity().iv_injection;
   report::FrameDiffer differ(table, options);
   const auto link = script.setup.ethernet ? report::LinkType::kEthernet : report::LinkType::kRawIp;
   const report::FrameComparison& comparison = differ.Compare(want, got, link);
   if (comparison.equivalent) {
-    if (context.tested->identity().iv_injection) {
+    if (pair.tested->identity().iv_injection) {
       Differ("send", "bytes", "frames differ but the field diff finds them equivalent");
     }
     return;
@@ -224,44 +261,96 @@ void RunSend(Context& context, const fuzz::Script& script, std::size_t index, co
   Differ("send", fuzz::SignatureField(comparison, differ), comparison.Summary());
 }
 
-// Both NICs freshly initialised and programmed with `setup`: the set(s), ADD_SA / DELETE_SA
-// cycles, the SA table, the deletions.
-void Program(Context& context, const fuzz::Setup& setup, fuzz::Programming& programming) {
-  for (fuzz::Driver* driver : {context.reference.get(), context.tested.get()}) {
-    auto reset = driver->candidate().Reset();
-    if (!reset) Differ("reset", fuzz::CandidateErrorKind(reset.error().reason), reset.error().reason);
-    driver->Forget();
+// Whether two Setups make the same OID_TCP_TASK_OFFLOAD set(s): the same encapsulation, the same
+// capabilities left out, the same second set.
+bool SameSet(const fuzz::Setup& a, const fuzz::Setup& b) {
+  return a.ethernet == b.ethernet && a.second_set == b.second_set && a.disabled == b.disabled;
+}
+
+// Both NICs of `pair` programmed with `setup`: the set(s), ADD_SA / DELETE_SA cycles, the SA
+// table, the deletions. Fresh: both freshly initialised first (Reset: MiniportHalt +
+// MiniportInitialize). Recycled (the pair's set is `setup`'s): the SAs still live deleted on both
+// instead, the set kept — initialising a candidate (its OpenSSL library context, providers,
+// fetched algorithms) costs far more than programming it, and a recycled pair is judged like a
+// reused one (a difference counts only when a fresh pair shows it too).
+void Program(Context& context, Pair& pair, const fuzz::Setup& setup, bool recycle) {
+  harness::Candidate& reference = pair.reference->candidate();
+  harness::Candidate& tested = pair.tested->candidate();
+  const std::optional<fuzz::Setup> previous = std::move(pair.setup);
+  pair.setup.reset();
+  if (recycle) {
+    for (std::size_t i = 0; i < previous->sas.size(); ++i) {
+      if (pair.reference->added(i) && !previous->sas[i].deleted) {
+        Compare("recycle_delete_sa", reference.DeleteSa(pair.reference->handle(i)), tested.DeleteSa(pair.tested->handle(i)));
+      }
+    }
+  } else {
+    for (fuzz::Driver* driver : {pair.reference.get(), pair.tested.get()}) {
+      auto reset = driver->candidate().Reset();
+      if (!reset) Differ("reset", fuzz::CandidateErrorKind(reset.error().reason), reset.error().reason);
+    }
   }
-  harness::Candidate& reference = context.reference->candidate();
-  harness::Candidate& tested = context.tested->candidate();
-  programming = fuzz::Program(setup, context.common);
-  Compare("set", reference.Set(programming.encapsulation, programming.enable),
-          tested.Set(programming.encapsulation, programming.enable));
-  if (setup.second_set) {
-    Compare("second_set", reference.Set(programming.encapsulation, programming.enable),
+  pair.reference->Forget();
+  pair.tested->Forget();
+  pair.programming = fuzz::Program(setup, context.common);
+  const fuzz::Programming& programming = pair.programming;
+  if (!recycle) {
+    Compare("set", reference.Set(programming.encapsulation, programming.enable),
             tested.Set(programming.encapsulation, programming.enable));
+    if (setup.second_set) {
+      Compare("second_set", reference.Set(programming.encapsulation, programming.enable),
+              tested.Set(programming.encapsulation, programming.enable));
+    }
   }
   // Deleted SAs' slots must come back: ADD_SA + DELETE_SA cycles of a plain ESP SA.
-  const vectors::SaSpec churn_spec = fuzz::MakeSaSpec(fuzz::SaDef{}, 0);
-  const vectors::AddSaRequest churn_request = vectors::BuildAddSaRequest(churn_spec);
+  static const vectors::SaSpec churn_spec = fuzz::MakeSaSpec(fuzz::SaDef{}, 0);
+  static const vectors::AddSaRequest churn_request = vectors::BuildAddSaRequest(churn_spec);
   for (unsigned cycle = 0; cycle < setup.churn; ++cycle) {
-    const auto [expected, actual] = AddSa(context, "churn_add_sa", churn_spec, churn_request);
+    const auto [expected, actual] = AddSa(pair, "churn_add_sa", churn_spec, churn_request);
     if (expected == nullptr) break;
     Compare("churn_delete_sa", reference.DeleteSa(expected), tested.DeleteSa(actual));
   }
   for (std::size_t i = 0; i < programming.specs.size(); ++i) {
-    const auto [expected, actual] = AddSa(context, "add_sa", programming.specs[i], programming.requests[i]);
-    context.reference->Record(expected);
-    context.tested->Record(actual);
+    const auto [expected, actual] = AddSa(pair, "add_sa", programming.specs[i], programming.requests[i]);
+    pair.reference->Record(expected);
+    pair.tested->Record(actual);
   }
-  context.reference->Seal();
-  context.tested->Seal();
+  pair.reference->Seal();
+  pair.tested->Seal();
   for (std::size_t i = 0; i < setup.sas.size(); ++i) {
-    if (setup.sas[i].deleted && context.reference->added(i)) {
-      Compare("delete_sa", reference.DeleteSa(context.reference->handle(i)),
-              tested.DeleteSa(context.tested->handle(i)));
+    if (setup.sas[i].deleted && pair.reference->added(i)) {
+      Compare("delete_sa", reference.DeleteSa(pair.reference->handle(i)), tested.DeleteSa(pair.tested->handle(i)));
     }
   }
+  pair.setup = setup;
+}
+
+// The pair programmed with `setup`, moved to the front; nullptr when there is none.
+Pair* Find(Context& context, const fuzz::Setup& setup) {
+  const auto found = std::find_if(context.pairs.begin(), context.pairs.end(),
+                                  [&](const std::unique_ptr<Pair>& pair) { return pair->setup && *pair->setup == setup; });
+  if (found == context.pairs.end()) return nullptr;
+  std::rotate(context.pairs.begin(), found, found + 1);
+  return context.pairs.front().get();
+}
+
+// A pair for a Setup no pair has, moved to the front: a new one while fewer than the capacity
+// exist, else the least recently used with the same set (to recycle), else the least recently
+// used. `recycle` says which.
+Pair& Victim(Context& context, const fuzz::Setup& setup, bool& recycle) {
+  recycle = false;
+  if (context.pairs.size() < context.capacity) {
+    context.pairs.insert(context.pairs.begin(), MakePair(context.candidate));
+    return *context.pairs.front();
+  }
+  auto victim = std::find_if(context.pairs.rbegin(), context.pairs.rend(), [&](const std::unique_ptr<Pair>& pair) {
+    return pair->setup && SameSet(*pair->setup, setup);
+  });
+  recycle = victim != context.pairs.rend();
+  if (!recycle) victim = context.pairs.rbegin();
+  const auto forward = std::prev(victim.base());
+  std::rotate(context.pairs.begin(), forward, forward + 1);
+  return *context.pairs.front();
 }
 
 }  // namespace
@@ -272,39 +361,36 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const bool openssl_ready = OPENSSL_init_crypto(0, nullptr) == 1 && nic::FullCapabilities().task.V4ESP.Send != 0;
   (void)openssl_ready;
   Context& context = Get();
-  // NICs programmed with the previous input's setup serve the next input with the same setup:
-  // initialising a candidate (its OpenSSL library context, providers) costs far more than a send.
-  static std::optional<fuzz::Setup> programmed;
-  static fuzz::Programming programming;
-  static std::unique_ptr<fuzz::CheckTables> tables;
   const fuzz::Script script = fuzz::DecodeScript(std::span<const std::uint8_t>(data, size));
   g_script = &script;
-  const auto run = [&](bool fresh) {
-    if (fresh) {
-      programmed.reset();
-      g_send = 0;
-      Program(context, script.setup, programming);
-      programmed = script.setup;
-      tables = std::make_unique<fuzz::CheckTables>();
-    }
-    for (std::size_t i = 0; i < script.sends.size(); ++i) RunSend(context, script, i, programming, *tables);
-  };
-  const bool reuse = programmed && *programmed == script.setup;
+  g_send = 0;
+  // NIC pairs programmed with an earlier input's setup serve the next input with the same setup
+  // (reused); a new setup takes a pair with the same set and replaces its SAs (recycled), else the
+  // least recently used pair, freshly initialised.
+  bool recycle = false;
+  Pair* reused = Find(context, script.setup);
+  Pair& pair = reused != nullptr ? *reused : Victim(context, script.setup, recycle);
+  const bool fresh = reused == nullptr && !recycle;
+  static InputCounts counts;
+  ++(fresh ? counts.fresh : recycle ? counts.recycled : counts.reused);
   try {
-    run(!reuse);
+    if (reused == nullptr) Program(context, pair, script.setup, recycle);
+    for (std::size_t i = 0; i < script.sends.size(); ++i) RunSend(pair, script, i);
   } catch (const Difference& difference) {
-    if (!reuse) Report(context, difference);
-    // Seen on NICs that earlier inputs sent through: only what a fresh pair shows is a finding
-    // (its input then reproduces it alone). An out-of-process candidate that died is started
-    // afresh first.
+    if (fresh) Report(context, difference);
+    // Seen on NICs that earlier inputs programmed or sent through: only what a fresh pair shows
+    // is a finding (its input then reproduces it alone). An out-of-process candidate that died is
+    // started afresh first.
     if (difference.field.rfind("candidate-", 0) == 0) {
-      context.tested->candidate().Stop();
-      if (const std::string error = context.tested->Start(); !error.empty()) {
+      pair.tested->candidate().Stop();
+      if (const std::string error = pair.tested->Start(); !error.empty()) {
         Report(context, Difference{"restart", "candidate-error", error});
       }
     }
     try {
-      run(true);
+      g_send = 0;
+      Program(context, pair, script.setup, false);
+      for (std::size_t i = 0; i < script.sends.size(); ++i) RunSend(pair, script, i);
     } catch (const Difference& again) {
       Report(context, again);
     }

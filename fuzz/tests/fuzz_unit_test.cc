@@ -167,5 +167,26 @@ TEST(SignatureTest, TunnelCipherBugIsTheOuterCiphertext) {
   EXPECT_EQ(SignatureOf(Sa(0), Sa(4), [](auto& specs) { FlipConfKey(specs[4]); }).by_cause, "esp[outer].ciphertext");
 }
 
+// One CheckTables serves every Programming: a table depends only on its SAs (SaDef and index,
+// from which MakeSaSpec derives the keys), so Setups sharing them share the table, and a Setup
+// whose SA differs gets its own.
+TEST(CheckTablesTest, TablesAreSharedByTheirSasAcrossSetups) {
+  const nic::Capabilities reported = nic::FullCapabilities();
+  const fuzz::Setup base = BaseSetup();
+  fuzz::Setup other_table = base;  // another SA 1: the (0, none) table is still the same
+  other_table.sas[1].conf = static_cast<std::uint8_t>((base.sas[1].conf + 1) % kConfChoices.size());
+  fuzz::Setup other_key = base;  // SA 0 with another SPI: its own table
+  other_key.sas[0].esp_spi = base.sas[0].esp_spi + 1;
+  const Programming a = Program(base, reported), b = Program(other_table, reported), c = Program(other_key, reported);
+  const std::size_t none = static_cast<std::size_t>(-1);
+  CheckTables tables;
+  report::SaTable* first = tables.Get(a, 0, none);
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(tables.Get(b, 0, none), first);
+  EXPECT_NE(tables.Get(c, 0, none), first);
+  EXPECT_NE(tables.Get(a, 1, none), tables.Get(b, 1, none));
+  EXPECT_NE(tables.Get(a, 0, 1), first);
+}
+
 }  // namespace
 }  // namespace sendpath::fuzz

@@ -68,5 +68,29 @@ TEST(ScriptTest, ABuiltScriptSurvivesEncoding) {
   EXPECT_NO_THROW(DecodeScript({}));
 }
 
+// HashSetup is what the NIC caches of the send-path targets look a Setup up by: equal Setups hash
+// alike, and each field a Setup holds changes the hash.
+TEST(ScriptTest, SetupHashFollowsEveryField) {
+  const fuzz::Setup base = BaseSetup();
+  fuzz::Setup copy = base;
+  EXPECT_EQ(HashSetup(copy), HashSetup(base));
+  std::vector<fuzz::Setup> changed(11, base);
+  changed[0].ethernet = !base.ethernet;
+  changed[1].second_set = !base.second_set;
+  changed[2].churn = static_cast<std::uint8_t>(base.churn + 1);
+  changed[3].disabled.push_back(2);
+  changed[4].sas.pop_back();
+  changed[5].sas[1].conf = static_cast<std::uint8_t>(base.sas[1].conf + 1);
+  changed[6].sas[2].deleted = !base.sas[2].deleted;
+  changed[7].sas[0].esn_high = base.sas[0].esn_high + 1;
+  changed[8].sas[3].ah_spi = base.sas[3].ah_spi + 1;
+  changed[9].sas[4].integrity_first = !base.sas[4].integrity_first;
+  changed[10].sas[5].tunnel = !base.sas[5].tunnel;
+  for (std::size_t i = 0; i < changed.size(); ++i) {
+    ASSERT_FALSE(changed[i] == base) << i;
+    EXPECT_NE(HashSetup(changed[i]), HashSetup(base)) << "change " << i;
+  }
+}
+
 }  // namespace
 }  // namespace sendpath::fuzz
