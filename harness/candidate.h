@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <span>
@@ -44,6 +45,30 @@ struct AddSaReply {
   NDIS_STATUS status = NDIS_STATUS_SUCCESS;
   NDIS_HANDLE handle = nullptr;  // OFFLOAD_IPSEC_ADD_SA.OffloadHandle as the candidate filled it in
 };
+
+// OID_TCP_TASK_IPSEC_ADD_UDPESP_SA: AddSaRequest's buffer then holds an
+// OFFLOAD_IPSEC_ADD_UDPESP_SA (EncapTypeEntryOffldHandle as the transport passes it) + KeyMat.
+struct AddUdpEspSaReply {
+  NDIS_STATUS status = NDIS_STATUS_SUCCESS;
+  NDIS_HANDLE handle = nullptr;        // OffloadHandle as the candidate filled it in
+  NDIS_HANDLE parser_entry = nullptr;  // EncapTypeEntryOffldHandle after the request
+};
+
+// The reply to an ADD_UDPESP_SA whose InformationBuffer is `buffer` after the request: the
+// handles are read back only on success (and only when the buffer holds them).
+inline AddUdpEspSaReply UdpEspReplyFrom(NDIS_STATUS status, std::span<const std::uint8_t> buffer) {
+  AddUdpEspSaReply reply;
+  reply.status = status;
+  if (status != NDIS_STATUS_SUCCESS) return reply;
+  if (buffer.size() >= offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, OffloadHandle) + sizeof(HANDLE)) {
+    std::memcpy(&reply.handle, buffer.data() + offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, OffloadHandle), sizeof(HANDLE));
+  }
+  if (buffer.size() >= offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, EncapTypeEntryOffldHandle) + sizeof(HANDLE)) {
+    std::memcpy(&reply.parser_entry, buffer.data() + offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, EncapTypeEntryOffldHandle),
+                sizeof(HANDLE));
+  }
+  return reply;
+}
 
 // IVs the candidate is to generate for one SA during one send, in generation order.
 struct IvInjection {
@@ -86,6 +111,12 @@ class Candidate {
   virtual Outcome<AddSaReply> AddSa(const AddSaRequest& request) = 0;
   // OID_TCP_TASK_IPSEC_DELETE_SA.
   virtual Outcome<NDIS_STATUS> DeleteSa(NDIS_HANDLE handle) = 0;
+  // OID_TCP_TASK_IPSEC_ADD_UDPESP_SA / DELETE_UDPESP_SA. Every candidate kind sendpath ships
+  // carries them; the default answers as a miniport that does not know the OIDs.
+  virtual Outcome<AddUdpEspSaReply> AddUdpEspSa(const AddSaRequest&) {
+    return AddUdpEspSaReply{NDIS_STATUS_INVALID_OID, nullptr, nullptr};
+  }
+  virtual Outcome<NDIS_STATUS> DeleteUdpEspSa(NDIS_HANDLE, NDIS_HANDLE) { return NDIS_STATUS_INVALID_OID; }
   virtual Outcome<SendReply> Send(const SendRequest& request) = 0;
   // Ends the candidate (process killed, library unloaded); Start may follow.
   virtual void Stop() {}

@@ -132,7 +132,8 @@ report::ComplexityRank RankOf(const vectors::Vector& vector) {
               encapsulation = *op.encapsulation;
               rank.ethernet = rank.ethernet || encapsulation == vectors::Encapsulation::kIeee8023;
             }
-          } else if constexpr (std::is_same_v<Op, vectors::AddSaStep> || std::is_same_v<Op, vectors::FillSaTableStep>) {
+          } else if constexpr (std::is_same_v<Op, vectors::AddSaStep> || std::is_same_v<Op, vectors::FillSaTableStep> ||
+                               std::is_same_v<Op, vectors::AddUdpEspSaStep>) {
             program(op.sa);
           } else if constexpr (std::is_same_v<Op, vectors::SendStep>) {
             if (op.has_info) {

@@ -86,6 +86,9 @@ bool WriteExport(const std::vector<SelectedVector>& selected, const std::string&
       std::string name;
       if (const auto* add = std::get_if<vectors::AddSaStep>(&step.op); add != nullptr && add->expect == NDIS_STATUS_SUCCESS) {
         name = add->sa;
+      } else if (const auto* udp = std::get_if<vectors::AddUdpEspSaStep>(&step.op);
+                 udp != nullptr && udp->expect == NDIS_STATUS_SUCCESS) {
+        name = udp->sa;
       } else if (const auto* fill = std::get_if<vectors::FillSaTableStep>(&step.op)) {
         name = fill->sa;
       }
@@ -118,6 +121,21 @@ bool WriteExport(const std::vector<SelectedVector>& selected, const std::string&
             } else if constexpr (std::is_same_v<T, vectors::DeleteSaStep>) {
               out["op"] = "delete_sa";
               out["handle"] = HandleRefJson(op.handle, vector.id);
+              out["expect"] = Status(op.expect);
+            } else if constexpr (std::is_same_v<T, vectors::AddUdpEspSaStep>) {
+              // The rig issues OID_TCP_TASK_IPSEC_ADD_UDPESP_SA; sa_object carries udp_esp.
+              out["op"] = "add_udpesp_sa";
+              out["sa"] = op.sa;
+              out["sas_key"] = ExportSaKey(vector.id, op.sa);
+              if (const auto sa = vector.sas.find(op.sa); sa != vector.sas.end()) {
+                out["sa_object"] = vectors::WriteSaObject(sa->second);
+              }
+              out["parser_entry"] = HandleRefJson(op.parser_entry, vector.id);
+              out["expect"] = Status(op.expect);
+            } else if constexpr (std::is_same_v<T, vectors::DeleteUdpEspSaStep>) {
+              out["op"] = "delete_udpesp_sa";
+              out["handle"] = HandleRefJson(op.handle, vector.id);
+              out["parser_entry"] = HandleRefJson(op.parser_entry, vector.id);
               out["expect"] = Status(op.expect);
             } else if constexpr (std::is_same_v<T, vectors::FillSaTableStep>) {
               out["op"] = "fill_sa_table";

@@ -22,6 +22,18 @@ NDIS_HANDLE HandleMap::Resolve(const vectors::HandleRef& ref) const {
   return nullptr;
 }
 
+NDIS_HANDLE HandleMap::ResolveParserEntry(const vectors::HandleRef& ref) const {
+  if (ref.kind != vectors::HandleRef::Kind::kSa) return Resolve(ref);
+  const auto found = parser_entries_.find(ref.sa);
+  return found != parser_entries_.end() ? found->second : NeverIssued();
+}
+
+void HandleMap::RememberParserEntry(const std::string& sa, NDIS_HANDLE parser_entry) {
+  if (parser_entry == nullptr) return;  // an outbound add: no entry
+  parser_entries_[sa] = parser_entry;
+  issued_.insert(parser_entry);
+}
+
 const NDIS_HANDLE* HandleMap::Find(const std::string& sa) const {
   const auto found = handles_.find(sa);
   return found != handles_.end() ? &found->second : nullptr;

@@ -22,9 +22,14 @@ class HandleMap {
   const NDIS_HANDLE* Find(const std::string& sa) const;
   // OID_TCP_TASK_IPSEC_ADD_SA for `sa` succeeded with `handle` (a later one replaces it).
   void Remember(const std::string& sa, NDIS_HANDLE handle);
+  // EncapTypeEntryOffldHandle: the parser entry the add of UDP-ESP SA `sa` returned, 0 or
+  // never_issued, as `ref` says (the entry of an SA whose add returned none is never_issued).
+  NDIS_HANDLE ResolveParserEntry(const vectors::HandleRef& ref) const;
+  void RememberParserEntry(const std::string& sa, NDIS_HANDLE parser_entry);
 
  private:
   std::map<std::string, NDIS_HANDLE> handles_;
+  std::map<std::string, NDIS_HANDLE> parser_entries_;
   std::set<NDIS_HANDLE> issued_;
 };
 

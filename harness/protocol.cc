@@ -70,24 +70,42 @@ json Dispatch(Candidate& backend, const json& request, bool& bye) {
     if (!status) return ErrorReply(status.error().reason);
     return StatusReply(*status);
   }
-  if (op == "add_sa") {
+  if (op == "add_sa" || op == "add_udpesp_sa") {
     AddSaRequest add;
     auto buffer = HexField(request.value("request", json()));
-    if (!buffer) return ErrorReply("add_sa: \"request\" must be hex");
+    if (!buffer) return ErrorReply(op + ": \"request\" must be hex");
     add.buffer = std::move(*buffer);
     if (request.contains("extension")) {
       auto extension = HexField(request["extension"]);
       if (!extension || extension->size() != sizeof(SENDPATH_ADD_SA_EXTENSION)) {
-        return ErrorReply("add_sa: \"extension\" must be " + std::to_string(sizeof(SENDPATH_ADD_SA_EXTENSION)) +
+        return ErrorReply(op + ": \"extension\" must be " + std::to_string(sizeof(SENDPATH_ADD_SA_EXTENSION)) +
                           " bytes of hex");
       }
       std::memcpy(&add.extension, extension->data(), sizeof add.extension);
+    }
+    if (op == "add_udpesp_sa") {
+      auto reply = backend.AddUdpEspSa(add);
+      if (!reply) return ErrorReply(reply.error().reason);
+      json out = StatusReply(reply->status);
+      out["handle"] = HandleToJson(reply->handle);
+      out["parser_entry"] = HandleToJson(reply->parser_entry);
+      return out;
     }
     auto reply = backend.AddSa(add);
     if (!reply) return ErrorReply(reply.error().reason);
     json out = StatusReply(reply->status);
     out["handle"] = HandleToJson(reply->handle);
     return out;
+  }
+  if (op == "delete_udpesp_sa") {
+    auto handle = HandleFromJson(request.value("handle", json()));
+    auto parser_entry = HandleFromJson(request.value("parser_entry", json("0x0")));
+    if (!handle || !parser_entry) {
+      return ErrorReply("delete_udpesp_sa: \"handle\" and \"parser_entry\" must be \"0x\" hex strings");
+    }
+    auto status = backend.DeleteUdpEspSa(*handle, *parser_entry);
+    if (!status) return ErrorReply(status.error().reason);
+    return StatusReply(*status);
   }
   if (op == "delete_sa") {
     auto handle = HandleFromJson(request.value("handle", json()));
@@ -244,6 +262,16 @@ json AddSaRequestJson(const AddSaRequest& request) {
 }
 
 json DeleteSaRequest(NDIS_HANDLE handle) { return json{{"op", "delete_sa"}, {"handle", HandleToJson(handle)}}; }
+
+json AddUdpEspSaRequestJson(const AddSaRequest& request) {
+  json out = AddSaRequestJson(request);
+  out["op"] = "add_udpesp_sa";
+  return out;
+}
+
+json DeleteUdpEspSaRequest(NDIS_HANDLE handle, NDIS_HANDLE parser_entry) {
+  return json{{"op", "delete_udpesp_sa"}, {"handle", HandleToJson(handle)}, {"parser_entry", HandleToJson(parser_entry)}};
+}
 
 json SendRequestJson(const SendRequest& request) {
   json out{{"op", "send"},

@@ -43,6 +43,10 @@ nlohmann::json QueryRequest();
 nlohmann::json SetRequest(const NDIS_ENCAPSULATION_FORMAT& encapsulation, const Capabilities& enable);
 nlohmann::json AddSaRequestJson(const AddSaRequest& request);
 nlohmann::json DeleteSaRequest(NDIS_HANDLE handle);
+// "add_udpesp_sa": the OFFLOAD_IPSEC_ADD_UDPESP_SA buffer as "request" (as add_sa); the reply
+// carries "handle" and "parser_entry". "delete_udpesp_sa": "handle" and "parser_entry".
+nlohmann::json AddUdpEspSaRequestJson(const AddSaRequest& request);
+nlohmann::json DeleteUdpEspSaRequest(NDIS_HANDLE handle, NDIS_HANDLE parser_entry);
 nlohmann::json SendRequestJson(const SendRequest& request);
 
 // Serves `backend` over `in`/`out` until "bye" or end of input. Each request gets exactly one

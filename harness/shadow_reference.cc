@@ -27,6 +27,29 @@ nic::OidResult ShadowReference::AddSa(const std::string& name, const vectors::Sa
 
 nic::OidResult ShadowReference::DeleteSa(const vectors::HandleRef& handle) { return nic_.DeleteSa(Resolve(handle)); }
 
+nic::OidResult ShadowReference::AddUdpEspSa(const std::string& name, const vectors::SaSpec& sa,
+                                            const vectors::HandleRef& parser_entry) {
+  vectors::AddSaRequest built = vectors::BuildAddUdpEspSaRequest(sa, ResolveParserEntry(parser_entry));
+  const nic::OidResult result = nic_.AddUdpEspSa(built.buffer, &built.extension);
+  const AddUdpEspSaReply reply = UdpEspReplyFrom(result.status, built.buffer);
+  if (result.ok()) {
+    handles_[name] = reply.handle;
+    if (reply.parser_entry != nullptr) parser_entries_[name] = reply.parser_entry;
+  }
+  return result;
+}
+
+nic::OidResult ShadowReference::DeleteUdpEspSa(const vectors::HandleRef& handle, const vectors::HandleRef& parser_entry) {
+  return nic_.DeleteUdpEspSa(Resolve(handle), ResolveParserEntry(parser_entry));
+}
+
+NDIS_HANDLE ShadowReference::ResolveParserEntry(const vectors::HandleRef& ref) const {
+  if (ref.kind != vectors::HandleRef::Kind::kSa) return Resolve(ref);
+  const auto found = parser_entries_.find(ref.sa);
+  if (found != parser_entries_.end()) return found->second;
+  return Resolve(vectors::HandleRef{vectors::HandleRef::Kind::kNeverIssued, {}});
+}
+
 std::string ShadowReference::SendRule(const vectors::SendStep& step) {
   NDIS_IPSEC_PACKET_INFO info{};
   info.Transmit.OffloadHandle = Resolve(step.offload_handle);

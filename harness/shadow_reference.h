@@ -19,6 +19,8 @@ class ShadowReference {
   // Adds `sa` under its vector name; the handle is remembered for later deletes and sends.
   nic::OidResult AddSa(const std::string& name, const vectors::SaSpec& sa);
   nic::OidResult DeleteSa(const vectors::HandleRef& handle);
+  nic::OidResult AddUdpEspSa(const std::string& name, const vectors::SaSpec& sa, const vectors::HandleRef& parser_entry);
+  nic::OidResult DeleteUdpEspSa(const vectors::HandleRef& handle, const vectors::HandleRef& parser_entry);
   // " (the rule: ...)" when the reference refuses the send with the expected status, else "".
   std::string SendRule(const vectors::SendStep& step);
 
@@ -29,7 +31,9 @@ class ShadowReference {
   NDIS_HANDLE Resolve(const vectors::HandleRef& ref) const;
 
   nic::ReferenceNic nic_;
+  NDIS_HANDLE ResolveParserEntry(const vectors::HandleRef& ref) const;
   std::map<std::string, NDIS_HANDLE> handles_;
+  std::map<std::string, NDIS_HANDLE> parser_entries_;
 };
 
 }  // namespace sendpath::harness

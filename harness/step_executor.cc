@@ -32,6 +32,8 @@ std::string OpName(const vectors::AddSaStep&) { return "add_sa"; }
 std::string OpName(const vectors::DeleteSaStep&) { return "delete_sa"; }
 std::string OpName(const vectors::FillSaTableStep&) { return "fill_sa_table"; }
 std::string OpName(const vectors::SendStep&) { return "send"; }
+std::string OpName(const vectors::AddUdpEspSaStep&) { return "add_udpesp_sa"; }
+std::string OpName(const vectors::DeleteUdpEspSaStep&) { return "delete_udpesp_sa"; }
 
 std::string OpName(const vectors::Step& step) {
   return std::visit([](const auto& op) { return OpName(op); }, step.op);
@@ -152,6 +154,39 @@ class StepExecutor::Impl {
     auto status = candidate_.DeleteSa(handles_.Resolve(step.handle));
     if (!status) return Error(out, status.error());
     CheckStatus(out, "OID_TCP_TASK_IPSEC_DELETE_SA", *status, step.expect, shadow_.DeleteSa(step.handle));
+    return true;
+  }
+
+  bool Execute(const vectors::AddUdpEspSaStep& step, report::StepResult& out) {
+    const vectors::SaSpec& sa = vector_.sas.at(step.sa);
+    vectors::AddSaRequest built = vectors::BuildAddUdpEspSaRequest(sa, handles_.ResolveParserEntry(step.parser_entry));
+    AddSaRequest request;
+    request.spec = &sa;
+    request.buffer = std::move(built.buffer);
+    request.extension = built.extension;
+    auto reply = candidate_.AddUdpEspSa(request);
+    if (!reply) return Error(out, reply.error());
+    const nic::OidResult rule = shadow_.AddUdpEspSa(step.sa, sa, step.parser_entry);
+    if (CheckStatus(out, "OID_TCP_TASK_IPSEC_ADD_UDPESP_SA", reply->status, step.expect, rule) &&
+        reply->status == NDIS_STATUS_SUCCESS && Remember(step.sa, reply->handle, out)) {
+      // S15a: an inbound add with a NULL EncapTypeEntryOffldHandle returns the new entry's.
+      const bool wants_entry = sa.flags == OFFLOAD_INBOUND_SA && step.parser_entry.kind == vectors::HandleRef::Kind::kZero;
+      if (wants_entry && reply->parser_entry == nullptr && observed_) {
+        out.verdict = Verdict::kFail;
+        out.diagnosis = "OID_TCP_TASK_IPSEC_ADD_UDPESP_SA succeeded for an inbound SA with a NULL "
+                        "EncapTypeEntryOffldHandle but returned no parser entry handle";
+        return true;
+      }
+      if (wants_entry) handles_.RememberParserEntry(step.sa, reply->parser_entry);
+    }
+    return true;
+  }
+
+  bool Execute(const vectors::DeleteUdpEspSaStep& step, report::StepResult& out) {
+    auto status = candidate_.DeleteUdpEspSa(handles_.Resolve(step.handle), handles_.ResolveParserEntry(step.parser_entry));
+    if (!status) return Error(out, status.error());
+    CheckStatus(out, "OID_TCP_TASK_IPSEC_DELETE_UDPESP_SA", *status, step.expect,
+                shadow_.DeleteUdpEspSa(step.handle, step.parser_entry));
     return true;
   }
 

@@ -8,7 +8,9 @@ Capabilities FullCapabilities() {
   caps.task.Supported.AH_ESP_COMBINED = 1;
   caps.task.Supported.TRANSPORT_TUNNEL_COMBINED = 1;
   caps.task.Supported.V4_OPTIONS = 1;
-  caps.task.Supported.RESERVED = 0;  // no UDP-ESP parsing
+  // The UDP-ESP subtypes of the OTHER encapsulation; the IKE flags are reserved [S11b][S15e].
+  caps.task.Supported.RESERVED = IPSEC_TPT_UDPESP_ENCAPTYPE_OTHER | IPSEC_TUN_UDPESP_ENCAPTYPE_OTHER |
+                                 IPSEC_TPTOVERTUN_UDPESP_ENCAPTYPE_OTHER | IPSEC_TPT_UDPESP_OVER_PURE_TUN_ENCAPTYPE_OTHER;
   caps.task.V4AH.MD5 = 1;
   caps.task.V4AH.SHA_1 = 1;
   caps.task.V4AH.Transport = 1;

@@ -12,6 +12,9 @@ namespace sendpath::nic::detail {
 constexpr std::uint8_t kProtocolIpv4 = 4;  // IP-in-IP: the tunnel's payload
 constexpr std::uint8_t kProtocolEsp = 50;
 constexpr std::uint8_t kProtocolAh = 51;
+constexpr std::uint8_t kProtocolUdp = 17;
+constexpr std::size_t kUdpHeader = 8;        // RFC 768
+constexpr std::uint16_t kUdpEspPort = 4500;  // RFC 3948 2.1; the only port NDIS 5.1 supports [S15a]
 constexpr std::size_t kIpv4MinHeader = 20;
 constexpr std::size_t kIpv4MaxHeader = 60;
 
@@ -34,6 +37,7 @@ inline std::uint32_t LoadBe32(const std::uint8_t* p) {
   return static_cast<std::uint32_t>(p[0]) << 24 | static_cast<std::uint32_t>(p[1]) << 16 |
          static_cast<std::uint32_t>(p[2]) << 8 | p[3];
 }
+inline std::uint16_t LoadBe16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
 inline void StoreBe32(std::uint8_t* p, std::uint32_t v) {
   p[0] = static_cast<std::uint8_t>(v >> 24);
   p[1] = static_cast<std::uint8_t>(v >> 16);

@@ -73,13 +73,25 @@ constexpr std::array kReasons = {
     ReasonRow{Reason::kWireBufferTooSmall, "output buffer too small", NDIS_STATUS_BUFFER_TOO_SHORT},
     ReasonRow{Reason::kIvSourceFailed, "IV source supplied no IV", NDIS_STATUS_FAILURE},
     ReasonRow{Reason::kCryptoFailure, "OpenSSL failed during the send", NDIS_STATUS_FAILURE},
+    ReasonRow{Reason::kUdpEspNotSupported, "UDP-ESP subtype not supported", NDIS_STATUS_NOT_SUPPORTED},
+    ReasonRow{Reason::kUdpEspEncapTypeNotSupported, "UdpEncapType is not OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_OTHER", NDIS_STATUS_NOT_SUPPORTED},
+    ReasonRow{Reason::kUdpEspPortNotSupported, "DstEncapPort is not 4500", NDIS_STATUS_NOT_SUPPORTED},
+    ReasonRow{Reason::kUdpEspWithAh, "AH element in a UDP-ESP SA", NDIS_STATUS_NOT_SUPPORTED},
+    ReasonRow{Reason::kUdpEspZeroSpi, "UDP-ESP SA with SPI 0", NDIS_STATUS_INVALID_DATA},
+    ReasonRow{Reason::kUnknownParserEntry, "no live parser entry has this handle", NDIS_STATUS_FAILURE},
+    ReasonRow{Reason::kWrongDeleteOid, "the delete OID does not match how the SA was added", NDIS_STATUS_FAILURE},
+    ReasonRow{Reason::kUdpEspOverUdpEsp, "UDP-encapsulated transport over a UDP-encapsulated tunnel", NDIS_STATUS_NOT_SUPPORTED},
+    ReasonRow{Reason::kUdpTruncated, "UDP header truncated", NDIS_STATUS_INVALID_PACKET},
+    ReasonRow{Reason::kUdpLengthMismatch, "UDP Length does not fit the IPv4 total length", NDIS_STATUS_INVALID_PACKET},
+    ReasonRow{Reason::kUdpEspPortMismatch, "UDP source port is not 4500", NDIS_STATUS_INVALID_PACKET},
+    ReasonRow{Reason::kUdpEspNonEspMarker, "non-ESP marker where the SPI belongs", NDIS_STATUS_INVALID_PACKET},
 };
 
 constexpr bool RowsInEnumOrder() {
   for (std::size_t i = 0; i < kReasons.size(); ++i) {
     if (static_cast<std::size_t>(kReasons[i].reason) != i) return false;
   }
-  return kReasons.size() == static_cast<std::size_t>(Reason::kCryptoFailure) + 1;
+  return kReasons.size() == static_cast<std::size_t>(kLastReason) + 1;
 }
 static_assert(RowsInEnumOrder(), "one row per Reason, in enum order");
 

@@ -33,6 +33,7 @@ constexpr std::size_t kEspTrailer = 2;       // Pad Length, Next Header
 // Handles look like kernel pointers and are never reused: a deleted handle stays invalid.
 constexpr std::uintptr_t kFirstHandle = 0x5a0010;
 constexpr std::uintptr_t kHandleStep = 0x10;
+constexpr std::uintptr_t kParserEntryTag = 0x8;  // parser entry handles: an SA handle's slot + 8
 
 std::uintptr_t HandleValue(NDIS_HANDLE handle) { return reinterpret_cast<std::uintptr_t>(handle); }
 NDIS_HANDLE MakeHandle(std::uintptr_t value) { return reinterpret_cast<NDIS_HANDLE>(value); }
@@ -78,6 +79,8 @@ struct SaEntry {
   SecAssoc* Ah() { return ah_index < 0 ? nullptr : &elements[static_cast<std::size_t>(ah_index)]; }
   const SecAssoc* Esp() const { return esp_index < 0 ? nullptr : &elements[static_cast<std::size_t>(esp_index)]; }
   const SecAssoc* Ah() const { return ah_index < 0 ? nullptr : &elements[static_cast<std::size_t>(ah_index)]; }
+  bool udp_esp = false;              // added by OID_TCP_TASK_IPSEC_ADD_UDPESP_SA
+  std::uintptr_t parser_entry = 0;   // inbound UDP-ESP: the parser entry it was added with
   // ESP with no ICV and no AH beside it: IPsec without authentication (contract section 3).
   bool Unauthenticated() const { return Ah() == nullptr && Esp() != nullptr && Esp()->IcvLength() == 0; }
 };
@@ -87,6 +90,7 @@ struct PortionLayout {
   SaEntry* sa = nullptr;
   Ipv4Header ip;
   std::size_t end = 0;  // end of the portion: the IPv4 total length
+  std::size_t udp_offset = 0;  // UDP-ESP: the UDP header before ESP (RFC 3948 2.1), else 0
   std::size_t ah_offset = 0, ah_length = 0;
   std::size_t esp_offset = 0, esp_payload = 0, esp_icv = 0;
   std::uint8_t next_header = 0;  // of what the portion protects
@@ -140,6 +144,23 @@ Reason CheckSaCapabilities(const Capabilities& caps, const SaEntry& sa, bool sen
   return Reason::kOk;
 }
 
+// The UDP-ESP subtype a send uses must be enabled [S15b][S15e]: which of the two SAs is
+// UDP-encapsulated and whether a tunnel SA is involved decide the subtype.
+Reason CheckUdpEspSubtype(const Capabilities& enabled, const SaEntry& first, const SaEntry* tunnel) {
+  ULONG needed = 0;
+  if (tunnel == nullptr) {
+    if (first.udp_esp) needed = first.tunnel ? IPSEC_TUN_UDPESP_ENCAPTYPE_OTHER : IPSEC_TPT_UDPESP_ENCAPTYPE_OTHER;
+  } else if (first.udp_esp && tunnel->udp_esp) {
+    return Reason::kUdpEspOverUdpEsp;  // "not supported" [S15b]
+  } else if (tunnel->udp_esp) {
+    needed = IPSEC_TPTOVERTUN_UDPESP_ENCAPTYPE_OTHER;
+  } else if (first.udp_esp) {
+    needed = IPSEC_TPT_UDPESP_OVER_PURE_TUN_ENCAPTYPE_OTHER;
+  }
+  if (needed != 0 && (enabled.task.Supported.RESERVED & needed) == 0) return Reason::kCapabilityNotEnabled;
+  return Reason::kOk;
+}
+
 }  // namespace
 
 namespace {
@@ -181,12 +202,22 @@ struct ReferenceNic::State {
   Capabilities enabled{};
   std::size_t encapsulation_length = 0;  // 0: NULL_Encapsulation, 14: IEEE 802.3
   std::unordered_map<std::uintptr_t, SaEntry> sas;
+  // UDP-ESP parser entries [S15a]: handle -> (encapsulation type, port). Their handles come
+  // from the same never-reused sequence as SA handles.
+  std::unordered_map<std::uintptr_t, OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_ENTRY> parser_entries;
   std::uintptr_t next_handle = kFirstHandle;
   RandomIvSource random_ivs;
   IvSource* iv_source = &random_ivs;
 
   Reason Resolve(NDIS_HANDLE handle, SaEntry*& sa);
   Reason Apply(const PortionLayout& layout, MutableByteSpan frame);
+  OidResult Prepare(const OFFLOAD_IPSEC_ADD_SA& request, ByteSpan key_mat, const SENDPATH_ADD_SA_EXTENSION* extension,
+                    SaEntry& sa);
+  std::uintptr_t NextHandle() {
+    const std::uintptr_t handle = next_handle;
+    next_handle += kHandleStep;
+    return handle;
+  }
 };
 
 ReferenceNic::ReferenceNic(NicOptions options) : state_(std::make_unique<State>()) {
@@ -235,20 +266,9 @@ OidResult ReferenceNic::AddSa(OFFLOAD_IPSEC_ADD_SA& request, ByteSpan key_mat, c
   return result;
 }
 
-OidResult ReferenceNic::AddSa(MutableByteSpan buffer, const SENDPATH_ADD_SA_EXTENSION* extension) {
-  State& s = *state_;
-  constexpr std::size_t kHeader = offsetof(OFFLOAD_IPSEC_ADD_SA, KeyMat);
-  if (buffer.size() < kHeader) {
-    return Refuse(Reason::kBufferTooShort, "InformationBufferLength " + std::to_string(buffer.size()) +
-                                               " < " + std::to_string(kHeader));
-  }
-  OFFLOAD_IPSEC_ADD_SA request;
-  std::memcpy(&request, buffer.data(), kHeader);
-  if (buffer.size() < OFFLOAD_IPSEC_ADD_SA_SIZE(request.KeyLen)) {
-    return Refuse(Reason::kBufferTooShort, "KeyLen " + std::to_string(request.KeyLen) + " runs past the buffer");
-  }
-  const ByteSpan key_mat = ByteSpan(buffer).subspan(kHeader, request.KeyLen);
-
+// Checks an ADD_SA / ADD_UDPESP_SA request and schedules its keys into `sa`; commits nothing.
+OidResult ReferenceNic::State::Prepare(const OFFLOAD_IPSEC_ADD_SA& request, ByteSpan key_mat,
+                                       const SENDPATH_ADD_SA_EXTENSION* extension, SaEntry& sa) {
   if (request.Flags != OFFLOAD_INBOUND_SA && request.Flags != OFFLOAD_OUTBOUND_SA) {
     return Refuse(Reason::kBadSaFlags, "Flags = " + std::to_string(request.Flags));
   }
@@ -259,11 +279,10 @@ OidResult ReferenceNic::AddSa(MutableByteSpan buffer, const SENDPATH_ADD_SA_EXTE
   if (extension != nullptr && extension->KeyOrder != SENDPATH_KEYMAT_CONF_FIRST && !integrity_first) {
     return Refuse(Reason::kKeyOrderNotSupported, "KeyOrder = " + std::to_string(extension->KeyOrder));
   }
-  if (integrity_first && (s.reported.extension.Flags & SENDPATH_EXT_KEYMAT_INTEGRITY_FIRST) == 0) {
+  if (integrity_first && (reported.extension.Flags & SENDPATH_EXT_KEYMAT_INTEGRITY_FIRST) == 0) {
     return Refuse(Reason::kKeyOrderNotSupported);
   }
 
-  SaEntry sa;
   sa.outbound = request.Flags == OFFLOAD_OUTBOUND_SA;
   sa.tunnel = request.SrcTunnelAddr != 0 || request.DestTunnelAddr != 0;
   sa.count = request.NumSAs;
@@ -355,16 +374,33 @@ OidResult ReferenceNic::AddSa(MutableByteSpan buffer, const SENDPATH_ADD_SA_EXTE
     return Refuse(Reason::kBundleOrder, "SecAssoc[0] must be ENCRYPT and SecAssoc[1] AUTHENTICATE");
   }
   for (int i = 0; i < sa.count; ++i) (sa.elements[static_cast<std::size_t>(i)].is_esp() ? sa.esp_index : sa.ah_index) = i;
-  if (const Reason reason = CheckSaCapabilities(s.reported, sa, /*sending=*/false); reason != Reason::kOk) {
+  if (sa.udp_esp) {
+    for (int i = 0; i < sa.count; ++i) {
+      const SecAssoc& element = sa.elements[static_cast<std::size_t>(i)];
+      const std::string where = "SecAssoc[" + std::to_string(i) + "]";
+      // RFC 3948 defines UDP encapsulation for ESP only; AH cannot sit behind a UDP header.
+      if (!element.is_esp()) return Refuse(Reason::kUdpEspWithAh, where + ".Operation = AUTHENTICATE");
+      // RFC 3948 2.2: four zero bytes where the SPI would be mark a non-ESP (IKE) packet.
+      if (element.spi == 0) return Refuse(Reason::kUdpEspZeroSpi, where + ".SPI = 0");
+    }
+  }
+  if (const Reason reason = CheckSaCapabilities(reported, sa, /*sending=*/false); reason != Reason::kOk) {
     return Refuse(reason);
+  }
+  // A UDP-ESP SA is usable only in a subtype the NIC reports [S15e]: a transport SA alone or
+  // over a plain tunnel, a tunnel SA alone or under a plain transport SA.
+  const ULONG subtypes = sa.tunnel ? (IPSEC_TUN_UDPESP_ENCAPTYPE_OTHER | IPSEC_TPTOVERTUN_UDPESP_ENCAPTYPE_OTHER)
+                                   : (IPSEC_TPT_UDPESP_ENCAPTYPE_OTHER | IPSEC_TPT_UDPESP_OVER_PURE_TUN_ENCAPTYPE_OTHER);
+  if (sa.udp_esp && (reported.task.Supported.RESERVED & subtypes) == 0) {
+    return Refuse(Reason::kUdpEspNotSupported, sa.tunnel ? "no UDP-ESP tunnel subtype reported" : "no UDP-ESP transport subtype reported");
   }
   // S5: "IPsec with no authentication is not permitted", unless the transport enabled the
   // encryption-only extension (to reproduce RFC 3602's encryption-only known answers).
-  if (sa.Unauthenticated() && (s.enabled.extension.Flags & SENDPATH_EXT_ENCRYPTION_ONLY_ESP) == 0) {
+  if (sa.Unauthenticated() && (enabled.extension.Flags & SENDPATH_EXT_ENCRYPTION_ONLY_ESP) == 0) {
     return Refuse(Reason::kAuthenticationRequired, "ESP without integrity and no AH in the bundle");
   }
-  if (s.sas.size() >= s.options.sa_capacity) {
-    return Refuse(Reason::kSaTableFull, "capacity " + std::to_string(s.options.sa_capacity));
+  if (sas.size() >= options.sa_capacity) {
+    return Refuse(Reason::kSaTableFull, "capacity " + std::to_string(options.sa_capacity));
   }
   // Key schedules and EVP contexts are prepared here, once, not per packet.
   for (int i = 0; i < sa.count; ++i) {
@@ -376,8 +412,25 @@ OidResult ReferenceNic::AddSa(MutableByteSpan buffer, const SENDPATH_ADD_SA_EXTE
     if (const Reason r = element.integrity_key.Init(element.integrity, keys[index].second); r != Reason::kOk) return Refuse(r);
   }
 
-  const std::uintptr_t handle = s.next_handle;
-  s.next_handle += kHandleStep;
+  return {};
+}
+
+OidResult ReferenceNic::AddSa(MutableByteSpan buffer, const SENDPATH_ADD_SA_EXTENSION* extension) {
+  State& s = *state_;
+  constexpr std::size_t kHeader = offsetof(OFFLOAD_IPSEC_ADD_SA, KeyMat);
+  if (buffer.size() < kHeader) {
+    return Refuse(Reason::kBufferTooShort, "InformationBufferLength " + std::to_string(buffer.size()) +
+                                               " < " + std::to_string(kHeader));
+  }
+  OFFLOAD_IPSEC_ADD_SA request;
+  std::memcpy(&request, buffer.data(), kHeader);
+  if (buffer.size() < OFFLOAD_IPSEC_ADD_SA_SIZE(request.KeyLen)) {
+    return Refuse(Reason::kBufferTooShort, "KeyLen " + std::to_string(request.KeyLen) + " runs past the buffer");
+  }
+  const ByteSpan key_mat = ByteSpan(buffer).subspan(kHeader, request.KeyLen);
+  SaEntry sa;
+  if (OidResult prepared = s.Prepare(request, key_mat, extension, sa); !prepared.ok()) return prepared;
+  const std::uintptr_t handle = s.NextHandle();
   sa.handle = MakeHandle(handle);
   s.sas.emplace(handle, std::move(sa));
   const NDIS_HANDLE out = MakeHandle(handle);
@@ -395,12 +448,130 @@ OidResult ReferenceNic::DeleteSa(ByteSpan buffer) {
 }
 
 OidResult ReferenceNic::DeleteSa(NDIS_HANDLE handle) {
-  if (state_->sas.erase(HandleValue(handle)) == 0) return Refuse(Reason::kUnknownHandle);
+  const auto found = state_->sas.find(HandleValue(handle));
+  if (found == state_->sas.end()) return Refuse(Reason::kUnknownHandle);
+  // A UDP-ESP SA leaves through OID_TCP_TASK_IPSEC_DELETE_UDPESP_SA, which also names its
+  // parser entry [S15d]; the plain OID would leave the entry's bookkeeping to guesswork.
+  if (found->second.udp_esp) return Refuse(Reason::kWrongDeleteOid, "the SA was added by OID_TCP_TASK_IPSEC_ADD_UDPESP_SA");
+  state_->sas.erase(found);
+  return {};
+}
+
+OidResult ReferenceNic::AddUdpEspSa(OFFLOAD_IPSEC_ADD_UDPESP_SA& request, ByteSpan key_mat,
+                                    const SENDPATH_ADD_SA_EXTENSION* extension) {
+  std::vector<std::uint8_t> buffer(OFFLOAD_IPSEC_ADD_UDPESP_SA_SIZE(key_mat.size()));
+  request.KeyLen = static_cast<ULONG>(key_mat.size());
+  std::memcpy(buffer.data(), &request, offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, KeyMat));
+  if (!key_mat.empty()) {
+    std::memcpy(buffer.data() + offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, KeyMat), key_mat.data(), key_mat.size());
+  }
+  OidResult result = AddUdpEspSa(MutableByteSpan(buffer), extension);
+  std::memcpy(&request.OffloadHandle, buffer.data() + offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, OffloadHandle), sizeof(HANDLE));
+  std::memcpy(&request.EncapTypeEntryOffldHandle,
+              buffer.data() + offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, EncapTypeEntryOffldHandle), sizeof(HANDLE));
+  return result;
+}
+
+OidResult ReferenceNic::AddUdpEspSa(MutableByteSpan buffer, const SENDPATH_ADD_SA_EXTENSION* extension) {
+  State& s = *state_;
+  constexpr std::size_t kHeader = offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, KeyMat);
+  if (buffer.size() < kHeader) {
+    return Refuse(Reason::kBufferTooShort, "InformationBufferLength " + std::to_string(buffer.size()) +
+                                               " < " + std::to_string(kHeader));
+  }
+  OFFLOAD_IPSEC_ADD_UDPESP_SA request;
+  std::memcpy(&request, buffer.data(), kHeader);
+  if (buffer.size() < OFFLOAD_IPSEC_ADD_UDPESP_SA_SIZE(request.KeyLen)) {
+    return Refuse(Reason::kBufferTooShort, "KeyLen " + std::to_string(request.KeyLen) + " runs past the buffer");
+  }
+  const ByteSpan key_mat = ByteSpan(buffer).subspan(kHeader, request.KeyLen);
+  // S14e: "almost identical to OFFLOAD_IPSEC_ADD_SA"; the shared fields are checked the same way.
+  OFFLOAD_IPSEC_ADD_SA common{};
+  common.SrcAddr = request.SrcAddr;
+  common.SrcMask = request.SrcMask;
+  common.DestAddr = request.DstAddr;
+  common.DestMask = request.DstMask;
+  common.Protocol = request.Protocol;  // "should be 0x11"; a filter field, not checked [S14e]
+  common.SrcPort = request.SrcPort;
+  common.DestPort = request.DstPort;
+  common.SrcTunnelAddr = request.SrcTunnelAddr;
+  common.DestTunnelAddr = request.DstTunnelAddr;
+  common.Flags = request.Flags;
+  common.NumSAs = request.NumSAs;
+  std::memcpy(common.SecAssoc, request.SecAssoc, sizeof common.SecAssoc);
+  common.KeyLen = request.KeyLen;
+
+  SaEntry sa;
+  sa.udp_esp = true;
+  if (OidResult prepared = s.Prepare(common, key_mat, extension, sa); !prepared.ok()) return prepared;
+  // S15a / the ENCAPTYPE_ENTRY page: only OTHER is supported (IKE is reserved). DstEncapPort
+  // "should always specify port 4500" and the NIC ignores it for an outbound SA.
+  if (request.EncapTypeEntry.UdpEncapType != OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_OTHER) {
+    return Refuse(Reason::kUdpEspEncapTypeNotSupported,
+                  "EncapTypeEntry.UdpEncapType = " + std::to_string(static_cast<int>(request.EncapTypeEntry.UdpEncapType)));
+  }
+  bool create_entry = false;
+  if (!sa.outbound) {
+    if (request.EncapTypeEntry.DstEncapPort != detail::kUdpEspPort) {
+      return Refuse(Reason::kUdpEspPortNotSupported,
+                    "EncapTypeEntry.DstEncapPort = " + std::to_string(request.EncapTypeEntry.DstEncapPort));
+    }
+    // S15a: the transport looks the entry up in its own list first; NULL asks the miniport to
+    // create it, a handle names one the miniport already holds.
+    const std::uintptr_t entry = HandleValue(request.EncapTypeEntryOffldHandle);
+    if (entry == 0) {
+      create_entry = true;
+    } else if (!s.parser_entries.contains(entry)) {
+      return Refuse(Reason::kUnknownParserEntry, "EncapTypeEntryOffldHandle " + std::to_string(entry));
+    } else {
+      sa.parser_entry = entry;
+    }
+  }
+  // Everything is checked: from here on the request succeeds, so a failure adds nothing [S15a].
+  if (create_entry) {
+    // Tagged so that a parser entry handle passed as an OffloadHandle reads as never issued.
+    sa.parser_entry = s.NextHandle() | kParserEntryTag;
+    s.parser_entries.emplace(sa.parser_entry, request.EncapTypeEntry);
+    const NDIS_HANDLE out = MakeHandle(sa.parser_entry);
+    std::memcpy(buffer.data() + offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, EncapTypeEntryOffldHandle), &out, sizeof out);
+  }
+  const std::uintptr_t handle = s.NextHandle();
+  sa.handle = MakeHandle(handle);
+  s.sas.emplace(handle, std::move(sa));
+  const NDIS_HANDLE out = MakeHandle(handle);
+  std::memcpy(buffer.data() + offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, OffloadHandle), &out, sizeof out);
+  return {};
+}
+
+OidResult ReferenceNic::DeleteUdpEspSa(ByteSpan buffer) {
+  if (buffer.size() < sizeof(OFFLOAD_IPSEC_DELETE_UDPESP_SA)) {
+    return Refuse(Reason::kBufferTooShort, "InformationBufferLength " + std::to_string(buffer.size()));
+  }
+  OFFLOAD_IPSEC_DELETE_UDPESP_SA request;
+  std::memcpy(&request, buffer.data(), sizeof request);
+  return DeleteUdpEspSa(request.OffloadHandle, request.EncapTypeEntryOffldHandle);
+}
+
+OidResult ReferenceNic::DeleteUdpEspSa(NDIS_HANDLE handle, NDIS_HANDLE parser_entry) {
+  State& s = *state_;
+  const auto found = s.sas.find(HandleValue(handle));
+  if (found == s.sas.end()) return Refuse(Reason::kUnknownHandle);
+  if (!found->second.udp_esp) return Refuse(Reason::kWrongDeleteOid, "the SA was added by OID_TCP_TASK_IPSEC_ADD_SA");
+  const std::uintptr_t entry = HandleValue(parser_entry);
+  if (entry != 0 && !s.parser_entries.contains(entry)) {
+    return Refuse(Reason::kUnknownParserEntry, "EncapTypeEntryOffldHandle " + std::to_string(entry));
+  }
+  // S15d: a non-NULL entry handle deletes that parser entry too. The transport reference-counts
+  // entries, so it names one only with its last SA; other SAs still naming it keep working on
+  // send (parsing is a receive matter) and cannot lend it to a new SA.
+  s.sas.erase(found);
+  if (entry != 0) s.parser_entries.erase(entry);
   return {};
 }
 
 void ReferenceNic::SetIvSource(IvSource* source) { state_->iv_source = source != nullptr ? source : &state_->random_ivs; }
 std::size_t ReferenceNic::LiveSaCount() const { return state_->sas.size(); }
+std::size_t ReferenceNic::LiveParserEntryCount() const { return state_->parser_entries.size(); }
 std::size_t ReferenceNic::SaCapacity() const { return state_->options.sa_capacity; }
 
 Reason ReferenceNic::State::Resolve(NDIS_HANDLE handle, SaEntry*& sa) {
@@ -443,6 +614,24 @@ ParseFailure Locate(SaEntry& sa, ByteSpan frame, const Ipv4Header& ip, PortionLa
     position += length;
     layout.payload_offset = position;
     layout.next_header = protocol;
+  }
+  if (sa.udp_esp) {
+    // RFC 3948 2.1: the UDP header sits between the IP header and ESP; the NIC finds it where
+    // the transport framed it and changes none of it (ports, length, checksum).
+    if (protocol != detail::kProtocolUdp) return {Reason::kProtocolMismatch, protocol_offset};
+    if (layout.end - position < detail::kUdpHeader) return {Reason::kUdpTruncated, position};
+    // RFC 3948 2.1 / RFC 3947 4: the local IKE port after the float is 4500, so an outbound
+    // UDP-ESP packet leaves from it; the destination may be a NAT's mapped port.
+    if (detail::LoadBe16(&frame[position]) != detail::kUdpEspPort) return {Reason::kUdpEspPortMismatch, position};
+    if (detail::LoadBe16(&frame[position + 4]) != layout.end - position) return {Reason::kUdpLengthMismatch, position + 4};
+    if (layout.end - position >= detail::kUdpHeader + 4 && LoadBe32(&frame[position + detail::kUdpHeader]) == 0) {
+      return {Reason::kUdpEspNonEspMarker, position + detail::kUdpHeader};
+    }
+    layout.udp_offset = position;
+    position += detail::kUdpHeader;
+    protocol = detail::kProtocolEsp;
+    protocol_offset = position;
+    layout.payload_offset = position;
   }
   if (const SecAssoc* esp = sa.Esp()) {
     if (protocol != detail::kProtocolEsp) return {Reason::kProtocolMismatch, protocol_offset};
@@ -564,6 +753,7 @@ SendResult ReferenceNic::Send(BufferChain packet, const NDIS_IPSEC_PACKET_INFO* 
     if (first->tunnel) return RefuseSend(Reason::kOffloadHandleNotTransportSa, 0);
     if (s.enabled.task.Supported.TRANSPORT_TUNNEL_COMBINED == 0) return RefuseSend(Reason::kCapabilityNotEnabled, 0);
   }
+  if (const Reason r = CheckUdpEspSubtype(s.enabled, *first, tunnel); r != Reason::kOk) return RefuseSend(r, 0);
   if (const Reason r = CheckSaCapabilities(s.enabled, *first, /*sending=*/true); r != Reason::kOk) return RefuseSend(r, 0);
   if (tunnel != nullptr) {
     if (const Reason r = CheckSaCapabilities(s.enabled, *tunnel, /*sending=*/true); r != Reason::kOk) return RefuseSend(r, 0);

@@ -92,7 +92,25 @@ enum class Reason : std::uint16_t {
   kWireBufferTooSmall,        // the caller's output buffer cannot hold the frame
   kIvSourceFailed,            // the IV source could not supply an IV
   kCryptoFailure,             // OpenSSL reported an error during the send
+
+  // UDP-encapsulated ESP (RFC 3948; docs section 5.7). Appended so the values above keep their
+  // numbers.
+  // OID_TCP_TASK_IPSEC_ADD_UDPESP_SA / DELETE_UDPESP_SA
+  kUdpEspNotSupported,           // no reported subtype can use this SA (transport or tunnel)
+  kUdpEspEncapTypeNotSupported,  // UdpEncapType is not OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_OTHER
+  kUdpEspPortNotSupported,       // inbound SA with DstEncapPort other than 4500
+  kUdpEspWithAh,                 // an AUTHENTICATE element: only ESP is UDP-encapsulated
+  kUdpEspZeroSpi,                // SPI 0 would read as the non-ESP marker (RFC 3948 2.2)
+  kUnknownParserEntry,           // EncapTypeEntryOffldHandle names no live parser entry
+  kWrongDeleteOid,               // DELETE_SA of a UDP-ESP SA, or DELETE_UDPESP_SA of a plain SA
+  // Send
+  kUdpEspOverUdpEsp,             // both handles name UDP-ESP SAs: not a subtype [S15b]
+  kUdpTruncated,                 // the UDP header runs past the packet
+  kUdpLengthMismatch,            // UDP Length differs from what the IPv4 total length leaves
+  kUdpEspPortMismatch,           // UDP source port is not 4500
+  kUdpEspNonEspMarker,           // four zero bytes where the SPI belongs: an IKE packet
 };
+constexpr Reason kLastReason = Reason::kUdpEspNonEspMarker;
 
 std::string_view ReasonName(Reason reason);
 NDIS_STATUS StatusOf(Reason reason);
@@ -190,6 +208,18 @@ class ReferenceNic {
   OidResult DeleteSa(ByteSpan buffer);
   OidResult DeleteSa(NDIS_HANDLE handle);
 
+  // OID_TCP_TASK_IPSEC_ADD_UDPESP_SA: an OFFLOAD_IPSEC_ADD_UDPESP_SA followed by its key
+  // material. On success OffloadHandle is filled in; for an inbound SA whose
+  // EncapTypeEntryOffldHandle is NULL a new parser entry is created and its handle filled in
+  // too [S15a]. A refused request adds neither SA nor parser entry.
+  OidResult AddUdpEspSa(MutableByteSpan buffer, const SENDPATH_ADD_SA_EXTENSION* extension = nullptr);
+  OidResult AddUdpEspSa(OFFLOAD_IPSEC_ADD_UDPESP_SA& request, ByteSpan key_mat,
+                        const SENDPATH_ADD_SA_EXTENSION* extension = nullptr);
+  // OID_TCP_TASK_IPSEC_DELETE_UDPESP_SA: deletes the SA and, when the entry handle is non-NULL,
+  // that parser entry, both or neither.
+  OidResult DeleteUdpEspSa(ByteSpan buffer);
+  OidResult DeleteUdpEspSa(NDIS_HANDLE sa, NDIS_HANDLE parser_entry);
+
   // MiniportSend: `packet` is the frame as the transport framed it, `info` the packet's
   // NDIS_IPSEC_PACKET_INFO (null when the packet has none). The frame to transmit is written
   // to `wire`, which must hold the whole packet. Never allocates.
@@ -199,6 +229,7 @@ class ReferenceNic {
   void SetIvSource(IvSource* source);
 
   std::size_t LiveSaCount() const;
+  std::size_t LiveParserEntryCount() const;
   std::size_t SaCapacity() const;
 
  private:

@@ -234,6 +234,22 @@ void ReceiveChecker::Check(std::span<const std::uint8_t> frame, LinkType link, C
   }
 }
 
+constexpr std::size_t kUdpHeaderBytes = 8;  // RFC 768
+
+// RFC 3948 2.1 / 2.2: UDP port 4500 (either end: a NAT may map the other) followed by an SPI
+// (not the four-zero non-ESP marker) that names a known ESP SA. Requiring the SA keeps an
+// ordinary datagram to port 4500 an upper-layer payload.
+bool ReceiveChecker::IsUdpEncapsulatedEsp(std::span<const std::uint8_t> packet, std::size_t offset,
+                                          std::size_t end) const {
+  constexpr std::uint16_t kNatTraversalPort = 4500;
+  if (end < offset || end - offset < kUdpHeaderBytes + 8) return false;
+  if (Be16(packet, offset) != kNatTraversalPort && Be16(packet, offset + 2) != kNatTraversalPort) return false;
+  const std::uint32_t spi = Be32(packet, offset + kUdpHeaderBytes);
+  if (spi == 0) return false;
+  const auto [first, last] = sas_.Find(IpsecProtocol::kEsp, spi);
+  return first != last;
+}
+
 void ReceiveChecker::CheckIp(Walk& walk, std::size_t ip_offset, std::size_t limit, unsigned level, bool in_plaintext) {
   auto packet = walk.plain().subspan(0, limit);
   const auto header = ipv4::ParseHeader(packet.subspan(ip_offset));
@@ -286,6 +302,10 @@ void ReceiveChecker::CheckIp(Walk& walk, std::size_t ip_offset, std::size_t limi
     } else if (protocol == ipv4::kProtoIpInIp) {
       CheckIp(walk, offset, payload_end, level + 1, in_plaintext || !walk.result.plaintext_ranges.empty());
       break;
+    } else if (protocol == ipv4::kProtoUdp && IsUdpEncapsulatedEsp(packet, offset, payload_end)) {
+      // RFC 3948 2.1: ESP behind a UDP header; the header itself is not IPsec's to check.
+      offset += kUdpHeaderBytes;
+      protocol = ipv4::kProtoEsp;
     } else {
       CheckUpperLayer(walk, protocol, ip_offset, offset, payload_end);
       break;

@@ -101,6 +101,7 @@ class ReceiveChecker {
   bool Sealed(std::uint32_t spi) const;
   struct Walk;
   void CheckIp(Walk& walk, std::size_t ip_offset, std::size_t limit, unsigned level, bool in_plaintext);
+  bool IsUdpEncapsulatedEsp(std::span<const std::uint8_t> packet, std::size_t offset, std::size_t end) const;
   bool CheckAh(Walk& walk, std::size_t ip_offset, std::size_t offset, std::size_t end, unsigned level, HeaderCheck& header);
   bool CheckEsp(Walk& walk, std::size_t offset, std::size_t end, unsigned level, HeaderCheck& header);
   void CheckUpperLayer(Walk& walk, std::uint8_t protocol, std::size_t ip_offset, std::size_t offset, std::size_t end);

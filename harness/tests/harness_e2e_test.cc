@@ -238,6 +238,8 @@ class StoppingCandidate final : public Candidate {
     return inner_.AddSa(request);
   }
   Outcome<NDIS_STATUS> DeleteSa(NDIS_HANDLE handle) override { return inner_.DeleteSa(handle); }
+  Outcome<AddUdpEspSaReply> AddUdpEspSa(const AddSaRequest& r) override { return inner_.AddUdpEspSa(r); }
+  Outcome<NDIS_STATUS> DeleteUdpEspSa(NDIS_HANDLE h, NDIS_HANDLE entry) override { return inner_.DeleteUdpEspSa(h, entry); }
   Outcome<SendReply> Send(const SendRequest& request) override { return inner_.Send(request); }
 
  private:
@@ -623,6 +625,8 @@ class AhBugCandidate final : public Candidate {
   Outcome<NDIS_STATUS> Set(const NDIS_ENCAPSULATION_FORMAT& e, const Capabilities& c) override { return inner_.Set(e, c); }
   Outcome<AddSaReply> AddSa(const AddSaRequest& r) override { return inner_.AddSa(r); }
   Outcome<NDIS_STATUS> DeleteSa(NDIS_HANDLE h) override { return inner_.DeleteSa(h); }
+  Outcome<AddUdpEspSaReply> AddUdpEspSa(const AddSaRequest& r) override { return inner_.AddUdpEspSa(r); }
+  Outcome<NDIS_STATUS> DeleteUdpEspSa(NDIS_HANDLE h, NDIS_HANDLE entry) override { return inner_.DeleteUdpEspSa(h, entry); }
   Outcome<SendReply> Send(const SendRequest& request) override {
     auto reply = inner_.Send(request);
     if (!reply || !reply->frame) return reply;
@@ -720,6 +724,8 @@ class EspIcvOverPlaintextCandidate final : public Candidate {
   Outcome<NDIS_STATUS> Set(const NDIS_ENCAPSULATION_FORMAT& e, const Capabilities& c) override { return inner_.Set(e, c); }
   Outcome<AddSaReply> AddSa(const AddSaRequest& r) override { return inner_.AddSa(r); }
   Outcome<NDIS_STATUS> DeleteSa(NDIS_HANDLE h) override { return inner_.DeleteSa(h); }
+  Outcome<AddUdpEspSaReply> AddUdpEspSa(const AddSaRequest& r) override { return inner_.AddUdpEspSa(r); }
+  Outcome<NDIS_STATUS> DeleteUdpEspSa(NDIS_HANDLE h, NDIS_HANDLE entry) override { return inner_.DeleteUdpEspSa(h, entry); }
   Outcome<SendReply> Send(const SendRequest& request) override {
     auto reply = inner_.Send(request);
     if (!reply || !reply->frame) return reply;

@@ -50,6 +50,8 @@ class MisbehavingCandidate final : public Candidate {
   Outcome<NDIS_STATUS> Set(const NDIS_ENCAPSULATION_FORMAT& e, const Capabilities& c) override { return inner_.Set(e, c); }
   Outcome<AddSaReply> AddSa(const AddSaRequest& request) override { return inner_.AddSa(request); }
   Outcome<NDIS_STATUS> DeleteSa(NDIS_HANDLE handle) override { return inner_.DeleteSa(handle); }
+  Outcome<AddUdpEspSaReply> AddUdpEspSa(const AddSaRequest& r) override { return inner_.AddUdpEspSa(r); }
+  Outcome<NDIS_STATUS> DeleteUdpEspSa(NDIS_HANDLE h, NDIS_HANDLE entry) override { return inner_.DeleteUdpEspSa(h, entry); }
   Outcome<SendReply> Send(const SendRequest& request) override {
     if (Hits(mode_.crash_on, request)) {
       std::signal(SIGSEGV, SIG_DFL);  // die by the signal even under a sanitizer's handler

@@ -17,6 +17,11 @@
  *     fills in OffloadHandle, which the harness passes back in NDIS_IPSEC_PACKET_INFO and in
  *     OFFLOAD_IPSEC_DELETE_SA exactly as the transport does;
  *   - SetInformation(OID_TCP_TASK_IPSEC_DELETE_SA);
+ *   - SetInformation(OID_TCP_TASK_IPSEC_ADD_UDPESP_SA / OID_TCP_TASK_IPSEC_DELETE_UDPESP_SA): the
+ *     same for UDP-encapsulated ESP (RFC 3948) SAs: an OFFLOAD_IPSEC_ADD_UDPESP_SA with its KeyMat,
+ *     the NIC filling in OffloadHandle and, for a new parser entry, EncapTypeEntryOffldHandle
+ *     [S15a]; a NIC that reports no UDP-ESP flag answers NDIS_STATUS_NOT_SUPPORTED or
+ *     NDIS_STATUS_INVALID_OID;
  *   - Send: an NDIS_PACKET (see ndis51_packet.h) whose per-packet info slot IpSecPacketInfo points
  *     to the NDIS_IPSEC_PACKET_INFO; the NIC writes the frame it would transmit to the wire buffer.
  *
@@ -87,7 +92,9 @@ typedef struct _SENDPATH_CANDIDATE_ENTRY {
 
   /* MiniportSetInformation: OID_TCP_TASK_OFFLOAD (same layout as the query's answer, with what is
    * enabled), OID_TCP_TASK_IPSEC_ADD_SA (fill in OffloadHandle; never 0 on success),
-   * OID_TCP_TASK_IPSEC_DELETE_SA and OID_SENDPATH_IPSEC_ADD_SA_EXTENSION. */
+   * OID_TCP_TASK_IPSEC_DELETE_SA, OID_TCP_TASK_IPSEC_ADD_UDPESP_SA (fill in OffloadHandle and,
+   * when a parser entry is created, EncapTypeEntryOffldHandle), OID_TCP_TASK_IPSEC_DELETE_UDPESP_SA
+   * and OID_SENDPATH_IPSEC_ADD_SA_EXTENSION (which also applies to the next ADD_UDPESP_SA). */
   NDIS_STATUS (*SetInformation)(NDIS_HANDLE MiniportAdapterContext, NDIS_OID Oid, PVOID InformationBuffer,
                                 ULONG InformationBufferLength, PULONG BytesRead, PULONG BytesNeeded);
 

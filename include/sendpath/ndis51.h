@@ -249,6 +249,59 @@ typedef struct _OFFLOAD_IPSEC_DELETE_SA {
 /* Bytes an OID_TCP_TASK_IPSEC_ADD_SA buffer needs for KeyLen bytes of key material. */
 #define OFFLOAD_IPSEC_ADD_SA_SIZE(KeyLen) (offsetof(OFFLOAD_IPSEC_ADD_SA, KeyMat) + (size_t)(KeyLen))
 
+/* ---- UDP-ESP (NAT-T, RFC 3948) SA management (ntddndis.h l.1444-1574, S17; S14e, S15a-e) ----
+ * OID_TCP_TASK_IPSEC_ADD_UDPESP_SA / OID_TCP_TASK_IPSEC_DELETE_UDPESP_SA. Only the OTHER
+ * encapsulation type is supported; IKE is reserved. DstEncapPort is always 4500 and matters only
+ * for an inbound SA [S15a]. Field names as in ntddndis.h (Dst..., not Dest...). */
+typedef enum _UDP_ENCAP_TYPE {
+  OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_IKE,  /* 0: reserved */
+  OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_OTHER /* 1: UDP encapsulation on port 4500 */
+} UDP_ENCAP_TYPE, *PUDP_ENCAP_TYPE;
+
+typedef struct _OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_ENTRY {
+  UDP_ENCAP_TYPE UdpEncapType;
+  USHORT DstEncapPort; /* 4500; host byte order (the docs do not say; sendpath passes it so) */
+} OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_ENTRY, *POFFLOAD_IPSEC_UDPESP_ENCAPTYPE_ENTRY;
+
+typedef struct _OFFLOAD_IPSEC_ADD_UDPESP_SA {
+  IPAddr SrcAddr; /* the same filter as OFFLOAD_IPSEC_ADD_SA; Protocol "should be 0x11 (UDP)" [S14e] */
+  IPMask SrcMask;
+  IPAddr DstAddr;
+  IPMask DstMask;
+  ULONG Protocol;
+  USHORT SrcPort;
+  USHORT DstPort;
+  IPAddr SrcTunnelAddr; /* non-zero only for an SA covering the tunnel portion */
+  IPAddr DstTunnelAddr;
+  USHORT Flags; /* OFFLOAD_INBOUND_SA or OFFLOAD_OUTBOUND_SA */
+  SHORT NumSAs;
+  OFFLOAD_SECURITY_ASSOCIATION SecAssoc[OFFLOAD_MAX_SAS];
+  HANDLE OffloadHandle; /* OUT */
+  OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_ENTRY EncapTypeEntry;
+  HANDLE EncapTypeEntryOffldHandle; /* IN/OUT: NULL asks the miniport for a parser entry (inbound) */
+  ULONG KeyLen;
+  UCHAR KeyMat[1];
+} OFFLOAD_IPSEC_ADD_UDPESP_SA, *POFFLOAD_IPSEC_ADD_UDPESP_SA;
+
+typedef struct _OFFLOAD_IPSEC_DELETE_UDPESP_SA {
+  HANDLE OffloadHandle;
+  HANDLE EncapTypeEntryOffldHandle; /* non-NULL: delete that parser entry too [S15d] */
+} OFFLOAD_IPSEC_DELETE_UDPESP_SA, *POFFLOAD_IPSEC_DELETE_UDPESP_SA;
+
+/* Bytes an OID_TCP_TASK_IPSEC_ADD_UDPESP_SA buffer needs for KeyLen bytes of key material. */
+#define OFFLOAD_IPSEC_ADD_UDPESP_SA_SIZE(KeyLen) (offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, KeyMat) + (size_t)(KeyLen))
+
+/* NDIS_TASK_IPSEC.Supported.RESERVED: the UDP-ESP subtypes a NIC can parse (ndis.h l.1285, S18;
+ * S11b, S15e). The _IKE flags are reserved; a NIC that cannot parse UDP-ESP sets none. */
+#define IPSEC_TPT_UDPESP_ENCAPTYPE_IKE 0x00000001
+#define IPSEC_TUN_UDPESP_ENCAPTYPE_IKE 0x00000002
+#define IPSEC_TPTOVERTUN_UDPESP_ENCAPTYPE_IKE 0x00000004
+#define IPSEC_TPT_UDPESP_OVER_PURE_TUN_ENCAPTYPE_IKE 0x00000008
+#define IPSEC_TPT_UDPESP_ENCAPTYPE_OTHER 0x00000010              /* UDP-encapsulated transport */
+#define IPSEC_TUN_UDPESP_ENCAPTYPE_OTHER 0x00000020              /* UDP-encapsulated tunnel */
+#define IPSEC_TPTOVERTUN_UDPESP_ENCAPTYPE_OTHER 0x00000040       /* transport over UDP-encapsulated tunnel */
+#define IPSEC_TPT_UDPESP_OVER_PURE_TUN_ENCAPTYPE_OTHER 0x00000080 /* UDP-encapsulated transport over tunnel */
+
 /* ---- IPsec offload v2 algorithm identifiers (ntddndis.h, NDIS 6.1; S21) -------------------
  * sendpath's extension algorithms use these values in OFFLOAD_ALGO_INFO.algoIdentifier. They do
  * not collide with the NDIS 5.1 enums above for the algorithms 5.1 lacks (AES, SHA-256, GMAC);
@@ -318,16 +371,34 @@ SENDPATH_STATIC_ASSERT(sizeof(OFFLOAD_ALGO_INFO) == 12, "OFFLOAD_ALGO_INFO is 12
 SENDPATH_STATIC_ASSERT(sizeof(OFFLOAD_SECURITY_ASSOCIATION) == 44, "OFFLOAD_SECURITY_ASSOCIATION is 44 bytes");
 SENDPATH_STATIC_ASSERT(offsetof(OFFLOAD_IPSEC_ADD_SA, SecAssoc) == 36, "SecAssoc at 36");
 SENDPATH_STATIC_ASSERT(offsetof(OFFLOAD_IPSEC_ADD_SA, OffloadHandle) == 168, "OffloadHandle at 168");
+/* UDP-ESP layouts: sizes from the contract reference's table (section 5.4); the offsets are
+ * derived from the ntddndis.h field list under natural alignment (not given by a source). */
+SENDPATH_STATIC_ASSERT(sizeof(OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_ENTRY) == 8, "OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_ENTRY is 8 bytes");
+SENDPATH_STATIC_ASSERT(offsetof(OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_ENTRY, DstEncapPort) == 4, "DstEncapPort at 4");
+SENDPATH_STATIC_ASSERT(offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, SecAssoc) == 36, "UDP-ESP SecAssoc at 36");
+SENDPATH_STATIC_ASSERT(offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, OffloadHandle) == 168, "UDP-ESP OffloadHandle at 168");
 #if UINTPTR_MAX == 0xFFFFFFFFFFFFFFFFu
 SENDPATH_STATIC_ASSERT(sizeof(NDIS_IPSEC_PACKET_INFO) == 16, "NDIS_IPSEC_PACKET_INFO is 16 bytes on x64");
 SENDPATH_STATIC_ASSERT(offsetof(OFFLOAD_IPSEC_ADD_SA, KeyLen) == 176, "KeyLen at 176 on x64");
 SENDPATH_STATIC_ASSERT(offsetof(OFFLOAD_IPSEC_ADD_SA, KeyMat) == 180, "KeyMat at 180 on x64");
 SENDPATH_STATIC_ASSERT(sizeof(OFFLOAD_IPSEC_ADD_SA) == 184, "OFFLOAD_IPSEC_ADD_SA is 184 bytes on x64");
+SENDPATH_STATIC_ASSERT(offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, EncapTypeEntry) == 176, "EncapTypeEntry at 176 on x64");
+SENDPATH_STATIC_ASSERT(offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, EncapTypeEntryOffldHandle) == 184, "EncapTypeEntryOffldHandle at 184 on x64");
+SENDPATH_STATIC_ASSERT(offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, KeyLen) == 192, "UDP-ESP KeyLen at 192 on x64");
+SENDPATH_STATIC_ASSERT(offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, KeyMat) == 196, "UDP-ESP KeyMat at 196 on x64");
+SENDPATH_STATIC_ASSERT(sizeof(OFFLOAD_IPSEC_ADD_UDPESP_SA) == 200, "OFFLOAD_IPSEC_ADD_UDPESP_SA is 200 bytes on x64");
+SENDPATH_STATIC_ASSERT(sizeof(OFFLOAD_IPSEC_DELETE_UDPESP_SA) == 16, "OFFLOAD_IPSEC_DELETE_UDPESP_SA is 16 bytes on x64");
 #else
 SENDPATH_STATIC_ASSERT(sizeof(NDIS_IPSEC_PACKET_INFO) == 8, "NDIS_IPSEC_PACKET_INFO is 8 bytes on x86");
 SENDPATH_STATIC_ASSERT(offsetof(OFFLOAD_IPSEC_ADD_SA, KeyLen) == 172, "KeyLen at 172 on x86");
 SENDPATH_STATIC_ASSERT(offsetof(OFFLOAD_IPSEC_ADD_SA, KeyMat) == 176, "KeyMat at 176 on x86");
 SENDPATH_STATIC_ASSERT(sizeof(OFFLOAD_IPSEC_ADD_SA) == 180, "OFFLOAD_IPSEC_ADD_SA is 180 bytes on x86");
+SENDPATH_STATIC_ASSERT(offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, EncapTypeEntry) == 172, "EncapTypeEntry at 172 on x86");
+SENDPATH_STATIC_ASSERT(offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, EncapTypeEntryOffldHandle) == 180, "EncapTypeEntryOffldHandle at 180 on x86");
+SENDPATH_STATIC_ASSERT(offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, KeyLen) == 184, "UDP-ESP KeyLen at 184 on x86");
+SENDPATH_STATIC_ASSERT(offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, KeyMat) == 188, "UDP-ESP KeyMat at 188 on x86");
+SENDPATH_STATIC_ASSERT(sizeof(OFFLOAD_IPSEC_ADD_UDPESP_SA) == 192, "OFFLOAD_IPSEC_ADD_UDPESP_SA is 192 bytes on x86");
+SENDPATH_STATIC_ASSERT(sizeof(OFFLOAD_IPSEC_DELETE_UDPESP_SA) == 8, "OFFLOAD_IPSEC_DELETE_UDPESP_SA is 8 bytes on x86");
 #endif
 
 #ifdef __cplusplus

@@ -667,7 +667,7 @@ TEST(AddSa, BothKeyOrdersGiveTheSameFrame) {
 }
 
 TEST(Reasons, EveryReasonHasANameAndAStatus) {
-  for (int r = 0; r <= static_cast<int>(Reason::kCryptoFailure); ++r) {
+  for (int r = 0; r <= static_cast<int>(kLastReason); ++r) {
     const auto reason = static_cast<Reason>(r);
     EXPECT_NE(ReasonName(reason), "unknown reason");
     EXPECT_EQ(StatusOf(reason) == NDIS_STATUS_SUCCESS, reason == Reason::kOk || reason == Reason::kNoOffloadRequested);

@@ -69,19 +69,16 @@ Bytes Key(std::size_t length, std::uint8_t seed) {
   return key;
 }
 
-OidResult AddSa(ReferenceNic& nic, const Sa& sa, NDIS_HANDLE& handle) {
-  OFFLOAD_IPSEC_ADD_SA request{};
-  request.Flags = sa.outbound ? OFFLOAD_OUTBOUND_SA : OFFLOAD_INBOUND_SA;
-  request.SrcTunnelAddr = sa.tunnel_src;
-  request.DestTunnelAddr = sa.tunnel_dst;
-  request.NumSAs = static_cast<SHORT>(sa.elements.size());
-  SENDPATH_ADD_SA_EXTENSION extension{};
+namespace {
+
+// SecAssoc[], KeyMat and the extension of an SA description, shared by ADD_SA and ADD_UDPESP_SA.
+void Describe(const Sa& sa, OFFLOAD_SECURITY_ASSOCIATION (&sec_assoc)[OFFLOAD_MAX_SAS], Bytes& key_mat,
+              SENDPATH_ADD_SA_EXTENSION& extension) {
   extension.Version = SENDPATH_EXTENSION_VERSION;
   extension.KeyOrder = sa.integrity_first ? SENDPATH_KEYMAT_INTEGRITY_FIRST : SENDPATH_KEYMAT_CONF_FIRST;
-  Bytes key_mat;
   for (std::size_t i = 0; i < sa.elements.size() && i < OFFLOAD_MAX_SAS; ++i) {
     const Element& e = sa.elements[i];
-    OFFLOAD_SECURITY_ASSOCIATION& out = request.SecAssoc[i];
+    OFFLOAD_SECURITY_ASSOCIATION& out = sec_assoc[i];
     out.Operation = e.operation;
     out.SPI = e.spi;
     if (e.operation == ENCRYPT) {
@@ -97,6 +94,56 @@ OidResult AddSa(ReferenceNic& nic, const Sa& sa, NDIS_HANDLE& handle) {
     extension.SaFlags[i] = e.esn ? IPSEC_OFFLOAD_V2_ESN_SA : 0;
     extension.SequenceNumberHighOrder[i] = e.esn_high;
   }
+}
+
+}  // namespace
+
+OidResult AddUdpEspSa(ReferenceNic& nic, const Sa& sa, NDIS_HANDLE& handle, NDIS_HANDLE& parser_entry, UdpEspEntry entry) {
+  OFFLOAD_IPSEC_ADD_UDPESP_SA request{};
+  request.Protocol = 17;  // "should be 0x11 (UDP)" [S14e]
+  request.Flags = sa.outbound ? OFFLOAD_OUTBOUND_SA : OFFLOAD_INBOUND_SA;
+  request.SrcTunnelAddr = sa.tunnel_src;
+  request.DstTunnelAddr = sa.tunnel_dst;
+  request.NumSAs = static_cast<SHORT>(sa.elements.size());
+  request.EncapTypeEntry.UdpEncapType = entry.type;
+  request.EncapTypeEntry.DstEncapPort = entry.port;
+  request.EncapTypeEntryOffldHandle = parser_entry;
+  SENDPATH_ADD_SA_EXTENSION extension{};
+  Bytes key_mat;
+  Describe(sa, request.SecAssoc, key_mat, extension);
+  OidResult result = nic.AddUdpEspSa(request, key_mat, &extension);
+  handle = request.OffloadHandle;
+  parser_entry = request.EncapTypeEntryOffldHandle;
+  return result;
+}
+
+NDIS_HANDLE MustAddUdpEspSa(ReferenceNic& nic, const Sa& sa) {
+  NDIS_HANDLE handle = nullptr;
+  NDIS_HANDLE entry = nullptr;
+  const OidResult result = AddUdpEspSa(nic, sa, handle, entry);
+  if (!result.ok()) throw std::runtime_error("AddUdpEspSa failed: " + std::string(ReasonName(result.reason)) + " " + result.detail);
+  return handle;
+}
+
+Bytes UdpEncapsulated(const Bytes& esp, std::uint16_t source_port, std::uint16_t destination_port, std::uint16_t checksum) {
+  const std::size_t length = 8 + esp.size();
+  Bytes out = {static_cast<std::uint8_t>(source_port >> 8), static_cast<std::uint8_t>(source_port),
+               static_cast<std::uint8_t>(destination_port >> 8), static_cast<std::uint8_t>(destination_port),
+               static_cast<std::uint8_t>(length >> 8), static_cast<std::uint8_t>(length),
+               static_cast<std::uint8_t>(checksum >> 8), static_cast<std::uint8_t>(checksum)};
+  out.insert(out.end(), esp.begin(), esp.end());
+  return out;
+}
+
+OidResult AddSa(ReferenceNic& nic, const Sa& sa, NDIS_HANDLE& handle) {
+  OFFLOAD_IPSEC_ADD_SA request{};
+  request.Flags = sa.outbound ? OFFLOAD_OUTBOUND_SA : OFFLOAD_INBOUND_SA;
+  request.SrcTunnelAddr = sa.tunnel_src;
+  request.DestTunnelAddr = sa.tunnel_dst;
+  request.NumSAs = static_cast<SHORT>(sa.elements.size());
+  SENDPATH_ADD_SA_EXTENSION extension{};
+  Bytes key_mat;
+  Describe(sa, request.SecAssoc, key_mat, extension);
   OidResult result = nic.AddSa(request, key_mat, &extension);
   handle = request.OffloadHandle;
   return result;

@@ -62,6 +62,16 @@ Bytes Key(std::size_t length, std::uint8_t seed);
 
 OidResult AddSa(ReferenceNic& nic, const Sa& sa, NDIS_HANDLE& handle);
 NDIS_HANDLE MustAddSa(ReferenceNic& nic, const Sa& sa);
+
+// OID_TCP_TASK_IPSEC_ADD_UDPESP_SA with the same SA description plus the parser entry.
+// `parser_entry` is EncapTypeEntryOffldHandle in and out (NULL asks for a new entry).
+struct UdpEspEntry {
+  UDP_ENCAP_TYPE type = OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_OTHER;
+  USHORT port = 4500;
+};
+OidResult AddUdpEspSa(ReferenceNic& nic, const Sa& sa, NDIS_HANDLE& handle, NDIS_HANDLE& parser_entry,
+                      UdpEspEntry entry = {});
+NDIS_HANDLE MustAddUdpEspSa(ReferenceNic& nic, const Sa& sa);
 Capabilities EnableAll(ReferenceNic& nic, NDIS_ENCAPSULATION encapsulation = NULL_Encapsulation);
 
 struct Ip {
@@ -80,6 +90,9 @@ Bytes Ipv4(const Ip& ip, const Bytes& payload);
 void FixChecksum(Bytes& packet, std::size_t offset);
 // A UDP datagram of `length` payload bytes (checksum 0).
 Bytes Udp(std::size_t length, std::uint8_t seed = 1);
+// RFC 3948 2.1: a UDP header (Length filled in, `checksum` as given) in front of `esp`.
+Bytes UdpEncapsulated(const Bytes& esp, std::uint16_t source_port = 4500, std::uint16_t destination_port = 4500,
+                      std::uint16_t checksum = 0);
 
 // ESP as the transport frames it: SPI, sequence, zero IV, payload, padding 1..n to `block`,
 // pad length, next header, zero ICV space.

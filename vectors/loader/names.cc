@@ -29,11 +29,24 @@ struct CapabilityEntry {
         [](NDIS_TASK_IPSEC&, SENDPATH_TASK_IPSEC_EXTENSION& e) { e.FIELD |= (BIT); }                   \
   }
 
+#define SENDPATH_TASK_BIT(NAME, FIELD, BIT)                                                           \
+  CapabilityEntry {                                                                                   \
+    NAME, [](const NDIS_TASK_IPSEC& t, const SENDPATH_TASK_IPSEC_EXTENSION&) { return (t.FIELD & (BIT)) != 0; }, \
+        [](NDIS_TASK_IPSEC& t, SENDPATH_TASK_IPSEC_EXTENSION&) { t.FIELD |= (BIT); }                  \
+  }
+
 // The order of vectors/README.md.
 const std::array kCapabilities = {
     SENDPATH_TASK_FIELD("Supported.AH_ESP_COMBINED", Supported.AH_ESP_COMBINED),
     SENDPATH_TASK_FIELD("Supported.TRANSPORT_TUNNEL_COMBINED", Supported.TRANSPORT_TUNNEL_COMBINED),
     SENDPATH_TASK_FIELD("Supported.V4_OPTIONS", Supported.V4_OPTIONS),
+    // Supported.RESERVED: the UDP-ESP subtypes (ndis.h l.1285 [S18]); the IKE flags are reserved.
+    SENDPATH_TASK_BIT("Supported.IPSEC_TPT_UDPESP_ENCAPTYPE_OTHER", Supported.RESERVED, IPSEC_TPT_UDPESP_ENCAPTYPE_OTHER),
+    SENDPATH_TASK_BIT("Supported.IPSEC_TUN_UDPESP_ENCAPTYPE_OTHER", Supported.RESERVED, IPSEC_TUN_UDPESP_ENCAPTYPE_OTHER),
+    SENDPATH_TASK_BIT("Supported.IPSEC_TPTOVERTUN_UDPESP_ENCAPTYPE_OTHER", Supported.RESERVED,
+                      IPSEC_TPTOVERTUN_UDPESP_ENCAPTYPE_OTHER),
+    SENDPATH_TASK_BIT("Supported.IPSEC_TPT_UDPESP_OVER_PURE_TUN_ENCAPTYPE_OTHER", Supported.RESERVED,
+                      IPSEC_TPT_UDPESP_OVER_PURE_TUN_ENCAPTYPE_OTHER),
     SENDPATH_TASK_FIELD("V4AH.MD5", V4AH.MD5),
     SENDPATH_TASK_FIELD("V4AH.SHA_1", V4AH.SHA_1),
     SENDPATH_TASK_FIELD("V4AH.Transport", V4AH.Transport),
@@ -66,6 +79,7 @@ const std::array kCapabilities = {
 };
 
 #undef SENDPATH_TASK_FIELD
+#undef SENDPATH_TASK_BIT
 #undef SENDPATH_EXTENSION_BIT
 
 const CapabilityEntry* FindCapability(std::string_view name) {

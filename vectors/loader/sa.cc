@@ -108,7 +108,8 @@ void ParseRaw(const nlohmann::json& value, const std::string& pointer, SaSpec& s
 }  // namespace
 
 SaSpec ParseSa(const nlohmann::json& value, const std::string& pointer, const std::string& name) {
-  ObjectReader reader(value, pointer, {"direction", "flags_raw", "filter", "tunnel", "key_order", "bundle", "raw"});
+  ObjectReader reader(value, pointer,
+                      {"direction", "flags_raw", "filter", "tunnel", "key_order", "bundle", "raw", "udp_esp"});
   SaSpec sa;
   sa.name = name;
   sa.pointer = pointer;
@@ -162,6 +163,27 @@ SaSpec ParseSa(const nlohmann::json& value, const std::string& pointer, const st
   for (std::size_t i = 0; i < bundle.size(); ++i) sa.bundle.push_back(ParseSecAssoc(bundle[i], Child(bundle_at, i)));
 
   if (const auto* raw = reader.Optional("raw")) ParseRaw(*raw, reader.At("raw"), sa);
+  if (const auto* udp_esp = reader.Optional("udp_esp")) {
+    // OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_ENTRY: "OTHER" (port 4500), "IKE" (reserved) or a literal.
+    ObjectReader udp_reader(*udp_esp, reader.At("udp_esp"), {"encap_type", "dst_encap_port"});
+    UdpEspSpec spec;
+    const nlohmann::json& type = udp_reader.Required("encap_type");
+    if (type.is_number()) {
+      spec.encap_type = static_cast<ULONG>(AsUnsigned(type, udp_reader.At("encap_type"), kMaxUlong));
+    } else {
+      const std::string& text = AsString(type, udp_reader.At("encap_type"));
+      if (text == "OTHER") {
+        spec.encap_type = OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_OTHER;
+      } else if (text == "IKE") {
+        spec.encap_type = OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_IKE;
+      } else {
+        Fail(udp_reader.At("encap_type"), "unknown UDP encapsulation type '" + text + "' (expected OTHER, IKE or a number)");
+      }
+    }
+    spec.dst_encap_port =
+        static_cast<USHORT>(AsUnsigned(udp_reader.Required("dst_encap_port"), udp_reader.At("dst_encap_port"), 0xffff));
+    sa.udp_esp = spec;
+  }
   return sa;
 }
 
@@ -233,6 +255,12 @@ nlohmann::json WriteSaObject(const SaSpec& sa) {
   }
   if (sa.key_len_override) raw["key_len"] = *sa.key_len_override;
   if (!raw.empty()) out["raw"] = std::move(raw);
+  if (sa.udp_esp) {
+    nlohmann::json type = sa.udp_esp->encap_type;
+    if (sa.udp_esp->encap_type == OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_OTHER) type = "OTHER";
+    if (sa.udp_esp->encap_type == OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_IKE) type = "IKE";
+    out["udp_esp"] = {{"encap_type", type}, {"dst_encap_port", sa.udp_esp->dst_encap_port}};
+  }
   return out;
 }
 
@@ -355,6 +383,41 @@ AddSaRequest BuildAddSaRequest(const SaSpec& sa) {
       request.extension.SequenceNumberHighOrder[i] = *sa.bundle[i].esn_high;
     }
   }
+  return request;
+}
+
+// The ADD_UDPESP_SA structure repeats ADD_SA's fields up to OffloadHandle at the same offsets
+// (S14e: "almost identical"), so the ADD_SA layout is reused and the UDP-ESP tail appended.
+static_assert(offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, OffloadHandle) == offsetof(OFFLOAD_IPSEC_ADD_SA, OffloadHandle));
+static_assert(offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, SecAssoc) == offsetof(OFFLOAD_IPSEC_ADD_SA, SecAssoc));
+static_assert(offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, DstTunnelAddr) == offsetof(OFFLOAD_IPSEC_ADD_SA, DestTunnelAddr));
+
+AddSaRequest BuildAddUdpEspSaRequest(const SaSpec& sa, NDIS_HANDLE parser_entry) {
+  AddSaRequest plain = BuildAddSaRequest(sa);
+  const std::size_t plain_key_mat = offsetof(OFFLOAD_IPSEC_ADD_SA, KeyMat);
+  ULONG key_len = 0;
+  std::memcpy(&key_len, plain.buffer.data() + offsetof(OFFLOAD_IPSEC_ADD_SA, KeyLen), sizeof key_len);
+  const std::size_t key_mat = plain.buffer.size() > plain_key_mat ? plain.buffer.size() - plain_key_mat : 0;
+  const std::size_t key_mat_offset = offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, KeyMat);
+
+  AddSaRequest request;
+  request.extension = plain.extension;
+  request.buffer.assign(std::max(sizeof(OFFLOAD_IPSEC_ADD_UDPESP_SA), key_mat_offset + key_mat), 0);
+  auto& b = request.buffer;
+  std::copy(plain.buffer.begin(), plain.buffer.begin() + static_cast<std::ptrdiff_t>(offsetof(OFFLOAD_IPSEC_ADD_SA, OffloadHandle)),
+            b.begin());
+  const UdpEspSpec entry = sa.udp_esp.value_or(UdpEspSpec{});
+  Put<ULONG>(b, offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, EncapTypeEntry) +
+                    offsetof(OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_ENTRY, UdpEncapType),
+             entry.encap_type);
+  Put<USHORT>(b, offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, EncapTypeEntry) +
+                     offsetof(OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_ENTRY, DstEncapPort),
+              entry.dst_encap_port);
+  Put<NDIS_HANDLE>(b, offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, EncapTypeEntryOffldHandle), parser_entry);
+  Put<ULONG>(b, offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, KeyLen), key_len);
+  std::copy(plain.buffer.begin() + static_cast<std::ptrdiff_t>(plain_key_mat),
+            plain.buffer.begin() + static_cast<std::ptrdiff_t>(plain_key_mat + key_mat),
+            b.begin() + static_cast<std::ptrdiff_t>(key_mat_offset));
   return request;
 }
 

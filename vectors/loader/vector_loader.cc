@@ -107,6 +107,45 @@ DeleteSaStep ParseDeleteSaStep(const ObjectReader& reader, const VectorScope& sc
   return step;
 }
 
+// EncapTypeEntryOffldHandle: 0 (NULL), "never_issued", or the name of the SA whose
+// add_udpesp_sa returned the entry.
+HandleRef ParseParserEntry(const ObjectReader& reader, const VectorScope& scope) {
+  const auto* entry = reader.Optional("parser_entry");
+  if (entry == nullptr) return HandleRef{};
+  HandleRef ref = ParseHandle(*entry, reader.At("parser_entry"), scope);
+  if (ref.kind == HandleRef::Kind::kSa && !scope.sas.at(ref.sa).udp_esp) {
+    Fail(reader.At("parser_entry"), "SA '" + ref.sa + "' is no UDP-ESP SA, so it has no parser entry");
+  }
+  return ref;
+}
+
+AddUdpEspSaStep ParseAddUdpEspSaStep(const ObjectReader& reader, const VectorScope& scope) {
+  AddUdpEspSaStep step;
+  step.sa = RequireSaName(reader.Required("sa"), reader.At("sa"), scope);
+  if (!scope.sas.at(step.sa).udp_esp) {
+    Fail(reader.At("sa"), "SA '" + step.sa + "' has no 'udp_esp': add it with add_sa");
+  }
+  step.parser_entry = ParseParserEntry(reader, scope);
+  step.expect = AsStatus(reader.Required("expect"), reader.At("expect"));
+  return step;
+}
+
+DeleteUdpEspSaStep ParseDeleteUdpEspSaStep(const ObjectReader& reader, const VectorScope& scope) {
+  DeleteUdpEspSaStep step;
+  const auto* sa = reader.Optional("sa");
+  const auto* handle = reader.Optional("handle");
+  if ((sa == nullptr) == (handle == nullptr)) Fail(reader.pointer(), "needs exactly one of 'sa' and 'handle'");
+  if (sa != nullptr) {
+    step.handle.kind = HandleRef::Kind::kSa;
+    step.handle.sa = RequireSaName(*sa, reader.At("sa"), scope);
+  } else {
+    step.handle = ParseHandle(*handle, reader.At("handle"), scope);
+  }
+  step.parser_entry = ParseParserEntry(reader, scope);
+  step.expect = AsStatus(reader.Required("expect"), reader.At("expect"));
+  return step;
+}
+
 SendStep ParseSendStep(const ObjectReader& reader, const VectorScope& scope) {
   SendStep step;
   step.frame = AsFrame(reader.Required("frame"), reader.At("frame"), scope);
@@ -205,6 +244,9 @@ Step ParseStep(const nlohmann::json& value, const std::string& pointer, const Ve
     ObjectReader reader(value, pointer, {"op", "sa", "expect"});
     AddSaStep add;
     add.sa = RequireSaName(reader.Required("sa"), reader.At("sa"), scope);
+    if (scope.sas.at(add.sa).udp_esp) {
+      Fail(reader.At("sa"), "SA '" + add.sa + "' is a UDP-ESP SA: add it with add_udpesp_sa");
+    }
     add.expect = AsStatus(reader.Required("expect"), reader.At("expect"));
     step.op = std::move(add);
   } else if (op == "delete_sa") {
@@ -213,13 +255,21 @@ Step ParseStep(const nlohmann::json& value, const std::string& pointer, const Ve
     ObjectReader reader(value, pointer, {"op", "sa", "limit"});
     FillSaTableStep fill;
     fill.sa = RequireSaName(reader.Required("sa"), reader.At("sa"), scope);
+    if (scope.sas.at(fill.sa).udp_esp) Fail(reader.At("sa"), "fill_sa_table takes a plain (add_sa) SA");
     fill.limit = static_cast<std::size_t>(AsUnsigned(reader.Required("limit"), reader.At("limit"), kMaxFillLimit));
     if (fill.limit == 0) Fail(reader.At("limit"), "limit must be at least 1");
     step.op = std::move(fill);
+  } else if (op == "add_udpesp_sa") {
+    step.op = ParseAddUdpEspSaStep(ObjectReader(value, pointer, {"op", "sa", "parser_entry", "expect"}), scope);
+  } else if (op == "delete_udpesp_sa") {
+    step.op =
+        ParseDeleteUdpEspSaStep(ObjectReader(value, pointer, {"op", "sa", "handle", "parser_entry", "expect"}), scope);
   } else if (op == "send") {
     step.op = ParseSendStep(ObjectReader(value, pointer, {"op", "frame", "split", "info", "ivs", "expect"}), scope);
   } else {
-    Fail(Child(pointer, "op"), "unknown op '" + op + "' (expected set, add_sa, delete_sa, fill_sa_table or send)");
+    Fail(Child(pointer, "op"), "unknown op '" + op +
+                                       "' (expected set, add_sa, delete_sa, add_udpesp_sa, delete_udpesp_sa, "
+                                       "fill_sa_table or send)");
   }
   return step;
 }

@@ -130,6 +130,9 @@ struct AddSaRequest {
 // SecAssoc[1]'s, each pair in `key_order`; algoKeylen = key_length or the key's size; raw
 // Flags / NumSAs / Operation / KeyLen overrides written as given.
 AddSaRequest BuildAddSaRequest(const SaSpec& sa);
+// OID_TCP_TASK_IPSEC_ADD_UDPESP_SA: the same fields laid out the same way, then EncapTypeEntry
+// (from sa.udp_esp), EncapTypeEntryOffldHandle = `parser_entry`, KeyLen and KeyMat.
+AddSaRequest BuildAddUdpEspSaRequest(const SaSpec& sa, NDIS_HANDLE parser_entry);
 
 // ---- Names ------------------------------------------------------------------------------------
 // Capability names (vectors/README.md, `requires` and `set.enable`) and the NDIS_TASK_IPSEC /

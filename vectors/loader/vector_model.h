@@ -46,6 +46,13 @@ struct SecAssocSpec {
   bool operator==(const SecAssocSpec&) const = default;
 };
 
+// OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_ENTRY of a UDP-ESP SA (ntddndis.h; docs section 5.7).
+struct UdpEspSpec {
+  ULONG encap_type = OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_OTHER;  // UdpEncapType (raw: any ULONG)
+  USHORT dst_encap_port = 4500;                            // DstEncapPort
+  bool operator==(const UdpEspSpec&) const = default;
+};
+
 struct SaSpec {
   std::string name;
   USHORT flags = OFFLOAD_OUTBOUND_SA;  // OFFLOAD_INBOUND_SA / OFFLOAD_OUTBOUND_SA (or raw)
@@ -57,6 +64,7 @@ struct SaSpec {
   std::optional<SHORT> num_sas_override;  // raw.num_sas for malformed requests
   std::optional<ULONG> key_len_override;  // raw.key_len: a KeyLen that differs from the KeyMat sent
   std::vector<SecAssocSpec> bundle;       // 1..OFFLOAD_MAX_SAS elements, processing order
+  std::optional<UdpEspSpec> udp_esp;      // set: added by OID_TCP_TASK_IPSEC_ADD_UDPESP_SA
   std::string pointer;                    // JSON pointer of this SA, for messages
   bool operator==(const SaSpec&) const = default;
 };
@@ -86,6 +94,21 @@ struct DeleteSaStep {
   NDIS_STATUS expect = NDIS_STATUS_SUCCESS;
 };
 
+// OID_TCP_TASK_IPSEC_ADD_UDPESP_SA of a UDP-ESP SA. `parser_entry` is EncapTypeEntryOffldHandle:
+// kZero (NULL: ask for a new entry), kSa (the entry the named SA's add returned) or kNeverIssued.
+struct AddUdpEspSaStep {
+  std::string sa;
+  HandleRef parser_entry;
+  NDIS_STATUS expect = NDIS_STATUS_SUCCESS;
+};
+
+// OID_TCP_TASK_IPSEC_DELETE_UDPESP_SA: the SA and, unless kZero, a parser entry (as above).
+struct DeleteUdpEspSaStep {
+  HandleRef handle;
+  HandleRef parser_entry;
+  NDIS_STATUS expect = NDIS_STATUS_SUCCESS;
+};
+
 struct FillSaTableStep {
   std::string sa;
   std::size_t limit = 0;
@@ -104,7 +127,7 @@ struct SendStep {
 };
 
 struct Step {
-  std::variant<SetStep, AddSaStep, DeleteSaStep, FillSaTableStep, SendStep> op;
+  std::variant<SetStep, AddSaStep, DeleteSaStep, FillSaTableStep, SendStep, AddUdpEspSaStep, DeleteUdpEspSaStep> op;
   std::string pointer;  // JSON pointer of the step, e.g. "/vectors/3/steps/2"
 };
 

@@ -19,7 +19,7 @@ bool IsZero(const NDIS_TASK_IPSEC& task, const SENDPATH_TASK_IPSEC_EXTENSION& ex
 }
 
 TEST(Capabilities, EachNameSetsExactlyItsOwnMember) {
-  ASSERT_EQ(AllCapabilityNames().size(), 29u);  // vectors/README.md plus V4AH/V4ESP.Receive
+  ASSERT_EQ(AllCapabilityNames().size(), 33u);  // vectors/README.md plus V4AH/V4ESP.Receive
   for (const std::string& name : AllCapabilityNames()) {
     SCOPED_TRACE(name);
     NDIS_TASK_IPSEC task{};
@@ -30,6 +30,26 @@ TEST(Capabilities, EachNameSetsExactlyItsOwnMember) {
     EXPECT_EQ(CapabilityNames(task, extension), std::vector<std::string>{name});
     EXPECT_EQ(extension.Version, static_cast<ULONG>(SENDPATH_EXTENSION_VERSION));
   }
+}
+
+TEST(Capabilities, UdpEspNamesAreTheReservedWordFlags) {
+  // Supported.RESERVED carries the UDP-ESP subtype flags (ndis.h l.1285, docs section 5.3).
+  const std::pair<const char*, ULONG> flags[] = {
+      {"Supported.IPSEC_TPT_UDPESP_ENCAPTYPE_OTHER", IPSEC_TPT_UDPESP_ENCAPTYPE_OTHER},
+      {"Supported.IPSEC_TUN_UDPESP_ENCAPTYPE_OTHER", IPSEC_TUN_UDPESP_ENCAPTYPE_OTHER},
+      {"Supported.IPSEC_TPTOVERTUN_UDPESP_ENCAPTYPE_OTHER", IPSEC_TPTOVERTUN_UDPESP_ENCAPTYPE_OTHER},
+      {"Supported.IPSEC_TPT_UDPESP_OVER_PURE_TUN_ENCAPTYPE_OTHER", IPSEC_TPT_UDPESP_OVER_PURE_TUN_ENCAPTYPE_OTHER}};
+  NDIS_TASK_IPSEC all{};
+  SENDPATH_TASK_IPSEC_EXTENSION extension{SENDPATH_EXTENSION_VERSION, 0, 0, 0};
+  for (const auto& [name, bit] : flags) {
+    NDIS_TASK_IPSEC task{};
+    ASSERT_TRUE(SetCapability(task, extension, name)) << name;
+    EXPECT_EQ(task.Supported.RESERVED, bit) << name;
+    ASSERT_TRUE(SetCapability(all, extension, name));
+  }
+  EXPECT_EQ(all.Supported.RESERVED, 0xF0u);
+  all.Supported.RESERVED = IPSEC_TPT_UDPESP_ENCAPTYPE_IKE;  // reserved: no name reads it
+  EXPECT_TRUE(CapabilityNames(all, extension).empty());
 }
 
 TEST(Capabilities, NamesMapToTheNdisMembers) {

@@ -622,5 +622,91 @@ TEST(BundledSuites, LoadWithoutErrors) {
   }
 }
 
+// ---- UDP-ESP: the SA's parser entry fields and the two steps --------------------------------
+
+// Vector 0 with SA t turned into an outbound UDP-ESP SA and inbound UDP-ESP SA `in`, added and
+// deleted with the UDP-ESP steps.
+json WithUdpEsp(json doc) {
+  json& v = doc["vectors"][0];
+  v["sas"]["t"]["udp_esp"] = {{"encap_type", "OTHER"}, {"dst_encap_port", 4500}};
+  json in = v["sas"]["t"];
+  in["direction"] = "inbound";
+  in["udp_esp"] = {{"encap_type", 0}, {"dst_encap_port", 500}};
+  v["sas"]["in"] = in;
+  json& steps = v["steps"];
+  steps[1] = {{"op", "add_udpesp_sa"}, {"sa", "t"}, {"expect", "NDIS_STATUS_SUCCESS"}};
+  steps[3] = {{"op", "delete_udpesp_sa"}, {"sa", "t"}, {"expect", "NDIS_STATUS_SUCCESS"}};
+  steps.erase(4);  // fill_sa_table takes a plain SA
+  steps.push_back({{"op", "add_udpesp_sa"}, {"sa", "in"}, {"expect", "NDIS_STATUS_SUCCESS"}});
+  steps.push_back({{"op", "add_udpesp_sa"}, {"sa", "in"}, {"parser_entry", "in"}, {"expect", "NDIS_STATUS_FAILURE"}});
+  steps.push_back({{"op", "delete_udpesp_sa"}, {"handle", "never_issued"}, {"parser_entry", "never_issued"},
+                   {"expect", "NDIS_STATUS_FAILURE"}});
+  return doc;
+}
+
+TEST_F(LoaderErrors, UdpEspStepsLandInTheModel) {
+  const auto loaded = ParseVectorFile(WithUdpEsp(full_).dump(), "x.json");
+  ASSERT_TRUE(std::holds_alternative<VectorFile>(loaded)) << std::get<LoadError>(loaded).ToString();
+  const Vector& v = std::get<VectorFile>(loaded).vectors[0];
+  ASSERT_TRUE(v.sas.at("t").udp_esp.has_value());
+  EXPECT_EQ(v.sas.at("t").udp_esp->encap_type, static_cast<ULONG>(OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_OTHER));
+  EXPECT_EQ(v.sas.at("in").udp_esp->encap_type, static_cast<ULONG>(OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_IKE));
+  EXPECT_EQ(v.sas.at("in").udp_esp->dst_encap_port, 500);
+  const auto& add = std::get<AddUdpEspSaStep>(v.steps[1].op);
+  EXPECT_EQ(add.sa, "t");
+  EXPECT_EQ(add.parser_entry.kind, HandleRef::Kind::kZero);
+  const auto& named = std::get<AddUdpEspSaStep>(v.steps[5].op);
+  EXPECT_EQ(named.parser_entry.kind, HandleRef::Kind::kSa);
+  EXPECT_EQ(named.parser_entry.sa, "in");
+  EXPECT_EQ(named.expect, NDIS_STATUS_FAILURE);
+  const auto& del = std::get<DeleteUdpEspSaStep>(v.steps[6].op);
+  EXPECT_EQ(del.handle.kind, HandleRef::Kind::kNeverIssued);
+  EXPECT_EQ(del.parser_entry.kind, HandleRef::Kind::kNeverIssued);
+  EXPECT_EQ(std::get<DeleteUdpEspSaStep>(v.steps[3].op).parser_entry.kind, HandleRef::Kind::kZero);
+  // The SA object written back keeps the parser entry fields.
+  EXPECT_EQ(WriteSaObject(v.sas.at("in"))["udp_esp"], (json{{"encap_type", "IKE"}, {"dst_encap_port", 500}}));
+}
+
+TEST_F(LoaderErrors, UdpEspErrorsNameThePlace) {
+  const json udp = WithUdpEsp(full_);
+  const auto expect = [&](const std::function<void(json&)>& mutate, const std::string& pointer,
+                          const std::string& message) {
+    json doc = udp;
+    mutate(doc);
+    ExpectTextError(doc.dump(), pointer, message);
+  };
+  expect([](json& d) { At(d, "/vectors/0/steps/1/op") = "add_sa"; }, "/vectors/0/steps/1/sa",
+         "SA 't' is a UDP-ESP SA: add it with add_udpesp_sa");
+  expect([](json& d) { Erase(d, "/vectors/0/sas/t/udp_esp"); }, "/vectors/0/steps/1/sa",
+         "SA 't' has no 'udp_esp': add it with add_sa");
+  expect([](json& d) { At(d, "/vectors/0/sas/t/udp_esp/encap_type") = "NAT"; }, "/vectors/0/sas/t/udp_esp/encap_type",
+         "unknown UDP encapsulation type 'NAT'");
+  expect([](json& d) { At(d, "/vectors/0/sas/t/udp_esp/dst_encap_port") = 65536; },
+         "/vectors/0/sas/t/udp_esp/dst_encap_port", "");
+  expect([](json& d) { Erase(d, "/vectors/0/sas/t/udp_esp/dst_encap_port"); }, "/vectors/0/sas/t/udp_esp",
+         "missing required key 'dst_encap_port'");
+  expect([](json& d) { At(d, "/vectors/0/steps/5/parser_entry") = "u"; }, "/vectors/0/steps/5/parser_entry",
+         "bad handle name 'u'");
+  expect([](json& d) { At(d, "/vectors/0/steps/6")["sa"] = "t"; }, "/vectors/0/steps/6",
+         "needs exactly one of 'sa' and 'handle'");
+  expect([](json& d) { At(d, "/vectors/0/steps/3")["limit"] = 1; }, "/vectors/0/steps/3/limit", "unknown key 'limit'");
+  expect(
+      [](json& d) {
+        At(d, "/vectors/0/steps").push_back({{"op", "fill_sa_table"}, {"sa", "t"}, {"limit", 2}});
+      },
+      "/vectors/0/steps/7/sa", "fill_sa_table takes a plain (add_sa) SA");
+}
+
+TEST(BundledVectors, TheUdpEspSuiteLoads) {
+  const auto loaded = LoadVectorFile(std::string(SENDPATH_VECTORS_DIR) + "/contract/contract-udp-esp.json");
+  ASSERT_TRUE(std::holds_alternative<VectorFile>(loaded)) << std::get<LoadError>(loaded).ToString();
+  std::size_t adds = 0;
+  for (const Vector& v : std::get<VectorFile>(loaded).vectors) {
+    for (const Step& step : v.steps) adds += std::holds_alternative<AddUdpEspSaStep>(step.op) ? 1 : 0;
+  }
+  EXPECT_GE(std::get<VectorFile>(loaded).vectors.size(), 40u);
+  EXPECT_GE(adds, 40u);
+}
+
 }  // namespace
 }  // namespace sendpath::vectors

@@ -356,6 +356,63 @@ RULES: Dict[str, Tuple[str, str, str]] = {
         "DELETE_SA of a handle that names no live SA: FAILURE.",
         "Never-issued / already-deleted handle: FAILURE.",
         "Deleting a live SA: SUCCESS."),
+    # ---- UDP-encapsulated ESP (RFC 3948; docs section 5.7) ----
+    "udpesp.send.transport": (
+        "UDP-encapsulated transport: ESP after the UDP header is processed exactly as plain ESP; "
+        "the UDP header goes out as framed (RFC 3948 2.1) [S15b].",
+        "[IP][UDP 4500][ESP] on a UDP-ESP SA, every ESP algorithm: the expected frame.",
+        "Plain [IP][ESP] on a UDP-ESP SA, and [IP][UDP][ESP] on a plain SA: INVALID_PACKET."),
+    "udpesp.send.tunnel": (
+        "UDP-encapsulated tunnel: [IP][UDP][ESP][IP ...] on a UDP-ESP tunnel SA [S15b].",
+        "The tunnel ESP behind UDP: the expected frame.",
+        "The same tunnel frame without the UDP header: INVALID_PACKET."),
+    "udpesp.send.transport_over_udp_tunnel": (
+        "Transport over UDP-encapsulated tunnel: OffloadHandle a plain transport SA, "
+        "NextOffloadHandle a UDP-ESP tunnel SA [S15b].",
+        "Transport ESP inside a UDP-encapsulated tunnel ESP: the expected frame.",
+        "UDP-encapsulated transport over a UDP-encapsulated tunnel (both SAs UDP-ESP): "
+        "NOT_SUPPORTED (\"not supported\" [S15b])."),
+    "udpesp.send.udp_transport_over_tunnel": (
+        "UDP-encapsulated transport over tunnel: OffloadHandle a UDP-ESP transport SA, "
+        "NextOffloadHandle a plain tunnel SA [S15b].",
+        "[IP][ESP or AH][IP][UDP][ESP]: the expected frame.",
+        "The inner packet without its UDP header: INVALID_PACKET."),
+    "udpesp.send.subtype_enabled": (
+        "A UDP-ESP send needs its subtype's flag (Supported.IPSEC_*_UDPESP_ENCAPTYPE_OTHER) "
+        "enabled by the OID_TCP_TASK_OFFLOAD set [S15e].",
+        "The subtype's flag enabled: processed.",
+        "Every other flag enabled but the subtype's: NOT_SUPPORTED."),
+    "udpesp.send.udp_header": (
+        "The UDP header is the transport's: source port 4500 (RFC 3947 4), any destination port "
+        "(a NAT mapping), Length = IPv4 total length - IHL*4, checksum as framed (RFC 3948 3.1).",
+        "Destination port other than 4500 and a non-zero checksum: kept byte for byte.",
+        "Source port other than 4500, UDP Length one off either way: INVALID_PACKET."),
+    "udpesp.send.non_esp_marker": (
+        "Four zero bytes after the UDP header are the non-ESP marker of an IKE packet "
+        "(RFC 3948 2.2); a send on a UDP-ESP SA must carry ESP there.",
+        "The marker where the SPI belongs: INVALID_PACKET.",
+        "The SA's SPI there: processed."),
+    "udpesp.oid.parser_entry": (
+        "OID_TCP_TASK_IPSEC_ADD_UDPESP_SA: an inbound SA with EncapTypeEntryOffldHandle NULL gets "
+        "a new parser entry; a handle names an entry the NIC holds; outbound SAs ignore it "
+        "[S15a].",
+        "NULL then the returned handle: both SUCCESS.",
+        "A never-issued or deleted entry handle for an inbound SA: FAILURE, nothing added."),
+    "udpesp.oid.encap_type": (
+        "Only OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_OTHER on port 4500 is supported; IKE is reserved "
+        "[S15a].",
+        "UdpEncapType IKE, or an inbound DstEncapPort 500: NOT_SUPPORTED.",
+        "OTHER / 4500, and an outbound SA whose DstEncapPort is ignored: SUCCESS."),
+    "udpesp.oid.esp_only": (
+        "A UDP-ESP SA is ESP only (RFC 3948 encapsulates ESP): an AUTHENTICATE element is "
+        "NOT_SUPPORTED.",
+        "AH in an ADD_UDPESP_SA: NOT_SUPPORTED.",
+        "ESP: SUCCESS."),
+    "udpesp.oid.delete": (
+        "OID_TCP_TASK_IPSEC_DELETE_UDPESP_SA deletes the SA and, with a non-NULL entry handle, "
+        "that parser entry; an unknown handle fails it [S15d].",
+        "Delete, then a send on the SA: FAILURE; the deleted entry cannot be named again: FAILURE.",
+        "Delete of a live SA (with its entry): SUCCESS."),
 }
 
 

@@ -48,7 +48,7 @@ import logging  # noqa: E402
 logging.getLogger("scapy").setLevel(logging.ERROR)
 
 import scapy  # noqa: E402
-from scapy.layers.inet import IP  # noqa: E402
+from scapy.layers.inet import IP, UDP  # noqa: E402
 from scapy.layers.ipsec import AUTH_ALGOS, CRYPT_ALGOS, ESP, SecurityAssociation  # noqa: E402
 from scapy.utils import PcapWriter  # noqa: E402
 
@@ -290,6 +290,15 @@ class SendCheck:
                 if e.ah_iv():
                     self.take_iv(e, "AH", exp[pos + 12: pos + 12 + e.ah_iv()])
                 proto, pos = inp[pos], pos + ah_len
+            elif proto == 17 and end - pos >= 16 and self.udp_esp_element(be32(inp, pos + 8)) is not None:
+                # RFC 3948 2.1: UDP-encapsulated ESP. The UDP header is the transport's: unchanged.
+                e = self.udp_esp_element(be32(inp, pos + 8))
+                if exp[pos: pos + 8] != inp[pos: pos + 8]:
+                    raise Mismatch(f"UDP header at {pos} changed")
+                if be16(inp, pos + 4) != end - pos:
+                    raise Mismatch(f"UDP Length at {pos + 4} disagrees with the IPv4 total length")
+                self.verify_nat_t(inp[off:end], exp[off:end], pos - off, e)
+                return self.walk_esp(inp, exp, off, pos + 8, end, e, visible)
             elif proto == 50 and (True, be32(inp, pos)) in self.elements:
                 e = self.elements[(True, be32(inp, pos))]
                 return self.walk_esp(inp, exp, off, pos, end, e, visible)
@@ -304,6 +313,35 @@ class SendCheck:
                 if proto == 50:
                     self.tshark_stop = True  # an ESP tshark has no SA for
                 return end
+
+    def udp_esp_element(self, spi: int) -> Optional[Element]:
+        e = self.elements.get((True, spi))
+        return e if e is not None and "udp_esp" in self.vector["sas"][e.sa] else None
+
+    def verify_nat_t(self, inp: bytes, packet: bytes, udp_off: int, e: Element) -> None:
+        """scapy's own NAT-T path: SecurityAssociation(..., nat_t_header=UDP(...)).decrypt()."""
+        if e.gmac or e.esn_high is not None:
+            return  # no GMAC in scapy (openssl confirms it in walk_esp); no UDP-ESP ESN vectors
+        sport, dport = be16(packet, udp_off), be16(packet, udp_off + 2)
+        sa = SecurityAssociation(ESP, spi=e.spi, crypt_algo=SCAPY_CRYPT[e.conf], crypt_key=e.conf_key,
+                                 auth_algo=SCAPY_AUTH[None if e.gcm else e.integ],
+                                 auth_key=e.integ_key if not e.gcm else None,
+                                 nat_t_header=UDP(sport=sport, dport=dport))
+        try:
+            decrypted = sa.decrypt(IP(packet))
+        except Exception as exc:  # scapy raises IPSecIntegrityError and others
+            raise Mismatch(f"{e.label()}: scapy NAT-T decrypt: {type(exc).__name__}: {exc}")
+        esp_off = udp_off + 8
+        iv_len, icv_len = e.esp_iv(), e.esp_icv()
+        plain_in = inp[esp_off + 8 + iv_len: len(inp) - icv_len]
+        data = plain_in[: len(plain_in) - plain_in[-2] - 2]
+        # A tunnel's inner packet may itself be processed (transport over a UDP tunnel): then only
+        # its length is compared here; walk_esp compares the bytes after its own decryption.
+        got = bytes(decrypted.payload)
+        if (got != data) if plain_in[-1] != 4 else (len(got) != len(data)):
+            raise Mismatch(f"{e.label()}: scapy's NAT-T decryption differs from the framed data")
+        self.confirm(f"{self.v['scapy']}: {e.label()} UDP-encapsulated (nat_t_header UDP {sport}->{dport}) "
+                     "decrypted and ICV verified by SecurityAssociation.decrypt; data equals the input's")
 
     def walk_esp(self, inp: bytes, exp: bytes, off: int, pos: int, end: int, e: Element,
                  visible: bool) -> int:

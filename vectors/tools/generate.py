@@ -30,6 +30,7 @@ import suite_contract  # noqa: E402
 import suite_independent  # noqa: E402
 import suite_kat  # noqa: E402
 import suite_robustness  # noqa: E402
+import suite_udpesp  # noqa: E402
 from vectorfile import CAPABILITIES, STATUSES, VectorGroup, dumps  # noqa: E402
 
 SUITES = ("kat", "independent", "contract", "robustness")
@@ -49,7 +50,7 @@ def notes_for(flag: str) -> str:
 
 def build_groups(testdata: Path) -> List[VectorGroup]:
     return (suite_kat.build(testdata) + suite_independent.build(testdata) + suite_contract.build()
-            + suite_robustness.build())
+            + suite_udpesp.build() + suite_robustness.build())
 
 
 def validate(groups: List[VectorGroup]) -> None:

@@ -26,6 +26,7 @@ import algorithm_table
 PROTO_IPV4 = 4
 PROTO_ESP = 50
 PROTO_AH = 51
+PROTO_UDP = 17
 
 # ---- Algorithm table (reference_nic/README.md "Algorithms") ----------------------------------
 
@@ -218,9 +219,21 @@ class Ipv4:
 
 
 @dataclass
+class UdpEncap:
+    """RFC 3948 section 2.1: the UDP header in front of ESP (NAT-T). The transport frames it; the
+    NIC leaves it as framed. Overrides make misframed packets."""
+
+    sport: int = 4500
+    dport: int = 4500
+    checksum: int = 0  # RFC 3948 section 3.1: SHOULD be sent as zero
+    length_delta: int = 0  # added to the correct UDP Length
+
+
+@dataclass
 class Esp:
     sa: str
     seq: int
+    udp: Optional[UdpEncap] = None  # UDP-encapsulated ESP
     extra_pad_blocks: int = 0  # non-minimal padding (RFC 4303 section 2.4 allows up to 255)
     pad_length_override: Optional[int] = None  # misframed: pad length byte as written
     spi_override: Optional[int] = None
@@ -362,7 +375,8 @@ def render(pkt: Packet, sas: Dict[str, Sa], processed: Sequence[str], ivs: IvSup
         ah_elem = sas[pkt.ah.sa].element(esp=False)
         ah_iv_len, ah_icv_len = ah_elem.ah_iv_bytes(), ah_elem.ah_icv_bytes()
         ah_len = 12 + ah_iv_len + ah_icv_len
-    esp_base = base + ip_hdr_len + ah_len
+    udp_len = 8 if pkt.esp and pkt.esp.udp else 0
+    esp_base = base + ip_hdr_len + ah_len + udp_len
 
     # The payload: an inner packet (tunnel) is rendered first, as the transport portion is
     # processed before the tunnel portion.
@@ -418,6 +432,10 @@ def render(pkt: Packet, sas: Dict[str, Sa], processed: Sequence[str], ivs: IvSup
             iv_positions += inner_ivs
         body = head + iv + ciphertext + icv
         next_header = PROTO_ESP
+        if pkt.esp.udp:
+            u = pkt.esp.udp
+            body = struct.pack("!HHHH", u.sport, u.dport, 8 + len(body) + u.length_delta, u.checksum) + body
+            next_header = PROTO_UDP
     else:
         iv_positions += inner_ivs
 

@@ -15,6 +15,9 @@ ETHERNET_HEADER = bytes.fromhex("020000000002" "020000000001" "0800")
 STATUSES = set(algorithm_table.NDIS_STATUSES)  # include/sendpath/statuses.def
 CAPABILITIES = (
     ["Supported.AH_ESP_COMBINED", "Supported.TRANSPORT_TUNNEL_COMBINED", "Supported.V4_OPTIONS",
+     "Supported.IPSEC_TPT_UDPESP_ENCAPTYPE_OTHER", "Supported.IPSEC_TUN_UDPESP_ENCAPTYPE_OTHER",
+     "Supported.IPSEC_TPTOVERTUN_UDPESP_ENCAPTYPE_OTHER",
+     "Supported.IPSEC_TPT_UDPESP_OVER_PURE_TUN_ENCAPTYPE_OTHER",
      "V4AH.MD5", "V4AH.SHA_1", "V4AH.Transport", "V4AH.Tunnel", "V4AH.Send",
      "V4ESP.DES", "V4ESP.TRIPLE_DES", "V4ESP.NULL_ESP", "V4ESP.Transport", "V4ESP.Tunnel",
      "V4ESP.Send", "V2.AUTHENTICATION_SHA_256"]
@@ -190,6 +193,24 @@ class Vector:
             step["sa"] = name
         else:
             step["handle"] = handle
+        step["expect"] = expect
+        self.steps.append(step)
+        return self
+
+    def add_udpesp_sa(self, name: str, parser_entry: Any = 0,
+                      expect: str = "NDIS_STATUS_SUCCESS") -> "Vector":
+        step: Dict[str, Any] = {"op": "add_udpesp_sa", "sa": name}
+        if parser_entry != 0:
+            step["parser_entry"] = parser_entry
+        step["expect"] = expect
+        self.steps.append(step)
+        return self
+
+    def delete_udpesp_sa(self, name: str, parser_entry: Any = 0,
+                         expect: str = "NDIS_STATUS_SUCCESS") -> "Vector":
+        step: Dict[str, Any] = {"op": "delete_udpesp_sa", "sa": name}
+        if parser_entry != 0:
+            step["parser_entry"] = parser_entry
         step["expect"] = expect
         self.steps.append(step)
         return self

@@ -141,6 +141,30 @@ Outcome<NDIS_STATUS> ExecCandidate::DeleteSa(NDIS_HANDLE handle) {
   return StatusOf(*reply, "delete_sa");
 }
 
+Outcome<AddUdpEspSaReply> ExecCandidate::AddUdpEspSa(const AddSaRequest& request) {
+  auto reply = Exchange(protocol::AddUdpEspSaRequestJson(request), options_.request_timeout);
+  if (!reply) return reply.error();
+  auto status = StatusOf(*reply, "add_udpesp_sa");
+  if (!status) return status.error();
+  AddUdpEspSaReply result;
+  result.status = *status;
+  const auto handle = protocol::HandleFromJson(reply->value("handle", json("0x0")));
+  const auto parser_entry = protocol::HandleFromJson(reply->value("parser_entry", json("0x0")));
+  if (!handle || !parser_entry) {
+    child_.Kill();
+    return CandidateError{"add_udpesp_sa: \"handle\" or \"parser_entry\" is not a \"0x\" hex string"};
+  }
+  result.handle = *handle;
+  result.parser_entry = *parser_entry;
+  return result;
+}
+
+Outcome<NDIS_STATUS> ExecCandidate::DeleteUdpEspSa(NDIS_HANDLE handle, NDIS_HANDLE parser_entry) {
+  auto reply = Exchange(protocol::DeleteUdpEspSaRequest(handle, parser_entry), options_.request_timeout);
+  if (!reply) return reply.error();
+  return StatusOf(*reply, "delete_udpesp_sa");
+}
+
 Outcome<SendReply> ExecCandidate::Send(const SendRequest& request) {
   auto reply = Exchange(protocol::SendRequestJson(request), options_.request_timeout);
   if (!reply) return reply.error();

@@ -160,6 +160,33 @@ Outcome<AddSaReply> AbiCandidate::AddSa(const AddSaRequest& request) {
   return reply;
 }
 
+Outcome<AddUdpEspSaReply> AbiCandidate::AddUdpEspSa(const AddSaRequest& request) {
+  if (adapter_ == nullptr) return CandidateError{"library not loaded"};
+  ULONG read = 0, needed = 0;
+  // The extension OID applies to the very next ADD_SA or ADD_UDPESP_SA (candidate_abi.h).
+  if (!IsDefaultExtension(request.extension)) {
+    SENDPATH_ADD_SA_EXTENSION extension = request.extension;
+    const NDIS_STATUS status = entry_->SetInformation(adapter_, OID_SENDPATH_IPSEC_ADD_SA_EXTENSION, &extension,
+                                                      static_cast<ULONG>(sizeof extension), &read, &needed);
+    if (status != NDIS_STATUS_SUCCESS) return AddUdpEspSaReply{status, nullptr, nullptr};
+  }
+  oid_buffer_.assign((request.buffer.size() + 7) / 8 + 1, 0);
+  std::memcpy(oid_buffer_.data(), request.buffer.data(), request.buffer.size());
+  const NDIS_STATUS status = entry_->SetInformation(adapter_, OID_TCP_TASK_IPSEC_ADD_UDPESP_SA, oid_buffer_.data(),
+                                                    static_cast<ULONG>(request.buffer.size()), &read, &needed);
+  return UdpEspReplyFrom(status, std::span(reinterpret_cast<const std::uint8_t*>(oid_buffer_.data()), request.buffer.size()));
+}
+
+Outcome<NDIS_STATUS> AbiCandidate::DeleteUdpEspSa(NDIS_HANDLE handle, NDIS_HANDLE parser_entry) {
+  if (adapter_ == nullptr) return CandidateError{"library not loaded"};
+  OFFLOAD_IPSEC_DELETE_UDPESP_SA request{};
+  request.OffloadHandle = handle;
+  request.EncapTypeEntryOffldHandle = parser_entry;
+  ULONG read = 0, needed = 0;
+  return entry_->SetInformation(adapter_, OID_TCP_TASK_IPSEC_DELETE_UDPESP_SA, &request,
+                                static_cast<ULONG>(sizeof request), &read, &needed);
+}
+
 Outcome<NDIS_STATUS> AbiCandidate::DeleteSa(NDIS_HANDLE handle) {
   if (adapter_ == nullptr) return CandidateError{"library not loaded"};
   OFFLOAD_IPSEC_DELETE_SA request{};

@@ -248,6 +248,12 @@ Outcome<AddSaReply> PcapCandidate::AddSa(const AddSaRequest&) {
   return AddSaReply{NDIS_STATUS_SUCCESS, reinterpret_cast<NDIS_HANDLE>(++next_handle_)};
 }
 
+Outcome<AddUdpEspSaReply> PcapCandidate::AddUdpEspSa(const AddSaRequest&) {
+  // As AddSa: stand-ins for the SA handle and for a parser entry the rig's NIC may have made.
+  const auto handle = reinterpret_cast<NDIS_HANDLE>(++next_handle_);
+  return AddUdpEspSaReply{NDIS_STATUS_SUCCESS, handle, reinterpret_cast<NDIS_HANDLE>(++next_handle_)};
+}
+
 Outcome<SendReply> PcapCandidate::Send(const SendRequest& request) {
   const auto found = attribution_->sends.find({request.context.vector_id, request.context.step_index});
   if (found == attribution_->sends.end()) {

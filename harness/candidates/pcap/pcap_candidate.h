@@ -50,6 +50,8 @@ class PcapCandidate final : public Candidate {
   Outcome<NDIS_STATUS> Set(const NDIS_ENCAPSULATION_FORMAT&, const Capabilities&) override { return NDIS_STATUS_SUCCESS; }
   Outcome<AddSaReply> AddSa(const AddSaRequest& request) override;
   Outcome<NDIS_STATUS> DeleteSa(NDIS_HANDLE) override { return NDIS_STATUS_SUCCESS; }
+  Outcome<AddUdpEspSaReply> AddUdpEspSa(const AddSaRequest& request) override;
+  Outcome<NDIS_STATUS> DeleteUdpEspSa(NDIS_HANDLE, NDIS_HANDLE) override { return NDIS_STATUS_SUCCESS; }
   Outcome<SendReply> Send(const SendRequest& request) override;
 
  private:

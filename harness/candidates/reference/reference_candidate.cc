@@ -84,6 +84,18 @@ Outcome<NDIS_STATUS> ReferenceCandidate::DeleteSa(NDIS_HANDLE handle) {
   return nic_->DeleteSa(handle).status;
 }
 
+Outcome<AddUdpEspSaReply> ReferenceCandidate::AddUdpEspSa(const AddSaRequest& request) {
+  if (!nic_) return CandidateError{"reference NIC not started"};
+  add_sa_buffer_ = request.buffer;
+  const auto result = nic_->AddUdpEspSa(add_sa_buffer_, &request.extension);
+  return UdpEspReplyFrom(result.status, add_sa_buffer_);
+}
+
+Outcome<NDIS_STATUS> ReferenceCandidate::DeleteUdpEspSa(NDIS_HANDLE handle, NDIS_HANDLE parser_entry) {
+  if (!nic_) return CandidateError{"reference NIC not started"};
+  return nic_->DeleteUdpEspSa(handle, parser_entry).status;
+}
+
 Outcome<SendReply> ReferenceCandidate::Send(const SendRequest& request) {
   if (!nic_) return CandidateError{"reference NIC not started"};
   SplitFrame(request.frame, request.split, chain_);

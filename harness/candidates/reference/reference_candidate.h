@@ -34,6 +34,8 @@ class ReferenceCandidate final : public Candidate {
   Outcome<NDIS_STATUS> Set(const NDIS_ENCAPSULATION_FORMAT& encapsulation, const Capabilities& enable) override;
   Outcome<AddSaReply> AddSa(const AddSaRequest& request) override;
   Outcome<NDIS_STATUS> DeleteSa(NDIS_HANDLE handle) override;
+  Outcome<AddUdpEspSaReply> AddUdpEspSa(const AddSaRequest& request) override;
+  Outcome<NDIS_STATUS> DeleteUdpEspSa(NDIS_HANDLE handle, NDIS_HANDLE parser_entry) override;
   Outcome<SendReply> Send(const SendRequest& request) override;
 
  private:

@@ -125,6 +125,17 @@ NDIS_STATUS SetInformation(NDIS_HANDLE context, NDIS_OID oid, PVOID buffer, ULON
     case OID_TCP_TASK_IPSEC_DELETE_SA:
       *read = length;
       return adapter.nic.DeleteSa(std::span(static_cast<const std::uint8_t*>(buffer), length)).status;
+    case OID_TCP_TASK_IPSEC_ADD_UDPESP_SA: {
+      const auto extension = adapter.pending_extension;
+      adapter.pending_extension.reset();  // applies to this add only
+      *read = length;
+      return adapter.nic
+          .AddUdpEspSa(std::span(static_cast<std::uint8_t*>(buffer), length), extension ? &*extension : nullptr)
+          .status;
+    }
+    case OID_TCP_TASK_IPSEC_DELETE_UDPESP_SA:
+      *read = length;
+      return adapter.nic.DeleteUdpEspSa(std::span(static_cast<const std::uint8_t*>(buffer), length)).status;
     default:
       return NDIS_STATUS_INVALID_OID;
   }
