@@ -120,7 +120,7 @@ SendJudgement SendJudge::Judge(const vectors::SendStep& step, const SendReply& r
     out.verdict = report::Verdict::kFail;
     out.diagnosis = "status " + StatusText(reply.status) + ", expected " + StatusText(step.expect_status);
     if (step.expect_status == NDIS_STATUS_SUCCESS) {
-      out.cause = report::RefusedMustAccept(out.diagnosis, StepTests());
+      out.cause = report::RefusedMustAccept(out.diagnosis, WhatTheVectorTests(vector_));
     } else if (reply.status == NDIS_STATUS_SUCCESS) {
       out.cause = report::AcceptedMustRefuse(out.diagnosis, "");
     } else {
@@ -153,11 +153,11 @@ SendJudgement SendJudge::Judge(const vectors::SendStep& step, const SendReply& r
 }
 
 // What a send the vector accepts tests, for a refusal: its title and flags.
-std::string SendJudge::StepTests() const {
-  std::string text = vector_.title.empty() ? vector_.id : vector_.title;
-  if (!vector_.flags.empty()) {
+std::string WhatTheVectorTests(const vectors::Vector& vector) {
+  std::string text = vector.title.empty() ? vector.id : vector.title;
+  if (!vector.flags.empty()) {
     text += " (flags:";
-    for (const std::string& flag : vector_.flags) text += " " + flag;
+    for (const std::string& flag : vector.flags) text += " " + flag;
     text += ")";
   }
   return text;

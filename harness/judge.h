@@ -54,6 +54,9 @@ struct SendJudgement {
   std::vector<IvUse> ivs;
 };
 
+// What a vector tests, for a refusal of what it accepts: its title (else id) and flags.
+std::string WhatTheVectorTests(const vectors::Vector& vector);
+
 class SendJudge {
  public:
   // Builds the receive-side SA table from the vector's SAs.
@@ -66,7 +69,6 @@ class SendJudge {
   void UseSasOf(const vectors::SendStep& step);
   void JudgeFrame(const vectors::SendStep& step, const Bytes& actual, SendJudgement& out);
   std::string FieldAt(const report::CheckResult& layout, std::span<const std::uint8_t> frame, std::size_t offset) const;
-  std::string StepTests() const;
   void CollectIvs(const report::CheckResult& layout, std::span<const std::uint8_t> frame, bool chosen,
                   SendJudgement& out) const;
 

@@ -4,6 +4,7 @@
 #include "harness/judge.h"
 #include "harness/shadow_reference.h"
 
+#include <reports/causes.h>
 #include <vectors/loader/vector_loader.h>
 
 #include <chrono>
@@ -118,8 +119,20 @@ class StepExecutor::Impl {
     out.actual_status = actual;
     if (actual != expected) {
       out.verdict = Verdict::kFail;
-      out.diagnosis = std::string(what) + ": status " + StatusText(actual) + ", expected " + StatusText(expected) +
-                      ShadowReference::Because(expected, rule.status, rule.reason, rule.detail);
+      const std::string because = ShadowReference::Because(expected, rule.status, rule.reason, rule.detail);
+      out.diagnosis = std::string(what) + ": status " + StatusText(actual) + ", expected " + StatusText(expected) + because;
+      if (expected == NDIS_STATUS_SUCCESS) {
+        out.cause = report::RefusedMustAccept(out.diagnosis, WhatTheVectorTests(vector_));
+      } else if (actual == NDIS_STATUS_SUCCESS) {
+        // `because` is " (the rule: <reason>)" when the reference refuses for the expected reason.
+        static constexpr std::string_view kOpen = " (the rule: ";
+        out.cause = report::AcceptedMustRefuse(out.diagnosis, because.size() > kOpen.size() + 1
+                                                                  ? because.substr(kOpen.size(), because.size() - kOpen.size() - 1)
+                                                                  : std::string());
+        out.cause->text = out.diagnosis;  // the diagnosis already quotes the rule
+      } else {
+        out.cause = report::UnexplainedCause(out.diagnosis);
+      }
       return false;
     }
     return true;

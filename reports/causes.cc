@@ -163,6 +163,7 @@ class Catalogue {
       std::string also;
       for (const std::string& id : alternatives) also += (also.empty() ? "" : ", ") + id;
       cause.proof += "; the same bytes also follow from " + also;
+      cause.also = alternatives;
     }
     cause.text = (cause.header.empty() ? "" : cause.header + " ") + candidate.what + " (" + candidate.rule + "); " + cause.proof;
     return cause;
@@ -188,6 +189,7 @@ class Catalogue {
 
   // Processing the header with other keys (the SA's keys read wrongly).
   void AddKeys(const char* id, std::size_t header, std::string what, std::string rule, SaKeys keys) {
+    if (!MatchAlgorithmRows(keys)) return;  // no algorithm computes with such keys
     variants_.Add(std::move(keys));
     Deviation deviation;
     deviation.sa_overrides.emplace_back(header, variants_.size() - 1);

@@ -43,6 +43,7 @@ struct Cause {
   std::string text;    // one line; the diagnosis leads with it
   std::string rule;    // the rule broken, or what the step tests
   std::string proof;   // "recomputed, all 12 ICV bytes match"; "" when nothing was recomputed
+  std::vector<std::string> also;  // other cause ids whose recomputation gives the same bytes
 };
 
 struct StepResult {

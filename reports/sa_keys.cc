@@ -70,6 +70,30 @@ std::string SaKeys::Description() const {
   return text;
 }
 
+bool MatchAlgorithmRows(SaKeys& keys) {
+  keys.conf_row = nullptr;
+  if (keys.protocol == IpsecProtocol::kEsp) {
+    for (const table::ConfAlgorithm& row : table::kConfAlgorithms) {
+      const std::size_t key_bytes = row.keymat_length - (row.family == table::Family::kGcm ? 4 : 0);
+      if (CipherOf(row) == keys.cipher && (row.family == table::Family::kNull || key_bytes == keys.cipher_key.size())) {
+        keys.conf_row = &row;
+        break;
+      }
+    }
+    if (keys.conf_row == nullptr) return false;
+  }
+  keys.integrity_row = nullptr;
+  if (keys.integrity == IntegrityAlgorithm::kNone) return true;
+  for (const table::IntegrityAlgorithm& row : table::kIntegrityAlgorithms) {
+    const std::size_t key_bytes = row.keymat_length - (row.family == table::Family::kGmac ? 4 : 0);
+    if (row.family != table::Family::kNone && IntegrityOf(row) == keys.integrity && key_bytes == keys.integrity_key.size()) {
+      keys.integrity_row = &row;
+      return true;
+    }
+  }
+  return false;
+}
+
 Result<SaKeys> MakeSaKeys(const std::string& sa_name, const vectors::SaSpec& sa, std::size_t element) {
   const vectors::SecAssocSpec& spec = sa.bundle.at(element);
   const std::string where = "SA '" + sa_name + "'" + (sa.pointer.empty() ? "" : " (" + sa.pointer + ")") +

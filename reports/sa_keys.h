@@ -54,6 +54,10 @@ struct SaKeys {
 
 // Builds the SaKeys of one SecAssoc element; errors name the SA and element.
 Result<SaKeys> MakeSaKeys(const std::string& sa_name, const vectors::SaSpec& sa, std::size_t element);
+// Points `conf_row` and `integrity_row` at the table rows of `cipher` / `integrity` with these key
+// lengths (for keys built or changed by hand: a cause recomputed with other keys); false when the
+// table has no such row.
+bool MatchAlgorithmRows(SaKeys& keys);
 
 class SaTable {
  public:

@@ -267,6 +267,7 @@ nlohmann::json CauseJson(const Cause& cause) {
   nlohmann::json json = {{"id", cause.id}, {"text", cause.text}, {"rule", cause.rule}};
   if (!cause.header.empty()) json["header"] = cause.header;
   if (!cause.proof.empty()) json["proof"] = cause.proof;
+  if (!cause.also.empty()) json["also"] = cause.also;
   return json;
 }
 

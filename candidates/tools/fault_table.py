@@ -146,12 +146,21 @@ class Verdict:
             self.missing_cause = True
             return
         self.found = cause["id"]
-        self.named = self.found == expected.get("cause")
-        if "rule" in expected and not re.search(expected["rule"], cause.get("rule", "")):
+        if "gap" in expected:
+            # A known gap of the catalogue: the fault is caught, its cause not yet proven. The
+            # test holds it there, so a change that names it (or loses it) is seen.
+            if self.found != "unexplained":
+                self.problems.append(f"the first failure {first['id']} now names {self.found} (expected "
+                                     f"{expected.get('cause')}; the gap was: {expected['gap']}): update the expectation")
+            return
+        # A cause another mistake reproduces byte for byte on this vector is named with it ("also"):
+        # the bytes cannot tell the two apart, so naming either is right.
+        self.named = self.found == expected.get("cause") or expected.get("cause") in (cause.get("also") or [])
+        if "rule" in expected and not re.search(expected["rule"], (cause.get("rule") or "")):
             self.named = False
             self.problems.append(f"{first['id']}: cause rule '{cause.get('rule', '')}' does not match "
                                  f"/{expected['rule']}/")
-        if self.found != expected.get("cause"):
+        if not self.named and self.found != expected.get("cause"):
             self.problems.append(f"the first failure {first['id']} names cause {self.found}, expected "
                                  f"{expected.get('cause')}: {cause.get('text', first.get('diagnosis', ''))}")
 

@@ -25,6 +25,7 @@ SaKeys Keys(std::string name, IpsecProtocol protocol, std::uint32_t spi, CipherA
   for (std::size_t i = 0; i < cipher_bytes; ++i) keys.cipher_key.push_back(static_cast<std::uint8_t>(0x11 + 3 * i));
   for (std::size_t i = 0; i < integrity_bytes; ++i) keys.integrity_key.push_back(static_cast<std::uint8_t>(0xa0 ^ (7 * i)));
   if (salt) keys.salt = {0xca, 0xfe, 0xba, 0xbe};
+  EXPECT_TRUE(MatchAlgorithmRows(keys)) << keys.name;
   return keys;
 }
 
@@ -207,6 +208,7 @@ Deviation Esp(EspIcvRules rules) {
   return deviation;
 }
 Deviation WithKeys(SaTable& table, SaKeys keys) {
+  EXPECT_TRUE(MatchAlgorithmRows(keys)) << keys.name;
   table.Add(std::move(keys));
   Deviation deviation;
   deviation.sa_overrides.emplace_back(0, table.size() - 1);
