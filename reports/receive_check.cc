@@ -147,6 +147,12 @@ bool ComputeAhIcv(SaCrypto& crypto, const SaKeys& keys, std::span<const std::uin
     }
   }
   static constexpr std::array<std::uint8_t, 64> kZeros{};
+  // The zeroed ICV field and AH padding: a length byte read from the wrong place (IHL ignored, a
+  // candidate's frame) can claim more than any AH holds.
+  if (ah_offset + ah_length - icv_offset > kZeros.size()) {
+    if (why != nullptr) *why = "AH ICV field and padding longer than 64 bytes";
+    return false;
+  }
   std::uint8_t esn[4] = {};
   if (keys.esn_high) ipv4::PutBe32(esn, 0, *keys.esn_high);
   // ICV input: zeroed IP header (options included), bytes between it and AH (none in IPv4), the AH
