@@ -92,17 +92,21 @@ SetStep ParseSetStep(const ObjectReader& reader) {
   return step;
 }
 
-DeleteSaStep ParseDeleteSaStep(const ObjectReader& reader, const VectorScope& scope) {
-  DeleteSaStep step;
+// The SA a delete names: exactly one of "sa" (an SA of the vector) and "handle" (any handle ref).
+HandleRef ParseSaOrHandle(const ObjectReader& reader, const VectorScope& scope) {
   const auto* sa = reader.Optional("sa");
   const auto* handle = reader.Optional("handle");
   if ((sa == nullptr) == (handle == nullptr)) Fail(reader.pointer(), "needs exactly one of 'sa' and 'handle'");
-  if (sa != nullptr) {
-    step.handle.kind = HandleRef::Kind::kSa;
-    step.handle.sa = RequireSaName(*sa, reader.At("sa"), scope);
-  } else {
-    step.handle = ParseHandle(*handle, reader.At("handle"), scope);
-  }
+  if (sa == nullptr) return ParseHandle(*handle, reader.At("handle"), scope);
+  HandleRef ref;
+  ref.kind = HandleRef::Kind::kSa;
+  ref.sa = RequireSaName(*sa, reader.At("sa"), scope);
+  return ref;
+}
+
+DeleteSaStep ParseDeleteSaStep(const ObjectReader& reader, const VectorScope& scope) {
+  DeleteSaStep step;
+  step.handle = ParseSaOrHandle(reader, scope);
   step.expect = AsStatus(reader.Required("expect"), reader.At("expect"));
   return step;
 }
@@ -132,15 +136,7 @@ AddUdpEspSaStep ParseAddUdpEspSaStep(const ObjectReader& reader, const VectorSco
 
 DeleteUdpEspSaStep ParseDeleteUdpEspSaStep(const ObjectReader& reader, const VectorScope& scope) {
   DeleteUdpEspSaStep step;
-  const auto* sa = reader.Optional("sa");
-  const auto* handle = reader.Optional("handle");
-  if ((sa == nullptr) == (handle == nullptr)) Fail(reader.pointer(), "needs exactly one of 'sa' and 'handle'");
-  if (sa != nullptr) {
-    step.handle.kind = HandleRef::Kind::kSa;
-    step.handle.sa = RequireSaName(*sa, reader.At("sa"), scope);
-  } else {
-    step.handle = ParseHandle(*handle, reader.At("handle"), scope);
-  }
+  step.handle = ParseSaOrHandle(reader, scope);
   step.parser_entry = ParseParserEntry(reader, scope);
   step.expect = AsStatus(reader.Required("expect"), reader.At("expect"));
   return step;
