@@ -160,7 +160,8 @@ TEST(Supervisor, KillsAHangWithinTheTimeout) {
   const auto elapsed = std::chrono::steady_clock::now() - start;
   ASSERT_FALSE(line);
   EXPECT_NE(line.error().reason.find("hang"), std::string::npos) << line.error().reason;
-  EXPECT_LT(elapsed, 5s);
+  // Not a speed bound: well under the child's 30 s, so the hang was cut, not waited out.
+  EXPECT_LT(elapsed, 25s);
   EXPECT_FALSE(child.running());
 }
 
