@@ -166,4 +166,10 @@ std::string SignatureField(const report::FrameComparison& comparison, const repo
   return field;
 }
 
+std::string SendSignature(const report::CauseQuery& query, const report::FrameComparison& comparison,
+                          const report::FrameDiffer& differ) {
+  if (const std::optional<report::Cause> cause = report::FindCause(query)) return cause->id;
+  return SignatureField(comparison, differ);
+}
+
 }  // namespace sendpath::fuzz

@@ -13,8 +13,14 @@
 //   an inner AH/ESP under a tunnel ESP), the signature is the first cause inside, found by the
 //   same rules (an inner AH ICV with the TTL left in is `ah[inner].icv`, not the tunnel's
 //   ciphertext).
+//
+// A send finding is signed by its proven cause when there is one (SendSignature): the catalogue's
+// id (reports/causes.h), named only when recomputing the send with that one mistake gives the
+// candidate's frame, so every input that shows one bug gets the same signature. Otherwise it is
+// the field above.
 #pragma once
 
+#include <reports/causes.h>
 #include <reports/diff.h>
 
 #include <string>
@@ -23,5 +29,10 @@ namespace sendpath::fuzz {
 
 // `comparison` is the result of `differ.Compare(expected, actual, ...)` (not equivalent).
 std::string SignatureField(const report::FrameComparison& comparison, const report::FrameDiffer& differ);
+
+// The signature of a send whose frames differ: the proven cause's id (`ah-ttl-not-zeroed`), else
+// SignatureField (`esp.ciphertext`). Cause ids are kebab-case words, field names carry a dot.
+std::string SendSignature(const report::CauseQuery& query, const report::FrameComparison& comparison,
+                          const report::FrameDiffer& differ);
 
 }  // namespace sendpath::fuzz

@@ -239,8 +239,8 @@ void RunSend(Pair& pair, const fuzz::Script& script, std::size_t index) {
   }
   if (want == got) return;
 
-  // The first differing field that is a cause (fuzz/common/signature.h), from the reports' field
-  // diff (with the SAs' keys, so a candidate with its own IVs is judged by decryption and
+  // The proven cause, else the first differing field that is a cause (fuzz/common/signature.h),
+  // from the reports' field diff (with the SAs' keys, so a candidate with its own IVs is judged by decryption and
   // verification).
   std::size_t first = 0, second = 0;
   const bool tunnelled = fuzz::SaIndexOf(send.next, programming.specs.size(), second);
@@ -258,7 +258,11 @@ void RunSend(Pair& pair, const fuzz::Script& script, std::size_t index) {
     }
     return;
   }
-  Differ("send", fuzz::SignatureField(comparison, differ), comparison.Summary());
+  // Signed by the proven cause when one reproduces the candidate's frame (checked only here, on
+  // a finding, so it costs nothing per execution).
+  if (table == nullptr) Differ("send", fuzz::SignatureField(comparison, differ), comparison.Summary());
+  const report::CauseQuery query{frame, want, got, link, *table, nullptr, !pair.tested->identity().iv_injection};
+  Differ("send", fuzz::SendSignature(query, comparison, differ), comparison.Summary());
 }
 
 // Whether two Setups make the same OID_TCP_TASK_OFFLOAD set(s): the same encapsulation, the same

@@ -77,11 +77,14 @@ TEST(CandidateChoiceTest, CandidateErrorsAreSignedByKind) {
 struct Signatures {
   std::string by_cause;     // SignatureField
   std::string first_cause;  // the reports' own FirstCause, for contrast
+  std::string by_send;      // SendSignature: the proven cause's id, else SignatureField
 };
 
-Signatures SignatureOf(HandleRef offload, HandleRef next, const std::function<void(std::vector<vectors::SaSpec>&)>& corrupt) {
+Signatures SignatureOf(HandleRef offload, HandleRef next, const std::function<void(std::vector<vectors::SaSpec>&)>& corrupt,
+                       const std::function<void(Setup&)>& shape = {}) {
   Script script;
   script.setup = BaseSetup();
+  if (shape) shape(script.setup);
   SendDef send;
   send.offload = offload;
   send.next = next;
@@ -118,12 +121,13 @@ Signatures SignatureOf(HandleRef offload, HandleRef next, const std::function<vo
   std::size_t first = 0, second = 0;
   const bool tunnelled = SaIndexOf(next, programming.specs.size(), second);
   SaIndexOf(offload, programming.specs.size(), first);
-  report::FrameDiffer differ(tables.Get(programming, tunnelled ? second : first, tunnelled ? first : static_cast<std::size_t>(-1)),
-                             report::DiffOptions{});
+  report::SaTable* table = tables.Get(programming, tunnelled ? second : first, tunnelled ? first : static_cast<std::size_t>(-1));
+  report::FrameDiffer differ(table, report::DiffOptions{});
   const report::FrameComparison& comparison = differ.Compare(outputs[0], outputs[1], report::LinkType::kRawIp);
   EXPECT_FALSE(comparison.equivalent);
   if (comparison.equivalent) return {};
-  return {SignatureField(comparison, differ), comparison.FirstCause()->field};
+  const report::CauseQuery query{frame, outputs[0], outputs[1], report::LinkType::kRawIp, *table, nullptr, false};
+  return {SignatureField(comparison, differ), comparison.FirstCause()->field, SendSignature(query, comparison, differ)};
 }
 
 HandleRef Sa(std::uint8_t index) { return {HandleKind::kSa, index}; }
@@ -165,6 +169,25 @@ TEST(SignatureTest, InnerEspCipherBugUnderAnEncryptedTunnelIsTheInnerCiphertext)
 
 TEST(SignatureTest, TunnelCipherBugIsTheOuterCiphertext) {
   EXPECT_EQ(SignatureOf(Sa(0), Sa(4), [](auto& specs) { FlipConfKey(specs[4]); }).by_cause, "esp[outer].ciphertext");
+}
+
+// A send whose candidate frame one known mistake reproduces is signed by that cause, not by a
+// field: a NIC that drops the ESN high bits (RFC 4303 §2.2.1) from the ICV of an ESN SA.
+TEST(SignatureTest, AProvenCauseIsTheSignature) {
+  const auto esn = [](fuzz::Setup& setup) {
+    setup.sas[0].esn = true;
+    setup.sas[0].esn_high = 7;
+  };
+  const Signatures signed_ = SignatureOf(Sa(0), {}, [](auto& specs) { specs[0].bundle.front().esn_high.reset(); }, esn);
+  EXPECT_EQ(signed_.by_send, "esn-high-bits-omitted");
+  EXPECT_EQ(signed_.by_cause, "esp.icv");
+}
+
+// No known mistake gives a wrong key's bytes: the signature stays the first field that is a cause.
+TEST(SignatureTest, WithoutAProvenCauseTheSignatureIsTheField) {
+  EXPECT_EQ(SignatureOf(Sa(0), {}, [](auto& specs) { FlipConfKey(specs[0]); }).by_send, "esp.ciphertext");
+  EXPECT_EQ(SignatureOf(Sa(2), {}, [](auto& specs) { specs[2].bundle.front().integrity->key.front() ^= 0x01; }).by_send,
+            "ah.icv");
 }
 
 // One CheckTables serves every Programming: a table depends only on its SAs (SaDef and index,
