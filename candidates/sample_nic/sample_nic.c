@@ -34,6 +34,7 @@
 #include <openssl/rand.h>
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,12 +161,21 @@ typedef struct _SN_SA {
   SN_SECASSOC SecAssoc[2];
 } SN_SA;
 
-typedef struct _SN_ADAPTER {
-  OSSL_LIB_CTX *LibCtx;
+/* The crypto engine's algorithms, opened once when the driver loads and shared by every adapter
+ * (as a Windows driver opens its algorithm providers in DriverEntry): initialising or resetting an
+ * adapter then costs its SA table only. Fetched algorithms are immutable and reference counted, so
+ * adapters on several threads share them safely. */
+typedef struct _SN_DRIVER {
+  OSSL_LIB_CTX *LibCtx; /* the NIC's own: the host's OpenSSL configuration stays untouched */
   OSSL_PROVIDER *DefaultProvider;
   OSSL_PROVIDER *LegacyProvider; /* NULL: no DES */
   EVP_CIPHER *Ciphers[SN_COUNT_OF(SnCiphers)];
   EVP_MAC *Hmac;
+  NDIS_STATUS Status; /* of the one load: NDIS_STATUS_SUCCESS or why the driver cannot run */
+} SN_DRIVER;
+
+typedef struct _SN_ADAPTER {
+  const SN_DRIVER *Driver;
 
   SN_CAPABILITIES Reported;
   SN_CAPABILITIES Enabled;
@@ -682,7 +692,7 @@ static VOID SnFullCapabilities(const SN_ADAPTER *Adapter, SN_CAPABILITIES *Caps)
   Caps->Task.V4AH.Transport = 1;
   Caps->Task.V4AH.Tunnel = 1;
   Caps->Task.V4AH.Send = 1;
-  Caps->Task.V4ESP.DES = Adapter->Ciphers[SN_CIPHER_DES_INDEX] != NULL ? 1u : 0u;
+  Caps->Task.V4ESP.DES = Adapter->Driver->Ciphers[SN_CIPHER_DES_INDEX] != NULL ? 1u : 0u;
   Caps->Task.V4ESP.TRIPLE_DES = 1;
   Caps->Task.V4ESP.NULL_ESP = 1;
   Caps->Task.V4ESP.Transport = 1;
@@ -754,7 +764,7 @@ static NDIS_STATUS SnResolveHandle(SN_ADAPTER *Adapter, NDIS_HANDLE Handle, SN_S
 /* Prepares an element's key schedules once, at ADD_SA, so a send only re-initialises them. */
 static NDIS_STATUS SnScheduleKeys(SN_ADAPTER *Adapter, SN_SECASSOC *Element, const UCHAR *ConfKey, const UCHAR *AuthKey) {
   if (Element->Cipher != NULL && Element->Cipher->Mode != SnCipherNull) {
-    const EVP_CIPHER *cipher = Adapter->Ciphers[SnCipherIndex(Element->Cipher)];
+    const EVP_CIPHER *cipher = Adapter->Driver->Ciphers[SnCipherIndex(Element->Cipher)];
     ULONG key_length = Element->Cipher->KeyLength;
 #ifdef SAMPLE_NIC_FAULT_DES3_KEY_ORDER
     /* Bug: the 3DES key registers are loaded K3, K2, K1 (RFC 2451 2.1 / SP 800-67: K1 is the
@@ -771,7 +781,7 @@ static NDIS_STATUS SnScheduleKeys(SN_ADAPTER *Adapter, SN_SECASSOC *Element, con
     /* Bug: the CBC engine's key register is 128 bits wide; AES-256-CBC runs as AES-128 on the
      * first 16 bytes of the key (RFC 3602 2.1: the key is 256 bits). */
     if (Element->Cipher->Identifier == IPSEC_OFFLOAD_V2_ENCRYPTION_AES_CBC_256) {
-      cipher = Adapter->Ciphers[SN_CIPHER_AES_CBC_128_INDEX];
+      cipher = Adapter->Driver->Ciphers[SN_CIPHER_AES_CBC_128_INDEX];
       key_length = 16;
     }
 #endif
@@ -795,12 +805,12 @@ static NDIS_STATUS SnScheduleKeys(SN_ADAPTER *Adapter, SN_SECASSOC *Element, con
     digest[sizeof digest - 1] = '\0';
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0);
     params[1] = OSSL_PARAM_construct_end();
-    Element->HmacCtx = EVP_MAC_CTX_new(Adapter->Hmac);
+    Element->HmacCtx = EVP_MAC_CTX_new(Adapter->Driver->Hmac);
     if (Element->HmacCtx == NULL || EVP_MAC_init(Element->HmacCtx, AuthKey, Element->Auth->KeyLength, params) != 1) {
       return NDIS_STATUS_FAILURE;
     }
   } else if (Element->Auth->Mode == SnAuthGmac) {
-    const EVP_CIPHER *gcm = Adapter->Ciphers[Element->Auth->GcmCipher];
+    const EVP_CIPHER *gcm = Adapter->Driver->Ciphers[Element->Auth->GcmCipher];
     const ULONG key_length = Element->Auth->KeyLength - SN_SALT_LENGTH;
     memcpy(Element->GmacSalt, AuthKey + key_length, SN_SALT_LENGTH);
     Element->GmacCtx = EVP_CIPHER_CTX_new();
@@ -1100,7 +1110,7 @@ static BOOLEAN SnDrawIv(SN_ADAPTER *Adapter, SN_SA *Sa, ULONG Index, PUCHAR Iv, 
     return TRUE;
   }
 #endif
-  return SnFitsInt(Length) && RAND_bytes_ex(Adapter->LibCtx, Iv, Length, 0) == 1;
+  return SnFitsInt(Length) && RAND_bytes_ex(Adapter->Driver->LibCtx, Iv, Length, 0) == 1;
 #endif
 }
 
@@ -1504,6 +1514,42 @@ static NDIS_STATUS SnMiniportSend(NDIS_HANDLE MiniportAdapterContext, PNDIS_PACK
   return NDIS_STATUS_SUCCESS;
 }
 
+/* ---- Driver load and unload ------------------------------------------------------------------ */
+static SN_DRIVER SnDriver;
+static pthread_once_t SnDriverOnce = PTHREAD_ONCE_INIT;
+
+static VOID SnUnloadDriver(VOID) {
+  ULONG i;
+  for (i = 0; i < SN_COUNT_OF(SnDriver.Ciphers); ++i) EVP_CIPHER_free(SnDriver.Ciphers[i]);
+  EVP_MAC_free(SnDriver.Hmac);
+  if (SnDriver.LegacyProvider != NULL) OSSL_PROVIDER_unload(SnDriver.LegacyProvider);
+  if (SnDriver.DefaultProvider != NULL) OSSL_PROVIDER_unload(SnDriver.DefaultProvider);
+  OSSL_LIB_CTX_free(SnDriver.LibCtx);
+  memset(&SnDriver, 0, sizeof SnDriver);
+}
+
+static VOID SnLoadDriver(VOID) {
+  ULONG i;
+  SnDriver.LibCtx = OSSL_LIB_CTX_new();
+  if (SnDriver.LibCtx == NULL) {
+    SnDriver.Status = NDIS_STATUS_RESOURCES;
+    return;
+  }
+  SnDriver.DefaultProvider = OSSL_PROVIDER_load(SnDriver.LibCtx, "default");
+  SnDriver.LegacyProvider = OSSL_PROVIDER_load(SnDriver.LibCtx, "legacy");
+  SnDriver.Hmac = EVP_MAC_fetch(SnDriver.LibCtx, "HMAC", NULL);
+  SnDriver.Status = SnDriver.DefaultProvider != NULL && SnDriver.Hmac != NULL ? NDIS_STATUS_SUCCESS : NDIS_STATUS_FAILURE;
+  for (i = 0; i < SN_COUNT_OF(SnCiphers); ++i) {
+    if (SnCiphers[i].EvpName != NULL) SnDriver.Ciphers[i] = EVP_CIPHER_fetch(SnDriver.LibCtx, SnCiphers[i].EvpName, NULL);
+    if (SnDriver.Ciphers[i] == NULL && SnCiphers[i].Mode != SnCipherNull && i != SN_CIPHER_DES_INDEX) {
+      SnDriver.Status = NDIS_STATUS_FAILURE;
+    }
+  }
+}
+
+/* The library's unload (dlclose or process exit) is the driver's: its algorithms go with it. */
+__attribute__((destructor)) static VOID SnDriverUnload(VOID) { SnUnloadDriver(); }
+
 /* ---- Miniport entry points ------------------------------------------------------------------- */
 static VOID SnHalt(NDIS_HANDLE MiniportAdapterContext) {
   SN_ADAPTER *adapter = (SN_ADAPTER *)MiniportAdapterContext;
@@ -1513,11 +1559,6 @@ static VOID SnHalt(NDIS_HANDLE MiniportAdapterContext) {
     for (i = 0; i < adapter->SaCapacity; ++i) SnReleaseSa(&adapter->SaTable[i]);
     free(adapter->SaTable);
   }
-  for (i = 0; i < SN_COUNT_OF(adapter->Ciphers); ++i) EVP_CIPHER_free(adapter->Ciphers[i]);
-  EVP_MAC_free(adapter->Hmac);
-  if (adapter->LegacyProvider != NULL) OSSL_PROVIDER_unload(adapter->LegacyProvider);
-  if (adapter->DefaultProvider != NULL) OSSL_PROVIDER_unload(adapter->DefaultProvider);
-  OSSL_LIB_CTX_free(adapter->LibCtx);
   free(adapter);
 }
 
@@ -1549,35 +1590,22 @@ static NDIS_STATUS SnParseOptions(const char *Options, ULONG *SaCapacity) {
 
 static NDIS_STATUS SnInitialize(const char *Options, NDIS_HANDLE *MiniportAdapterContext) {
   SN_ADAPTER *adapter;
-  ULONG capacity = SN_DEFAULT_SA_CAPACITY, i;
+  ULONG capacity = SN_DEFAULT_SA_CAPACITY;
   NDIS_STATUS status;
   *MiniportAdapterContext = NULL;
   status = SnParseOptions(Options, &capacity);
   if (status != NDIS_STATUS_SUCCESS) return status;
+  if (pthread_once(&SnDriverOnce, SnLoadDriver) != 0) return NDIS_STATUS_FAILURE;
+  if (SnDriver.Status != NDIS_STATUS_SUCCESS) return SnDriver.Status;
   adapter = (SN_ADAPTER *)calloc(1, sizeof *adapter);
   if (adapter == NULL) return NDIS_STATUS_RESOURCES;
+  adapter->Driver = &SnDriver;
   adapter->SaCapacity = capacity;
   adapter->NextSerial = 1;
   adapter->SaTable = (SN_SA *)calloc(capacity, sizeof(SN_SA));
-  /* A library context of the NIC's own: the host's OpenSSL configuration stays untouched. */
-  adapter->LibCtx = OSSL_LIB_CTX_new();
-  if (adapter->SaTable == NULL || adapter->LibCtx == NULL) {
+  if (adapter->SaTable == NULL) {
     SnHalt(adapter);
     return NDIS_STATUS_RESOURCES;
-  }
-  adapter->DefaultProvider = OSSL_PROVIDER_load(adapter->LibCtx, "default");
-  adapter->LegacyProvider = OSSL_PROVIDER_load(adapter->LibCtx, "legacy");
-  adapter->Hmac = EVP_MAC_fetch(adapter->LibCtx, "HMAC", NULL);
-  for (i = 0; i < SN_COUNT_OF(SnCiphers); ++i) {
-    if (SnCiphers[i].EvpName != NULL) adapter->Ciphers[i] = EVP_CIPHER_fetch(adapter->LibCtx, SnCiphers[i].EvpName, NULL);
-    if (adapter->Ciphers[i] == NULL && SnCiphers[i].Mode != SnCipherNull && i != SN_CIPHER_DES_INDEX) {
-      SnHalt(adapter);
-      return NDIS_STATUS_FAILURE;
-    }
-  }
-  if (adapter->DefaultProvider == NULL || adapter->Hmac == NULL) {
-    SnHalt(adapter);
-    return NDIS_STATUS_FAILURE;
   }
   SnFullCapabilities(adapter, &adapter->Reported);
   *MiniportAdapterContext = adapter;
