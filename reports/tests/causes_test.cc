@@ -540,8 +540,8 @@ TEST(CausesTest, FlippedCiphertextByteIsUnexplained) {
   Frame actual = expected;
   actual.back() ^= 0x80;
   EXPECT_FALSE(FindCause({send.input, expected, actual, LinkType::kRawIp, send.sas, nullptr, false}).has_value());
-  EXPECT_EQ(UnexplainedCause("transport AH ICV differs (offset 36)").text,
-            "transport AH ICV differs (offset 36); no known cause matched");
+  EXPECT_EQ(UnexplainedCause("ah.icv differs (offset 36)").text,
+            "ah.icv differs (offset 36); no known cause matched");
 }
 
 // A deviation that changes nothing (a kept TTL of zero) proves nothing, and a frame equal to the
