@@ -1,5 +1,7 @@
 #include "bench/ceiling.h"
 
+#include "reports/receive_check.h"
+
 #include <openssl/core_names.h>
 #include <openssl/params.h>
 #include <openssl/provider.h>
@@ -128,7 +130,13 @@ std::unique_ptr<Ceiling> Ceiling::Prepare(const FramedPacket& packet, std::strin
         }
       } else {
         const AhLayout& ah = *portion.ah;
-        c->ah_headers_.push_back(AhZeroedHeader(std::span(packet.frame).subspan(portion.ip_offset, portion.ip_header_length)));
+        // The header view comes from the inspection library, the one AH ICV input builder.
+        Bytes view(portion.ip_header_length);
+        if (!report::AhHeaderView(std::span(packet.frame).subspan(portion.ip_offset, portion.ip_header_length), view, &error)) {
+          error = "AH header view at byte " + std::to_string(portion.ip_offset) + ": " + error;
+          return nullptr;
+        }
+        c->ah_headers_.push_back(std::move(view));
         const std::size_t after_ah = ah.offset + ah.length;
         integrity_op.pieces[0] = Piece{Piece::Source::kAhHeader, c->ah_headers_.size() - 1, portion.ip_header_length};
         integrity_op.pieces[1] = Piece{Piece::Source::kFrame, ah.offset, ah.icv_offset - ah.offset};

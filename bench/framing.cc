@@ -175,15 +175,6 @@ void FixIpv4Checksum(Bytes& packet, std::size_t offset) {
   StoreBe16(&packet[offset + 10], static_cast<std::uint16_t>(~sum));
 }
 
-Bytes AhZeroedHeader(std::span<const std::uint8_t> header) {
-  Bytes out(header.begin(), header.end());
-  out[1] = 0;               // TOS
-  out[6] = out[7] = 0;      // flags, fragment offset
-  out[8] = 0;               // TTL
-  out[10] = out[11] = 0;    // header checksum
-  return out;
-}
-
 FramedPacket FramePacket(const CaseSpec& spec, std::size_t plaintext_length, std::uint32_t sequence, std::uint16_t id) {
   if (plaintext_length < kMinPlaintextLength) {
     throw std::invalid_argument("plaintext length " + std::to_string(plaintext_length) + " < " +

@@ -52,10 +52,6 @@ FramedPacket FramePacket(const CaseSpec& spec, std::size_t plaintext_length, std
 // The smallest plaintext FramePacket accepts.
 inline constexpr std::size_t kMinPlaintextLength = 28;
 
-// RFC 4302 3.3.3.1.1.1: the IPv4 header as AH's ICV sees it (no options: TOS, flags, fragment
-// offset, TTL and header checksum zeroed).
-Bytes AhZeroedHeader(std::span<const std::uint8_t> header);
-
 void StoreBe16(std::uint8_t* p, std::uint16_t v);
 void StoreBe32(std::uint8_t* p, std::uint32_t v);
 // Writes the IPv4 header checksum (RFC 791) of the header at `offset`.

@@ -15,11 +15,6 @@ namespace {
 
 using report::CheckResult;
 using report::HeaderCheck;
-using report::IpsecProtocol;
-
-bool InRange(std::size_t offset, std::size_t begin, std::size_t length) {
-  return offset >= begin && offset - begin < length;
-}
 
 // First offset at which `a` and `b` differ among the offsets `consider` accepts.
 template <class Predicate>
@@ -55,23 +50,6 @@ bool PlaintextLeft(std::span<const std::uint8_t> input, std::span<const std::uin
   if (begin >= end) return std::equal(input.begin(), input.end(), emitted.begin(), emitted.end());
   return std::equal(input.begin() + static_cast<std::ptrdiff_t>(begin), input.begin() + static_cast<std::ptrdiff_t>(end),
                     emitted.begin() + static_cast<std::ptrdiff_t>(begin));
-}
-
-std::string Ipv4Field(std::size_t at) {
-  switch (at) {
-    case 0: return "version/IHL";
-    case 1: return "TOS";
-    case 2: case 3: return "total length";
-    case 4: case 5: return "identification";
-    case 6: case 7: return "flags/fragment offset";
-    case 8: return "TTL";
-    case 9: return "protocol";
-    case 10: case 11: return "header checksum";
-    default: break;
-  }
-  if (at < 16) return "source address";
-  if (at < 20) return "destination address";
-  return "options";
 }
 
 }  // namespace
@@ -194,7 +172,7 @@ void SendJudge::JudgeFrame(const vectors::SendStep& step, const Bytes& actual, S
     for (const std::string& note : comparison.notes) out.notes.push_back(note);
     if (out.differences.empty()) {
       report::FieldDifference difference;
-      difference.field = FieldAt(expected_layout_, expected, offset);
+      difference.field = FieldAt(expected, offset);
       difference.offset = offset;
       difference.length = 1;
       if (offset < expected.size()) difference.expected = Hex(std::span(expected).subspan(offset, 1));
@@ -207,7 +185,7 @@ void SendJudge::JudgeFrame(const vectors::SendStep& step, const Bytes& actual, S
     const auto first = FirstDifference(actual, expected, [](std::size_t) { return true; });
     std::string diagnosis = "frame is " + std::to_string(actual.size()) + " bytes, expected " +
                             std::to_string(expected.size());
-    if (first) diagnosis += "; first difference: " + FieldAt(expected_layout_, expected, *first) + " at offset " +
+    if (first) diagnosis += "; first difference: " + FieldAt(expected, *first) + " at offset " +
                             std::to_string(*first);
     fail(first.value_or(std::min(actual.size(), expected.size())), diagnosis);
     return;
@@ -225,7 +203,7 @@ void SendJudge::JudgeFrame(const vectors::SendStep& step, const Bytes& actual, S
 
   // The first wrong byte: which field, where, what.
   const auto describe = [&](std::size_t offset) {
-    return FieldAt(expected_layout_, expected, offset) + " differs (offset " + std::to_string(offset) + ", expected " +
+    return FieldAt(expected, offset) + " differs (offset " + std::to_string(offset) + ", expected " +
            Hex(std::span(expected).subspan(offset, 1)) + ", got " + Hex(std::span(actual).subspan(offset, 1)) + ")";
   };
 
@@ -283,7 +261,7 @@ void SendJudge::JudgeFrame(const vectors::SendStep& step, const Bytes& actual, S
   // 2. Its ICVs verify and its ciphertext decrypts (receive side, the candidate's IVs).
   checker.Check(actual, link_, actual_layout_);
   if (actual_layout_.status != expected_layout_.status || !checks(actual_layout_.status)) {
-    const std::string diagnosis = FieldAt(expected_layout_, expected, actual_layout_.offset) +
+    const std::string diagnosis = FieldAt(expected, actual_layout_.offset) +
                                   " does not verify with the candidate's IV (" +
                                   (actual_layout_.reason.empty() ? report::FrameStatusName(actual_layout_.status)
                                                                  : actual_layout_.reason) +
@@ -309,7 +287,7 @@ void SendJudge::JudgeFrame(const vectors::SendStep& step, const Bytes& actual, S
     for (const auto& [offset, length] : step.iv_bytes) unmark(offset, length);
     if (const auto first = FirstDifference(actual_layout_.plaintext, expected_layout_.plaintext,
                                            [&](std::size_t i) { return decrypted[i]; })) {
-      fail(*first, FieldAt(expected_layout_, expected, *first) +
+      fail(*first, FieldAt(expected, *first, /*decrypted=*/true) +
                        " decrypts to a different plaintext with the candidate's IV (offset " +
                        std::to_string(*first) + ")");
       return;
@@ -318,51 +296,11 @@ void SendJudge::JudgeFrame(const vectors::SendStep& step, const Bytes& actual, S
   CollectIvs(actual_layout_, actual, /*chosen=*/true, out);
 }
 
-std::string SendJudge::FieldAt(const CheckResult& layout, std::span<const std::uint8_t> frame, std::size_t offset) const {
-  if (offset >= frame.size()) return "frame end";
-  if (link_ == report::LinkType::kEthernet && offset < 14) {
-    return offset < 6 ? "Ethernet destination" : offset < 12 ? "Ethernet source" : "EtherType";
-  }
-  unsigned deepest = 0;
-  for (const auto& packet : layout.ip_packets) deepest = std::max(deepest, packet.level);
-  std::vector<const HeaderCheck*> headers;
-  for (const HeaderCheck& header : layout.headers) headers.push_back(&header);
-  std::sort(headers.begin(), headers.end(), [](const HeaderCheck* a, const HeaderCheck* b) {
-    return a->level != b->level ? a->level < b->level : a->offset < b->offset;
-  });
-  for (const HeaderCheck* header : headers) {
-    std::string name = header->protocol == IpsecProtocol::kAh ? "AH" : "ESP";
-    if (header->sa != report::kNoSa && header->sa < sas_->size()) {
-      name = std::string(sas_->keys(header->sa).tunnel ? "tunnel " : "transport ") + name;
-    }
-    const std::size_t base = header->offset;
-    if (header->protocol == IpsecProtocol::kAh) {
-      if (offset == base) return name + " next header";
-      if (offset == base + 1) return name + " payload length";
-      if (InRange(offset, base + 2, 2)) return name + " reserved";
-    }
-    if (InRange(offset, base + (header->protocol == IpsecProtocol::kAh ? 4 : 0), 4)) return name + " SPI";
-    if (InRange(offset, base + (header->protocol == IpsecProtocol::kAh ? 8 : 4), 4)) return name + " sequence number";
-    if (InRange(offset, header->iv_offset, header->iv_length)) return name + " IV";
-    if (InRange(offset, header->icv_offset, header->icv_length)) return name + " ICV";
-    if (header->protocol == IpsecProtocol::kEsp && InRange(offset, header->data_offset, header->data_length)) {
-      if (offset >= header->padding_offset && header->padding_offset != 0) return name + " trailer (padding, pad length, next header)";
-      return name + " ciphertext";
-    }
-  }
-  // Plaintext IPv4 headers, innermost first.
-  for (auto packet = layout.ip_packets.rbegin(); packet != layout.ip_packets.rend(); ++packet) {
-    if (packet->offset >= frame.size()) continue;
-    const std::size_t length = std::size_t{frame[packet->offset] & 0x0fu} * 4;
-    if (InRange(offset, packet->offset, std::max<std::size_t>(length, 20))) {
-      const std::string which = deepest == 0 ? "IPv4" : packet->level == 0 ? "outer IPv4" : "inner IPv4";
-      return which + " " + Ipv4Field(offset - packet->offset);
-    }
-  }
-  if (layout.ip_packets.empty() && offset >= layout.ip_offset && offset - layout.ip_offset < 20) {
-    return "IPv4 " + Ipv4Field(offset - layout.ip_offset);
-  }
-  return "payload byte " + std::to_string(offset - std::min(offset, layout.ip_offset));
+// The field at `offset` of the expected frame, in the inspection library's names
+// (reports/dissector.h: "esp[inner].icv", "ipv4.ttl", "udp[outer].checksum").
+std::string SendJudge::FieldAt(std::span<const std::uint8_t> expected, std::size_t offset, bool decrypted) {
+  report::Dissect(expected, link_, &expected_layout_, dissection_);
+  return report::FieldNameAt(dissection_, offset, decrypted);
 }
 
 void SendJudge::CollectIvs(const CheckResult& layout, std::span<const std::uint8_t> frame, bool chosen,

@@ -15,6 +15,7 @@
 #include "harness/candidate.h"
 
 #include <reports/causes.h>
+#include <reports/dissector.h>
 #include <reports/receive_check.h>
 #include <reports/run_result.h>
 #include <reports/sa_keys.h>
@@ -68,7 +69,7 @@ class SendJudge {
  private:
   void UseSasOf(const vectors::SendStep& step);
   void JudgeFrame(const vectors::SendStep& step, const Bytes& actual, SendJudgement& out);
-  std::string FieldAt(const report::CheckResult& layout, std::span<const std::uint8_t> frame, std::size_t offset) const;
+  std::string FieldAt(std::span<const std::uint8_t> expected, std::size_t offset, bool decrypted = false);
   void CollectIvs(const report::CheckResult& layout, std::span<const std::uint8_t> frame, bool chosen,
                   SendJudgement& out) const;
 
@@ -79,6 +80,7 @@ class SendJudge {
   report::SaTable vector_sas_;            // every SA of the vector (a cause may be another SA's)
   std::string sa_error_;  // why the SA table could not be built ("" when it was)
   report::CheckResult expected_layout_, actual_layout_;
+  report::Dissection dissection_;  // the expected frame's, to name a field
 };
 
 // One line for a status: the NDIS_STATUS_* name or 0x%08X.

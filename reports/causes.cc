@@ -21,6 +21,9 @@ struct Candidate {
   Deviation deviation;
   bool expected_ivs = false;  // encrypt with the injected IVs whatever the candidate's IV fields say
   const char* every = nullptr;  // "every AH": the deviation applies to every header of a protocol
+  // With the candidate's own IVs: the SAs (by the frame's SPIs) the deviation processed each
+  // header with, to read the IVs it sealed inside a tunnel (nullptr: the send's SAs).
+  SaTable* decrypt_with = nullptr;
 };
 
 constexpr const char* kMutable = "RFC 4302 §3.3.3.1.1.1: mutable, zeroed for the ICV";
@@ -111,6 +114,7 @@ class Catalogue {
         matched = std::equal(resealed_.begin(), resealed_.end(), query_.actual.begin());
         if (matched) baseline_ = baselines_[s];
       }
+      if (!matched && query_.own_ivs && candidate.decrypt_with != nullptr) matched = MatchDecryptedWith(candidate);
       if (!matched) continue;
       if (named == nullptr) {
         named = &candidate;
@@ -125,6 +129,24 @@ class Catalogue {
   }
 
  private:
+  // The candidate's IVs read by decrypting its frame with the SAs the deviation used (the IV of
+  // a transport header sealed with another SA inside the tunnel), each header's IV where it sits.
+  bool MatchDecryptedWith(const Candidate& candidate) {
+    ReceiveChecker checker(*candidate.decrypt_with);
+    checker.Check(query_.actual, query_.link, deviant_layout_);
+    if (deviant_layout_.plaintext.size() != query_.actual.size()) return false;
+    Deviation deviation = candidate.deviation;
+    deviation.ivs_follow_sa = false;
+    std::vector<std::uint8_t> baseline;
+    if (!Reseal({query_.input, layout_, query_.sas, deviant_layout_.plaintext}, Deviation{}, baseline) ||
+        !Reseal({query_.input, layout_, query_.sas, deviant_layout_.plaintext}, deviation, resealed_) ||
+        resealed_ == baseline || !std::equal(resealed_.begin(), resealed_.end(), query_.actual.begin())) {
+      return false;
+    }
+    baseline_ = std::move(baseline);
+    return true;
+  }
+
   Cause Describe(const Candidate& candidate, std::vector<std::string>& alternatives) {
     Cause cause;
     cause.id = candidate.id;
@@ -172,7 +194,7 @@ class Catalogue {
   void Add(const char* id, std::size_t header, std::string what, std::string rule, Deviation deviation,
            bool expected_ivs = false) {
     deviation.header = header;
-    candidates_.push_back({id, header, std::move(what), std::move(rule), std::move(deviation), expected_ivs, nullptr});
+    candidates_.push_back({id, header, std::move(what), std::move(rule), std::move(deviation), expected_ivs, nullptr, nullptr});
   }
 
   void AddAh(const char* id, std::size_t header, std::string what, std::string rule, AhIcvRules rules) {
@@ -296,6 +318,10 @@ class Catalogue {
     rules.ihl_ignored = true;
     AddAh("ah-ihl-ignored", i, "ICV computed for an AH read at IP + 20 (IHL ignored)",
           "RFC 791 §3.1: the header is IHL 32-bit words; AH follows the options", rules);
+    rules = {};
+    rules.options_omitted = true;
+    AddAh("ah-ihl-ignored", i, "ICV computed over a 20-byte IPv4 header (IHL ignored): the options left out",
+          "RFC 4302 §3.3.3.1.1: the whole IPv4 header is covered, options included (the mutable ones zeroed)", rules);
     rules = {};
     rules.zero_inner_header = true;
     AddAh("ah-inner-header-zeroed", i, "ICV computed with the inner IPv4 header's mutable fields zeroed too",
@@ -480,8 +506,16 @@ class Catalogue {
       }
       if (complete) {
         swapped.override_table = &query_.sas;
+        // The NIC draws each header's IV from the SA it processes it with.
+        swapped.ivs_follow_sa = true;
+        for (const auto& [which, other] : swapped.sa_overrides) {
+          SaKeys keys = query_.sas.keys(other);
+          keys.spi = layout_.headers[which].spi;
+          swapped_sas_.Add(std::move(keys));
+        }
         Add("handles-swapped", kEveryHeader, "OffloadHandle and NextOffloadHandle SAs swapped",
             "NDIS_IPSEC_PACKET_INFO: OffloadHandle is the transport SA, NextOffloadHandle the tunnel SA", swapped);
+        candidates_.back().decrypt_with = &swapped_sas_;
       }
     }
     if (highest > lowest) {
@@ -518,11 +552,12 @@ class Catalogue {
   }
 
   const CauseQuery& query_;
-  CheckResult layout_, actual_layout_;
+  CheckResult layout_, actual_layout_, deviant_layout_;
   std::vector<std::uint8_t> baseline_, named_baseline_, resealed_;
   std::vector<std::vector<std::uint8_t>> baselines_;
   std::vector<Candidate> candidates_;
   SaTable variants_;  // keys as a mistaken NIC read them; their OpenSSL state is made once per query
+  SaTable swapped_sas_;  // each header's SPI with the keys handles-swapped processed it with
 };
 
 }  // namespace

@@ -375,6 +375,7 @@ int RunVerifyCommand(const VerifyCommandOptions& options, std::ostream& out, std
   }
   ReceiveChecker checker(sas.value());
   CheckResult result;
+  Dissection dissection;  // names the field a failure points at
   PcapRecord record;
   std::string error;
   std::size_t frames = 0, verified = 0, failed = 0, unknown = 0, plain = 0, not_ipv4 = 0, unchanged = 0, for_software = 0;
@@ -411,7 +412,9 @@ int RunVerifyCommand(const VerifyCommandOptions& options, std::ostream& out, std
       case FrameStatus::kVerified: ++verified; break;
       case FrameStatus::kFailed:
         ++failed;
-        report(record.number, "FAIL: " + result.reason + " (byte " + std::to_string(result.offset) + ")");
+        Dissect(record.data, capture.value().link_type(), &result, dissection);
+        report(record.number, "FAIL: " + result.reason + " (byte " + std::to_string(result.offset) + ": " +
+                                  FieldNameAt(dissection, result.offset) + ")");
         break;
       case FrameStatus::kUnknownSa:
         ++unknown;

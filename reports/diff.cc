@@ -7,13 +7,20 @@
 namespace sendpath::report {
 namespace {
 
+bool SameQualifier(const Field& a, const Field& b) {
+  if (a.qualifier == nullptr || b.qualifier == nullptr) return a.qualifier == b.qualifier;
+  return std::strcmp(a.qualifier, b.qualifier) == 0;
+}
+
 bool SameShape(const Field& a, const Field& b) {
   return a.offset == b.offset && a.length == b.length && a.level == b.level && a.bit_width == b.bit_width &&
-         a.bit_shift == b.bit_shift && std::strcmp(a.protocol, b.protocol) == 0 && a.leaf_name() == b.leaf_name();
+         a.bit_shift == b.bit_shift && std::strcmp(a.protocol, b.protocol) == 0 && SameQualifier(a, b) &&
+         a.leaf_name() == b.leaf_name();
 }
 
 bool SameName(const Field& a, const Field& b) {
-  return a.level == b.level && std::strcmp(a.protocol, b.protocol) == 0 && a.leaf_name() == b.leaf_name();
+  return a.level == b.level && std::strcmp(a.protocol, b.protocol) == 0 && SameQualifier(a, b) &&
+         a.leaf_name() == b.leaf_name();
 }
 
 }  // namespace

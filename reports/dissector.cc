@@ -26,6 +26,7 @@ class Walker {
     field.region = region;
     field.level = static_cast<std::uint8_t>(level_);
     field.decrypted = decrypted_;
+    if (esp_qualifier_ != nullptr && std::strcmp(protocol, "esp") == 0) field.qualifier = esp_qualifier_;
     out_.fields.push_back(field);
     return out_.fields.back();
   }
@@ -195,13 +196,18 @@ class Walker {
         protocol = p[offset];
         offset += ah_length;
       } else if (protocol == ipv4::kProtoEsp) {
-        if (end - offset < 8) return Malformed("esp", offset, end, "ESP truncated");
+        if (end - offset < 8) {
+          Malformed("esp", offset, end, "ESP truncated");
+          esp_qualifier_ = nullptr;
+          return;
+        }
         Add("esp", "spi", offset, 4, FieldFormat::kHex, Region::kIpsecHeader);
         Add("esp", "sequence", offset + 4, 4, FieldFormat::kUnsigned, Region::kIpsecHeader);
         std::int16_t index = -1;
         const HeaderCheck* header = FindHeader(IpsecProtocol::kEsp, offset, index);
         if (header == nullptr || header->data_offset == 0) {
           if (end > offset + 8) Add("esp", "data", offset + 8, end - offset - 8, FieldFormat::kBytes, Region::kCiphertext);
+          esp_qualifier_ = nullptr;
           return;
         }
         if (header->iv_length > 0) {
@@ -219,7 +225,11 @@ class Walker {
         const bool was_decrypted = decrypted_;
         decrypted_ = decrypted_ || encrypted;
         if (readable && header->padding_offset >= header->data_offset && header->padding_offset + header->pad_length + 2 == header->icv_offset) {
+          // The payload's own headers are not the UDP-encapsulated ESP's.
+          const char* qualifier = esp_qualifier_;
+          esp_qualifier_ = nullptr;
           Payload(header->next_header, ip_offset, header->data_offset, header->padding_offset);
+          esp_qualifier_ = qualifier;
           if (header->pad_length > 0) Add("esp", "padding", header->padding_offset, header->pad_length, FieldFormat::kBytes, Region::kPadding);
           Add("esp", "pad_length", header->icv_offset - 2, 1, FieldFormat::kUnsigned, Region::kTrailer);
           Add("esp", "next_header", header->icv_offset - 1, 1, FieldFormat::kProtocol, Region::kTrailer);
@@ -234,6 +244,7 @@ class Walker {
           icv.cover_begin = static_cast<std::uint32_t>(offset);
           icv.cover_end = static_cast<std::uint32_t>(header->icv_offset);
         }
+        esp_qualifier_ = nullptr;
         return;
       } else if (protocol == ipv4::kProtoIpInIp) {
         ++level_;
@@ -243,10 +254,21 @@ class Walker {
         return;
       } else if (protocol == ipv4::kProtoUdp) {
         if (end - offset < 8) return Malformed("udp", offset, end, "UDP header truncated");
-        Add("udp", "src_port", offset, 2, FieldFormat::kUnsigned, Region::kUpperHeader);
-        Add("udp", "dst_port", offset + 2, 2, FieldFormat::kUnsigned, Region::kUpperHeader);
-        Add("udp", "length", offset + 4, 2, FieldFormat::kUnsigned, Region::kUpperHeader);
-        Add("udp", "checksum", offset + 6, 2, FieldFormat::kHex, Region::kUpperHeader);
+        // RFC 3948 §2.1, §2.2: port 4500 and a non-zero SPI after the UDP header is ESP.
+        constexpr std::uint16_t kNatTraversalPort = 4500;
+        const bool udp_esp = end - offset >= 16 && (Be16(p, offset) == kNatTraversalPort || Be16(p, offset + 2) == kNatTraversalPort) &&
+                             ipv4::Be32(p, offset + 8) != 0;
+        const char* qualifier = udp_esp ? "outer" : nullptr;
+        Add("udp", "src_port", offset, 2, FieldFormat::kUnsigned, Region::kUpperHeader).qualifier = qualifier;
+        Add("udp", "dst_port", offset + 2, 2, FieldFormat::kUnsigned, Region::kUpperHeader).qualifier = qualifier;
+        Add("udp", "length", offset + 4, 2, FieldFormat::kUnsigned, Region::kUpperHeader).qualifier = qualifier;
+        Add("udp", "checksum", offset + 6, 2, FieldFormat::kHex, Region::kUpperHeader).qualifier = qualifier;
+        if (udp_esp) {
+          esp_qualifier_ = "udp";
+          protocol = ipv4::kProtoEsp;
+          offset += 8;
+          continue;
+        }
         if (end > offset + 8) Add("udp", "payload", offset + 8, end - offset - 8, FieldFormat::kBytes, decrypted_ ? Region::kPayload : Region::kData);
         return;
       } else if (protocol == ipv4::kProtoTcp) {
@@ -285,6 +307,7 @@ class Walker {
   const CheckResult* check_;
   unsigned level_ = 0;
   bool decrypted_ = false;
+  const char* esp_qualifier_ = nullptr;  // "udp" while the fields of a UDP-encapsulated ESP are added
 };
 
 std::string ProtocolText(std::uint64_t value) {
@@ -337,7 +360,11 @@ void Dissection::NameInto(const Field& field, std::string& out) const {
   out.assign(field.protocol);
   const bool layered = std::strcmp(field.protocol, "eth") != 0 && std::strcmp(field.protocol, "vlan") != 0 &&
                        std::strcmp(field.protocol, "sll") != 0 && std::strcmp(field.protocol, "frame") != 0;
-  if (max_level > 0 && layered) {
+  if (field.qualifier != nullptr) {
+    out += '[';
+    out += field.qualifier;
+    out += ']';
+  } else if (max_level > 0 && layered) {
     if (field.level == 0) {
       out += "[outer]";
     } else if (field.level == 1) {
@@ -457,6 +484,21 @@ void Dissect(std::span<const std::uint8_t> frame, LinkType link, const CheckResu
   walker.Link(link, *ip_offset);
   const std::size_t end = walker.Ip(*ip_offset, frame.size());
   if (end < frame.size()) walker.Add("frame", "trailer", end, frame.size() - end, FieldFormat::kBytes, Region::kData);
+}
+
+std::string FieldNameAt(const Dissection& dissection, std::size_t offset, bool decrypted) {
+  if (offset >= dissection.frame.size()) return "frame.end";
+  const Field* best = nullptr;
+  const auto better = [&](const Field& field) {
+    if (best == nullptr) return true;
+    if (field.decrypted != best->decrypted) return field.decrypted == decrypted;
+    return field.length < best->length;
+  };
+  for (const Field& field : dissection.fields) {
+    if (offset < field.offset || offset - field.offset >= field.length) continue;
+    if (better(field)) best = &field;
+  }
+  return best != nullptr ? dissection.Name(*best) : "frame.data";
 }
 
 }  // namespace sendpath::report

@@ -6,7 +6,12 @@
 // Names: "<protocol><level>.<field>", where <level> is empty when the frame has one IPv4 level,
 // else "[outer]" for the outermost and "[inner]" ("[inner2]", ...) for tunnelled ones:
 // "ipv4.ttl", "ah.icv", "esp[outer].iv", "ipv4[inner].ttl", "udp[inner].checksum",
-// "ipv4.option.lsrr.route".
+// "ipv4.option.lsrr.route". A UDP-encapsulated ESP (RFC 3948: UDP port 4500, a non-zero SPI)
+// names its UDP header "udp[outer]" and the ESP behind it "esp[udp]" at any level:
+// "udp[outer].checksum", "esp[udp].spi", "esp[udp].icv".
+//
+// This is the one vocabulary of field names: the diff pairs fields by it, and the judge, verify
+// and the reports name a byte with FieldNameAt.
 #pragma once
 
 #include "reports/pcap_io.h"
@@ -45,6 +50,7 @@ struct Field {
   bool decrypted = false;   // the value is read from the receive check's plaintext
   bool ip_mutable = false;  // an RFC 4302 §3.3.3.1 mutable IPv4 field (zeroed for the AH ICV)
   std::int16_t header = -1; // for IV / ciphertext / ICV: index into CheckResult::headers
+  const char* qualifier = nullptr;  // replaces the level in the name: "outer" (UDP of UDP-ESP), "udp" (its ESP)
   std::uint32_t cover_begin = 0, cover_end = 0;  // ICV fields: the bytes the ICV covers
 
   std::string_view leaf_name() const { return std::string_view(leaf.data()); }
@@ -71,5 +77,11 @@ struct Dissection {
 
 // `check` (optional) supplies the SA-derived layout (IV, ICV lengths) and the plaintext.
 void Dissect(std::span<const std::uint8_t> frame, LinkType link, const CheckResult* check, Dissection& out);
+
+// The name of the field holding byte `offset` of a dissected frame: the narrowest one (on a tie
+// the first, as bit fields sharing a byte are listed). On the wire (`decrypted` false) a field
+// read from decrypted bytes names the byte only where no wire field (the ciphertext) holds it;
+// `decrypted` true prefers it (a plaintext difference). "frame.end" past the frame.
+std::string FieldNameAt(const Dissection& dissection, std::size_t offset, bool decrypted = false);
 
 }  // namespace sendpath::report

@@ -77,13 +77,13 @@ std::optional<Header> ParseHeader(ByteSpan packet) {
   return header;
 }
 
-std::optional<std::uint32_t> SourceRouteFinalDestination(ByteSpan header) {
+std::optional<std::uint32_t> SourceRouteFinalDestination(ByteSpan header, bool lsrr, bool ssrr) {
   std::optional<std::uint32_t> final_destination;
   const bool well_formed = WalkOptions(header, [&](std::size_t offset, std::uint8_t type, std::size_t length) {
     // type, length, pointer, then route data. While the route has addresses left (pointer
     // within the option) the last one is the final destination; once it is used up the header's
     // destination already is (RFC 4302 3.3.3.1.1.1: the value it has on arrival).
-    if ((type == 131 || type == 137) && length >= 7 && header[offset + 2] <= length) {
+    if (((type == 131 && lsrr) || (type == 137 && ssrr)) && length >= 7 && header[offset + 2] <= length) {
       const std::size_t addresses = (length - 3) / 4;
       final_destination = Be32(header, offset + 3 + (addresses - 1) * 4);
     }

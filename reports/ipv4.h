@@ -65,7 +65,9 @@ std::optional<Header> ParseHeader(ByteSpan packet);
 
 // The route's final destination when the options carry LSRR or SSRR (RFC 4302 §3.3.3.1.1.1:
 // the AH ICV uses it in place of the destination address), else nullopt. Malformed options: nullopt.
-std::optional<std::uint32_t> SourceRouteFinalDestination(ByteSpan header);
+// With both, the last route counts; `lsrr` / `ssrr` false pass over routes of that kind (a NIC
+// that applies the rule to one kind only, reports/causes.h).
+std::optional<std::uint32_t> SourceRouteFinalDestination(ByteSpan header, bool lsrr = true, bool ssrr = true);
 
 // Walks the options of a header (bytes 20..IHL*4). Calls visit(offset_in_header, type, length)
 // for each option (EOL and NOP have length 1; after EOL the rest is reported as one option of

@@ -35,8 +35,12 @@ std::string HeaderName(IpsecProtocol protocol, unsigned level) {
 // offset, TTL and checksum zeroed; mutable options (Appendix A.1) zeroed entirely; with LSRR or
 // SSRR the destination replaced by the route's final address. `rules` departs from that only to
 // recompute a known mistake (reports/causes.h).
-bool ZeroMutableFields(std::span<const std::uint8_t> header, std::array<std::uint8_t, 60>& out, const AhIcvRules& rules,
+bool ZeroMutableFields(std::span<const std::uint8_t> header, std::span<std::uint8_t> out, const AhIcvRules& rules,
                        std::string* why) {
+  if (header.size() < 20 || header.size() > 60 || out.size() < header.size()) {
+    if (why != nullptr) *why = "IPv4 header of " + std::to_string(header.size()) + " bytes";
+    return false;
+  }
   std::copy(header.begin(), header.end(), out.begin());
   switch (rules.tos) {
     case AhIcvRules::Tos::kZeroed: out[1] = 0; break;
@@ -53,9 +57,7 @@ bool ZeroMutableFields(std::span<const std::uint8_t> header, std::array<std::uin
     out[10] = 0;
     out[11] = 0;
   }
-  std::uint8_t route_kind = 0;
   const bool well_formed = ipv4::WalkOptions(header, [&](std::size_t offset, std::uint8_t type, std::size_t length) {
-    if (type == 131 || type == 137) route_kind = type;
     bool immutable = ipv4::OptionIsImmutableForAh(type);
     if (rules.options_by_copied_flag && type > 1) immutable = (type & 0x80) != 0;
     if (rules.keep_mutable_options) immutable = true;
@@ -66,17 +68,23 @@ bool ZeroMutableFields(std::span<const std::uint8_t> header, std::array<std::uin
     if (why != nullptr) *why = "malformed IPv4 option";
     return false;
   }
-  // LSRR/SSRR: the destination as it arrives at the final one (RFC 4302 3.3.3.1.1.1).
-  const bool apply_route = rules.source_route == AhIcvRules::SourceRoute::kFinalDestination ||
-                           (rules.source_route == AhIcvRules::SourceRoute::kLsrrOnly && route_kind == 131) ||
-                           (rules.source_route == AhIcvRules::SourceRoute::kSsrrOnly && route_kind == 137);
-  if (apply_route) {
-    if (const auto final_destination = ipv4::SourceRouteFinalDestination(header)) ipv4::PutBe32(out, 16, *final_destination);
+  // LSRR/SSRR: the destination as it arrives at the final one (RFC 4302 3.3.3.1.1.1). A NIC
+  // that knows the rule for one kind only takes that kind's last route.
+  using Route = AhIcvRules::SourceRoute;
+  const bool lsrr = rules.source_route == Route::kFinalDestination || rules.source_route == Route::kLsrrOnly;
+  const bool ssrr = rules.source_route == Route::kFinalDestination || rules.source_route == Route::kSsrrOnly;
+  if (const auto final_destination = ipv4::SourceRouteFinalDestination(header, lsrr, ssrr)) {
+    ipv4::PutBe32(out, 16, *final_destination);
   }
   return true;
 }
 
 }  // namespace
+
+bool AhHeaderView(std::span<const std::uint8_t> header, std::span<std::uint8_t> out, std::string* why,
+                  const AhIcvRules& rules) {
+  return ZeroMutableFields(header, out, rules, why);
+}
 
 std::string ToHex(std::span<const std::uint8_t> bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -158,9 +166,12 @@ bool ComputeAhIcv(SaCrypto& crypto, const SaKeys& keys, std::span<const std::uin
   // ICV input: zeroed IP header (options included), bytes between it and AH (none in IPv4), the AH
   // header with the IV but a zero ICV field (padding included), the rest of the packet, and
   // the ESN high bits when used. RFC 4543 §5 keeps the GMAC IV in the AAD as well.
+  // A header hashed as 20 bytes leaves the options (the bytes up to AH) out.
+  const std::size_t hashed_length = rules.options_omitted ? 20 : header_length;
+  const std::size_t after_header = rules.options_omitted ? ah_offset : ip_offset + header_length;
   const bool ok = crypto.MacBegin(packet.subspan(iv_offset, keys.IvLength())) &&
-                  crypto.MacUpdate(std::span<const std::uint8_t>(zeroed.data(), header_length)) &&
-                  crypto.MacUpdate(packet.subspan(ip_offset + header_length, icv_offset - (ip_offset + header_length))) &&
+                  crypto.MacUpdate(std::span<const std::uint8_t>(zeroed.data(), hashed_length)) &&
+                  crypto.MacUpdate(packet.subspan(after_header, icv_offset - after_header)) &&
                   crypto.MacUpdate(std::span<const std::uint8_t>(kZeros.data(), ah_offset + ah_length - icv_offset)) &&
                   crypto.MacUpdate(std::span<const std::uint8_t>(inner.data(), inner_length)) &&
                   crypto.MacUpdate(packet.subspan(payload + inner_length, end - (payload + inner_length))) &&
@@ -174,13 +185,20 @@ bool ComputeEspIcv(SaCrypto& crypto, const SaKeys& keys, std::span<const std::ui
                    std::span<const std::uint8_t> gmac_nonce_iv) {
   const auto coverage_end = static_cast<std::ptrdiff_t>(icv_offset) + rules.coverage_delta;
   const std::size_t iv_end = esp_offset + 8 + keys.IvLength();
-  if (coverage_end < static_cast<std::ptrdiff_t>(iv_end) || static_cast<std::size_t>(coverage_end) > packet.size()) {
+  if (coverage_end < static_cast<std::ptrdiff_t>(esp_offset) || static_cast<std::size_t>(coverage_end) > packet.size()) {
     return false;
   }
   const auto end = static_cast<std::size_t>(coverage_end);
   std::uint8_t esn[4] = {};
   if (keys.esn_high) ipv4::PutBe32(esn, 0, *keys.esn_high);
   const bool with_esn = keys.esn_high.has_value() && !rules.esn_high_omitted;
+  // A coverage that ends inside the ESP header or IV (N bytes too few of a short payload): only
+  // an HMAC started at the SPI stops there.
+  if (end < iv_end) {
+    if (keys.integrity == IntegrityAlgorithm::kAesGmac || rules.without_header || rules.without_iv) return false;
+    return crypto.MacBegin({}) && crypto.MacUpdate(packet.subspan(esp_offset, end - esp_offset)) &&
+           (!with_esn || crypto.MacUpdate(esn)) && crypto.MacFinish(icv);
+  }
   const auto iv = packet.subspan(esp_offset + 8, keys.IvLength());
   const auto body = rules.without_iv ? packet.subspan(iv_end, end - iv_end) : packet.subspan(esp_offset + 8, end - (esp_offset + 8));
   if (keys.integrity == IntegrityAlgorithm::kAesGmac) {

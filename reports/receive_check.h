@@ -127,6 +127,7 @@ struct AhIcvRules {
   bool options_by_copied_flag = false;  // an option counted immutable when its copied flag is set
   SourceRoute source_route = SourceRoute::kFinalDestination;
   bool ihl_ignored = false;         // a 20-byte IPv4 header assumed: AH read at IP + 20
+  bool options_omitted = false;     // a 20-byte IPv4 header hashed (IHL not read): the options left out
   bool zero_inner_header = false;   // tunnel: the inner IPv4 header's mutable fields zeroed as well
   bool esn_high_omitted = false;    // RFC 4302 §2.5.1 high bits left out of the ICV
   bool operator==(const AhIcvRules&) const = default;
@@ -144,9 +145,16 @@ struct EspIcvRules {
   bool operator==(const EspIcvRules&) const = default;
 };
 
+// The IPv4 header as the AH ICV sees it (RFC 4302 §3.3.3.1, Appendix A), written into the
+// first header.size() bytes of `out`: TOS, flags, fragment offset, TTL and checksum zeroed,
+// mutable options zeroed entirely, with LSRR/SSRR the destination replaced by the route's final
+// address. False (with `why`) for a header outside 20..60 bytes or a malformed option.
+bool AhHeaderView(std::span<const std::uint8_t> header, std::span<std::uint8_t> out, std::string* why = nullptr,
+                  const AhIcvRules& rules = {});
 // Computes the AH ICV of the AH header at `ah_offset` inside the IPv4 packet at `ip_offset`
 // (ending at `end`) into `icv`; false on malformed input. With rules.ihl_ignored the AH header
-// is taken to be at ip_offset + 20 whatever `ah_offset` says.
+// is taken to be at ip_offset + 20 whatever `ah_offset` says; with rules.options_omitted the
+// header view (built from the whole header) is hashed for its first 20 bytes only.
 bool ComputeAhIcv(SaCrypto& crypto, const SaKeys& keys, std::span<const std::uint8_t> packet, std::size_t ip_offset,
                   std::size_t ah_offset, std::size_t end, std::span<std::uint8_t> icv, std::string* why = nullptr,
                   const AhIcvRules& rules = {});

@@ -76,8 +76,14 @@ bool Reseal(const ResealInput& input, const Deviation& deviation, std::vector<st
     if (crypto == nullptr) return Fail(why, error);
     const bool here = deviation.Applies(index);
     const NonceOrder nonce_order(*crypto, here && deviation.nonce_iv_first);
+    std::size_t iv_from = header.iv_offset;
+    if (deviation.ivs_follow_sa && table == &input.sas && sa != header.sa) {
+      for (const HeaderCheck& other : input.layout.headers) {
+        if (other.sa == sa && other.iv_length == header.iv_length) iv_from = other.iv_offset;
+      }
+    }
     std::array<std::uint8_t, 16> iv{};
-    std::copy_n(input.ivs.begin() + static_cast<std::ptrdiff_t>(header.iv_offset), header.iv_length, iv.begin());
+    std::copy_n(input.ivs.begin() + static_cast<std::ptrdiff_t>(iv_from), header.iv_length, iv.begin());
     const auto iv_span = std::span<const std::uint8_t>(iv.data(), header.iv_length);
     std::array<std::uint8_t, 16> icv{};
     const auto icv_span = std::span<std::uint8_t>(icv.data(), header.icv_length);

@@ -54,6 +54,10 @@ struct Deviation {
   // IV and ICV lengths must be those of the layout.
   std::vector<std::pair<std::size_t, std::size_t>> sa_overrides;
   SaTable* override_table = nullptr;
+  // An overridden header takes the IV of the header its override SA protects in the layout (a
+  // NIC draws IVs per SA: with the SAs swapped, each header gets the other SA's injected IV).
+  // Only for overrides from the send's own table.
+  bool ivs_follow_sa = false;
 
   bool Applies(std::size_t index) const { return header == kEveryHeader || header == index; }
 };

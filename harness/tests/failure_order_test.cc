@@ -177,10 +177,10 @@ report::Cause TtlCause(const std::string& kind) {
 TEST(Cause, VectorSpecificPartsAreTakenOut) {
   EXPECT_EQ(CauseOfDiagnosis("send", "ipv4[inner].ttl differs: expected 64, actual 63 (+3 more)", false), "ipv4[inner].ttl differs");
   EXPECT_EQ(CauseOfDiagnosis("send", "ah.icv differs: expected 0a1b2c3d4e5f, actual 0a1b2c3d4e50", false), "ah.icv differs");
-  EXPECT_EQ(CauseOfDiagnosis("send", "transport ESP ICV differs (offset 124, expected f4, got 65)", false),
-            "transport ESP ICV differs");
-  EXPECT_EQ(CauseOfDiagnosis("send", "frame is 120 bytes, expected 136; first difference: ESP ICV at offset 100", false),
-            "frame is shorter than expected; first difference: ESP ICV");
+  EXPECT_EQ(CauseOfDiagnosis("send", "esp.icv differs (offset 124, expected f4, got 65)", false),
+            "esp.icv differs");
+  EXPECT_EQ(CauseOfDiagnosis("send", "frame is 120 bytes, expected 136; first difference: esp.icv at offset 100", false),
+            "frame is shorter than expected; first difference: esp.icv");
   EXPECT_EQ(CauseOfDiagnosis("send",
                              "leaked: emitted a 136-byte frame on a refused send (its payload was changed); status "
                              "NDIS_STATUS_SUCCESS, expected NDIS_STATUS_NOT_SUPPORTED (the rule: fragments are not "
@@ -196,28 +196,28 @@ TEST(Cause, VectorSpecificPartsAreTakenOut) {
                              false),
             "an IV repeated under one SA: a later send reuses the IV of an earlier one (AES-GCM: the same nonce twice)");
   EXPECT_EQ(CauseOfDiagnosis("send",
-                             "transport ESP ciphertext does not verify with the candidate's IV (decrypted UDP checksum "
+                             "esp.ciphertext does not verify with the candidate's IV (decrypted UDP checksum "
                              "0x5471 does not match the plaintext)",
                              false),
-            "transport ESP ciphertext does not verify with the candidate's IV (decrypted UDP checksum 0x... does not "
+            "esp.ciphertext does not verify with the candidate's IV (decrypted UDP checksum 0x... does not "
             "match the plaintext)");
   // The receive check's reasons, for a candidate that picks its own IVs.
   EXPECT_EQ(CauseOfDiagnosis("send",
-                             "transport ESP ICV does not verify with the candidate's IV (ESP SPI 0x1234: ICV (GCM tag) "
+                             "esp.icv does not verify with the candidate's IV (ESP SPI 0x1234: ICV (GCM tag) "
                              "does not verify (t/esp, ESP AES-256-GCM, SPI 0x1234, ESN high 0x1))",
                              false),
-            "transport ESP ICV does not verify with the candidate's IV (ICV (GCM tag) does not verify)");
+            "esp.icv does not verify with the candidate's IV (ICV (GCM tag) does not verify)");
   EXPECT_EQ(CauseOfDiagnosis("send",
-                             "transport ESP ICV does not verify with the candidate's IV (ESP SPI 0x99: ICV does not "
+                             "esp.icv does not verify with the candidate's IV (ESP SPI 0x99: ICV does not "
                              "verify (esp-transport-065_sa/esp, ESP NULL + AES-128-GMAC, SPI 0x99): found 0011, computed 2233)",
                              false),
-            "transport ESP ICV does not verify with the candidate's IV (ICV does not verify)");
+            "esp.icv does not verify with the candidate's IV (ICV does not verify)");
   EXPECT_EQ(CauseOfDiagnosis("send",
-                             "transport ESP trailer (padding, pad length, next header) does not verify with the "
+                             "esp.pad_length does not verify with the "
                              "candidate's IV (ESP SPI 0x1: decrypted Pad Length 83 runs past the start of the payload "
                              "(8 bytes) \u2014 wrong key, IV or ciphertext?)",
                              false),
-            "transport ESP trailer (padding, pad length, next header) does not verify with the candidate's IV "
+            "esp.pad_length does not verify with the candidate's IV "
             "(decrypted Pad Length runs past the start of the payload \u2014 wrong key, IV or ciphertext?)");
   EXPECT_EQ(CauseOfDiagnosis("send", "status 0xc0010017, expected NDIS_STATUS_SUCCESS", false),
             "send status 0xc0010017, expected NDIS_STATUS_SUCCESS");
@@ -258,7 +258,7 @@ ComplexityRank RankWith(SaStructure structure, std::uint32_t splits = 0, std::ui
 
 VectorResult TtlFailed(const std::string& id, const std::string& kind, int offset, ComplexityRank rank, bool must = true) {
   const report::Cause cause = TtlCause(kind);
-  VectorResult vector = Failed(id, cause.text + "; first difference: " + kind + " AH ICV differs (offset " +
+  VectorResult vector = Failed(id, cause.text + "; first difference: " + (kind == "tunnel" ? "ah[outer]" : "ah") + ".icv differs (offset " +
                                        std::to_string(offset) + ", expected 0d, got 42)",
                                rank, must);
   vector.steps[1].cause = cause;
@@ -271,9 +271,9 @@ TEST(Cause, ProvenCauseIsTheGroupWhateverHeaderCarriesIt) {
   EXPECT_EQ(CauseOf(transport), kTtlGroup);
   EXPECT_EQ(CauseOf(tunnel), kTtlGroup);
   // Not proven: the diagnosis, normalised.
-  VectorResult unexplained = Failed("c", "transport ESP ICV differs (offset 124, expected f4, got 65); no known cause matched", {});
-  unexplained.steps[1].cause = report::UnexplainedCause("transport ESP ICV differs (offset 124, expected f4, got 65)");
-  EXPECT_EQ(CauseOf(unexplained), "transport ESP ICV differs; no known cause matched");
+  VectorResult unexplained = Failed("c", "esp.icv differs (offset 124, expected f4, got 65); no known cause matched", {});
+  unexplained.steps[1].cause = report::UnexplainedCause("esp.icv differs (offset 124, expected f4, got 65)");
+  EXPECT_EQ(CauseOf(unexplained), "esp.icv differs; no known cause matched");
 }
 
 TEST(Groups, EveryFailureInOneGroupWithCountsSimplestFirst) {
@@ -311,7 +311,7 @@ TEST(Groups, EveryFailureInOneGroupWithCountsSimplestFirst) {
 
 TEST(Groups, EqualSimplestRanksPutTheLargerGroupFirst) {
   std::vector<VectorResult> vectors;
-  vectors.push_back(Failed("a", "transport ESP ICV differs (offset 1, expected 00, got 01)", RankWith(SaStructure::kSingleSa)));
+  vectors.push_back(Failed("a", "esp.icv differs (offset 1, expected 00, got 01)", RankWith(SaStructure::kSingleSa)));
   vectors.push_back(TtlFailed("b", "transport", 32, RankWith(SaStructure::kSingleSa)));
   vectors.push_back(TtlFailed("c", "transport", 32, RankWith(SaStructure::kBundle)));
   const auto groups = GroupFailures(vectors);

@@ -44,6 +44,23 @@ struct Send {
     }
     return ivs;
   }
+  // IVs that differ from header to header (a NIC draws one per SA).
+  Frame WithIvsPerHeader(std::uint8_t seed) const {
+    Frame ivs = input;
+    for (std::size_t h = 0; h < layout.headers.size(); ++h) {
+      const HeaderCheck& header = layout.headers[h];
+      for (std::size_t i = 0; i < header.iv_length; ++i) {
+        ivs[header.iv_offset + i] = static_cast<std::uint8_t>(seed + 13 * i + 101 * h);
+      }
+    }
+    return ivs;
+  }
+  Frame SealedWith(const Frame& ivs, const Deviation& deviation) {
+    Frame out;
+    std::string why;
+    EXPECT_TRUE(Reseal({input, layout, sas, ivs}, deviation, out, &why)) << why;
+    return out;
+  }
   Frame Sealed(const Deviation& deviation, std::uint8_t seed) {
     const Frame ivs = WithIvs(seed);
     Frame out;
@@ -243,10 +260,41 @@ TEST(CausesTest, AhMutableFieldCauses) {
       {"ah-copied-flag-as-immutable", {.options_by_copied_flag = true}},
       {"ah-source-route-final-ignored", {.source_route = AhIcvRules::SourceRoute::kIgnored}},
       {"ah-ihl-ignored", {.ihl_ignored = true}},
+      {"ah-ihl-ignored", {.options_omitted = true}},
   };
   for (const auto& [id, rules] : cases) {
     Send send = TransportAh(AhSha1());
     ExpectCause(send, Ah(rules), id);
+  }
+}
+
+// The final-destination rule applied to LSRR only or SSRR only, on a packet carrying both
+// (RFC 791 allows one; a NIC meets both): the kind it knows gives the destination, whichever
+// comes last. Either order, either kind, proves the cause.
+TEST(CausesTest, SourceRouteRuleForOneKindWithBothRoutes) {
+  using Route = AhIcvRules::SourceRoute;
+  // LSRR (final 10.0.0.2), then SSRR (final 10.0.1.2), then the reverse order.
+  const Frame lsrr = {131, 11, 4, 10, 0, 0, 1, 10, 0, 0, 2};
+  const Frame ssrr = {137, 11, 4, 10, 0, 1, 1, 10, 0, 1, 2};
+  for (const bool lsrr_first : {true, false}) {
+    Frame options = lsrr_first ? lsrr : ssrr;
+    const Frame& second = lsrr_first ? ssrr : lsrr;
+    options.insert(options.end(), second.begin(), second.end());
+    for (const Route route : {Route::kLsrrOnly, Route::kSsrrOnly}) {
+      const SaKeys keys = AhSha1();
+      Send send;
+      send.sas.Add(keys);
+      send.input = Ipv4(ipv4::kProtoAh, testing::AhFraming(keys, 7, ipv4::kProtoUdp, Udp(24)), options);
+      const std::size_t ihl = std::size_t{send.input[0] & 0x0fu} * 4;
+      send.layout.headers.push_back(testing::AhLayout(0, ihl, send.input.size(), send.sas, 0));
+      // The rule for one kind is a different ICV from the RFC's exactly when that kind's route
+      // is not the last one.
+      const bool differs = (route == Route::kLsrrOnly) == lsrr_first;
+      const Frame expected = send.Sealed(Deviation{}, 0);
+      const Frame actual = send.Sealed(Ah({.source_route = route}), 0);
+      EXPECT_EQ(expected != actual, differs) << "LSRR first " << lsrr_first;
+      if (differs) ExpectCause(send, Ah({.source_route = route}), "ah-source-route-final-one-kind");
+    }
   }
 }
 
@@ -301,6 +349,21 @@ TEST(CausesTest, EspIcvCauses) {
   }
   Send send = TransportEsp(keys);
   ExpectCause(send, Dev([](Deviation& d) { d.icv_written = 12; }), "icv-truncated");
+}
+
+// NULL encryption, empty payload: the ESP header, padding, pad length and next header are 12
+// bytes, and an HMAC 8 bytes short covers the SPI alone.
+TEST(CausesTest, EspIcvCoverageEndingInTheHeader) {
+  const SaKeys keys = Keys("n/esp", IpsecProtocol::kEsp, 0x205, CipherAlgorithm::kNull, 0, IntegrityAlgorithm::kHmacMd5_96, 16);
+  Send send;
+  send.sas.Add(keys);
+  send.input = Ipv4(ipv4::kProtoEsp, testing::EspFraming(keys, 9, 59, Frame{}));
+  send.layout.headers.push_back(testing::EspLayout(send.input, 20, send.input.size(), send.sas, 0));
+  ASSERT_EQ(send.layout.headers[0].icv_offset - send.layout.headers[0].offset, 12u);
+  ExpectCause(send, Esp({.coverage_delta = -8}), "esp-icv-coverage-off");
+  // Past the SPI's start nothing is an HMAC input.
+  Frame out;
+  EXPECT_FALSE(Reseal({send.input, send.layout, send.sas, send.input}, Esp({.coverage_delta = -16}), out));
 }
 
 TEST(CausesTest, EspCipherCauses) {
@@ -400,8 +463,7 @@ TEST(CausesTest, SaSelectionCauses) {
     ExpectCause(send, Dev([](Deviation& d) { d.order = Deviation::Order::kAhFirst; }), "ah-before-esp");
   }
   {
-    // The inner IVs sit in the tunnel's ciphertext: a wrong order leaves them unreadable, so the
-    // wrong orders are proven with the injected IVs only.
+    // With the candidate's own IVs, one per header: SaSelectionCausesWithOwnIvs.
     Send send = TransportOverTunnel();
     ExpectCause(send, Dev([](Deviation& d) { d.order = Deviation::Order::kTunnelFirst; }), "tunnel-before-transport", false);
   }
@@ -431,6 +493,36 @@ TEST(CausesTest, SaSelectionCauses) {
   }
 }
 
+// The wrong orders and swapped handles with the candidate's own IVs, one per header: the inner
+// IV sits in the tunnel's ciphertext, so the catalogue must read it as the candidate wrote it
+// (in the clear after a tunnel-first seal; under the transport SA's keys with swapped handles).
+TEST(CausesTest, SaSelectionCausesWithOwnIvs) {
+  Send send = TransportOverTunnel();
+  const Frame expected = send.SealedWith(send.WithIvsPerHeader(0x30), Deviation{});
+  const Frame own_ivs = send.WithIvsPerHeader(0x77);
+  Deviation tunnel_first;
+  tunnel_first.order = Deviation::Order::kTunnelFirst;
+  Deviation swapped;
+  swapped.sa_overrides = {{0, 0}, {1, 1}};  // outer header with "x", inner with "t"
+  swapped.override_table = &send.sas;
+  for (const auto& [id, deviation] : {std::pair{"tunnel-before-transport", tunnel_first}, std::pair{"handles-swapped", swapped}}) {
+    const Frame actual = send.SealedWith(own_ivs, deviation);
+    const auto cause = FindCause({send.input, expected, actual, LinkType::kRawIp, send.sas, nullptr, true});
+    ASSERT_TRUE(cause.has_value()) << id;
+    EXPECT_EQ(cause->id, id) << cause->text;
+    EXPECT_NE(cause->text.find("with the candidate's IV"), std::string::npos) << cause->text;
+  }
+  // With the injected IVs, one per SA: swapped handles give each header the other SA's IV.
+  const Frame injected = send.WithIvsPerHeader(0x30);
+  Deviation swapped_injected = swapped;
+  swapped_injected.ivs_follow_sa = true;
+  const Frame actual = send.SealedWith(injected, swapped_injected);
+  ASSERT_NE(actual, send.SealedWith(injected, swapped));
+  const auto cause = FindCause({send.input, expected, actual, LinkType::kRawIp, send.sas, nullptr, false});
+  ASSERT_TRUE(cause.has_value());
+  EXPECT_EQ(cause->id, "handles-swapped") << cause->text;
+}
+
 // An unrelated corruption is not explained, in both IV modes.
 TEST(CausesTest, FlippedCiphertextByteIsUnexplained) {
   for (const SaKeys& keys : {EspAes256(), EspGcm()}) {
@@ -448,8 +540,8 @@ TEST(CausesTest, FlippedCiphertextByteIsUnexplained) {
   Frame actual = expected;
   actual.back() ^= 0x80;
   EXPECT_FALSE(FindCause({send.input, expected, actual, LinkType::kRawIp, send.sas, nullptr, false}).has_value());
-  EXPECT_EQ(UnexplainedCause("transport AH ICV differs (offset 36)").text,
-            "transport AH ICV differs (offset 36); no known cause matched");
+  EXPECT_EQ(UnexplainedCause("ah.icv differs (offset 36)").text,
+            "ah.icv differs (offset 36); no known cause matched");
 }
 
 // A deviation that changes nothing (a kept TTL of zero) proves nothing, and a frame equal to the

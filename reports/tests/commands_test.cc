@@ -60,6 +60,8 @@ TEST(VerifyCommandTest, AcceptsEveryIndependentCaseAndRejectsOneFlippedCiphertex
   EXPECT_EQ(RunVerifyCommand({corpus.directory + "/bad.pcap", corpus.sa_path, true, 100}, bad_out, bad_err), 1);
   EXPECT_NE(bad_out.str().find("frame 1: FAIL: ESP SPI"), std::string::npos) << bad_out.str();
   EXPECT_NE(bad_out.str().find("ICV does not verify"), std::string::npos) << bad_out.str();
+  // The byte it points at is named in the inspection library's words.
+  EXPECT_NE(bad_out.str().find(": esp.icv)"), std::string::npos) << bad_out.str();
   EXPECT_NE(bad_out.str().find("61 verified, 1 failed"), std::string::npos) << bad_out.str();
 }
 

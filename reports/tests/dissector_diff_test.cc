@@ -3,6 +3,7 @@
 #include "reports/ipv4.h"
 #include "reports/testing/ipsec_builder.h"
 #include "reports/tests/test_support.h"
+#include "vectors/loader/vector_loader.h"
 
 #include <gtest/gtest.h>
 
@@ -125,6 +126,78 @@ TEST(DissectorTest, DecryptsEspTunnelWithKeys) {
   Dissect(sample.expected, LinkType::kRawIp, nullptr, dissection);
   EXPECT_NE(FindField(dissection, "esp.data"), nullptr);
   EXPECT_EQ(FindField(dissection, "ipv4[inner].ttl"), nullptr);
+}
+
+// The expected frame and SAs of a vector of vectors/contract/contract-udp-esp.json.
+Sample UdpEspVector(const std::string& id) {
+  const auto loaded = vectors::LoadVectorFile(testing::TestDataDir() + "/../vectors/contract/contract-udp-esp.json");
+  if (const auto* error = std::get_if<vectors::LoadError>(&loaded)) throw std::runtime_error(error->message);
+  for (const vectors::Vector& vector : std::get<vectors::VectorFile>(loaded).vectors) {
+    if (vector.id != id) continue;
+    auto table = SaTable::FromSaSpecs(vector.sas, id);
+    if (!table.ok()) throw std::runtime_error(table.error().message);
+    for (const vectors::Step& step : vector.steps) {
+      if (const auto* send = std::get_if<vectors::SendStep>(&step.op); send != nullptr && send->expect_frame) {
+        return {*send->expect_frame, std::move(table).value()};
+      }
+    }
+  }
+  throw std::runtime_error("no vector " + id + " with an expected frame");
+}
+
+// RFC 3948: the UDP header in front of ESP is "udp[outer]", the ESP behind it "esp[udp]", at
+// one IPv4 level and in a tunnel; the decrypted payload keeps its own names.
+TEST(DissectorTest, NamesUdpEncapsulatedEsp) {
+  for (const auto& [id, payload_port] : {std::pair{"contract/udp-esp/transport/aes-cbc-128+sha-1", "udp.dst_port"},
+                                         std::pair{"contract/udp-esp/tunnel/aes-cbc-128", "udp[inner].dst_port"}}) {
+    auto sample = UdpEspVector(id);
+    ReceiveChecker checker(sample.sas);
+    CheckResult check;
+    checker.Check(sample.expected, LinkType::kRawIp, check);
+    ASSERT_EQ(check.status, FrameStatus::kVerified) << id << ": " << check.reason;
+    Dissection dissection;
+    Dissect(sample.expected, LinkType::kRawIp, &check, dissection);
+    const Field* udp_port = FindField(dissection, "udp[outer].dst_port");
+    ASSERT_NE(udp_port, nullptr) << id;
+    EXPECT_EQ(dissection.Value(*udp_port), "4500");
+    for (const char* name : {"udp[outer].src_port", "udp[outer].length", "udp[outer].checksum", "esp[udp].spi",
+                             "esp[udp].sequence", "esp[udp].iv", "esp[udp].pad_length", "esp[udp].icv", payload_port}) {
+      EXPECT_NE(FindField(dissection, name), nullptr) << id << ": " << name;
+    }
+    const Field* spi = FindField(dissection, "esp[udp].spi");
+    ASSERT_NE(spi, nullptr);
+    EXPECT_EQ(spi->offset, check.headers[0].offset);
+    EXPECT_EQ(FieldNameAt(dissection, check.headers[0].offset + 1), "esp[udp].spi");
+    EXPECT_EQ(FieldNameAt(dissection, udp_port->offset + 4), "udp[outer].checksum");  // dst_port at UDP + 2
+    EXPECT_EQ(FieldNameAt(dissection, check.headers[0].icv_offset), "esp[udp].icv");
+    EXPECT_EQ(FieldNameAt(dissection, check.headers[0].data_offset), "esp[udp].ciphertext");
+    EXPECT_NE(FieldNameAt(dissection, check.headers[0].data_offset, /*decrypted=*/true), "esp[udp].ciphertext");
+    // Without keys the ESP behind the UDP header is still named, its payload opaque.
+    Dissect(sample.expected, LinkType::kRawIp, nullptr, dissection);
+    EXPECT_NE(FindField(dissection, "esp[udp].spi"), nullptr) << id;
+    EXPECT_NE(FindField(dissection, "esp[udp].data"), nullptr) << id;
+    EXPECT_EQ(FindField(dissection, "udp[outer].payload"), nullptr) << id;
+  }
+}
+
+TEST(DiffTest, NamesUdpEncapsulatedEspFields) {
+  auto sample = UdpEspVector("contract/udp-esp/transport/aes-cbc-128+sha-1");
+  ReceiveChecker checker(sample.sas);
+  CheckResult check;
+  checker.Check(sample.expected, LinkType::kRawIp, check);
+  ASSERT_EQ(check.status, FrameStatus::kVerified) << check.reason;
+  const std::size_t udp = check.headers[0].offset - 8;
+  const std::vector<std::pair<std::size_t, std::string>> cases = {
+      {udp + 7, "udp[outer].checksum"}, {udp + 5, "udp[outer].length"}, {check.headers[0].offset + 2, "esp[udp].spi"},
+      {check.headers[0].icv_offset + 3, "esp[udp].icv"}};
+  for (const auto& [offset, name] : cases) {
+    auto actual = sample.expected;
+    actual[offset] ^= 0x01;
+    FrameDiffer differ(&sample.sas, {});
+    const auto& comparison = differ.Compare(sample.expected, actual, LinkType::kRawIp);
+    ASSERT_FALSE(comparison.equivalent) << name;
+    EXPECT_EQ(comparison.FirstCause()->field, name);
+  }
 }
 
 TEST(DissectorTest, TruncatedAndGarbageFramesDoNotCrash) {
