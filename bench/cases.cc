@@ -78,6 +78,12 @@ SaModel Sa(std::string name, bool tunnel, std::vector<ElementSpec> bundle) {
   return sa;
 }
 
+SaModel UdpEspSa(std::string name, bool tunnel, std::vector<ElementSpec> bundle) {
+  SaModel sa = Sa(std::move(name), tunnel, std::move(bundle));
+  sa.udp_esp = true;
+  return sa;
+}
+
 }  // namespace
 
 const CipherSpec* FindCipher(std::string_view label) {
@@ -182,6 +188,14 @@ std::vector<CaseSpec> AllCases(std::uint8_t seed) {
   add("transport-over-tunnel/esp-aes-128-cbc+hmac-sha1-96-in-esp-aes-128-gcm",
       {Sa("t", false, {Esp(keys, 0x5001, Cipher("aes-128-cbc"), &sha1)}),
        Sa("g", true, {Esp(keys, 0x5002, Cipher("aes-128-gcm"), nullptr)})});
+  // UDP-encapsulated ESP (RFC 3948): the same ESP work behind a UDP header the NIC finds and
+  // leaves as framed; transport, tunnel, and transport over a UDP-encapsulated tunnel.
+  add("udp-esp/aes-128-gcm", {UdpEspSa("t", false, {Esp(keys, 0x6001, Cipher("aes-128-gcm"), nullptr)})});
+  add("udp-esp/aes-128-cbc+hmac-sha1-96", {UdpEspSa("t", false, {Esp(keys, 0x6002, Cipher("aes-128-cbc"), &sha1)})});
+  add("udp-esp-tunnel/esp-aes-128-gcm", {UdpEspSa("g", true, {Esp(keys, 0x6003, Cipher("aes-128-gcm"), nullptr)})});
+  add("transport-over-udp-esp-tunnel/esp-aes-128-cbc+hmac-sha1-96-in-esp-aes-128-gcm",
+      {Sa("t", false, {Esp(keys, 0x6004, Cipher("aes-128-cbc"), &sha1)}),
+       UdpEspSa("g", true, {Esp(keys, 0x6005, Cipher("aes-128-gcm"), nullptr)})});
   return cases;
 }
 

@@ -72,6 +72,7 @@ struct ElementSpec {
 struct SaModel {
   std::string name;
   bool tunnel = false;
+  bool udp_esp = false;  // added by OID_TCP_TASK_IPSEC_ADD_UDPESP_SA: ESP behind UDP 4500 (RFC 3948)
   std::uint32_t tunnel_src = 0xcb007109;  // 203.0.113.9 (host order), used when `tunnel`
   std::uint32_t tunnel_dst = 0xc63364c8;  // 198.51.100.200
   std::vector<ElementSpec> bundle;
@@ -90,7 +91,8 @@ struct CaseSpec {
 
 // Every case the benchmark runs: each ESP cipher with and without integrity, the null cipher and
 // AES-CBC-128 with each integrity algorithm, AH with each integrity algorithm, an AH+ESP bundle,
-// ESP tunnel mode and transport-over-tunnel. Keys are derived from `seed` (deterministic).
+// ESP tunnel mode, transport-over-tunnel, and UDP-encapsulated ESP (transport, tunnel, and a
+// transport SA inside a UDP-ESP tunnel). Keys are derived from `seed` (deterministic).
 std::vector<CaseSpec> AllCases(std::uint8_t seed = 1);
 // The case with this name, or an empty name when there is none.
 CaseSpec FindCase(std::string_view name, std::uint8_t seed = 1);

@@ -15,6 +15,7 @@ constexpr std::uint8_t kProtocolIpv4 = 4;
 constexpr std::uint8_t kProtocolUdp = 17;
 constexpr std::uint8_t kProtocolEsp = 50;
 constexpr std::uint8_t kProtocolAh = 51;
+constexpr std::uint16_t kUdpEspPort = 4500;  // RFC 3948 2.1
 constexpr std::uint32_t kSource = 0xc0000201;       // 192.0.2.1
 constexpr std::uint32_t kDestination = 0xc6336407;  // 198.51.100.7
 
@@ -98,6 +99,21 @@ void ApplySa(const SaModel& sa, std::uint32_t sequence, std::uint16_t id, Framed
     inner_shift = kEspHeader + iv_length;
     ipsec = std::move(e);
     next_header = kProtocolEsp;
+    if (sa.udp_esp) {
+      // RFC 3948 2.1: [IP][UDP 4500 -> 4500, checksum 0 (3.1)][ESP].
+      Bytes u(kUdpHeader, 0);
+      StoreBe16(&u[0], kUdpEspPort);
+      StoreBe16(&u[2], kUdpEspPort);
+      StoreBe16(&u[4], static_cast<std::uint16_t>(kUdpHeader + ipsec.size()));
+      u.insert(u.end(), ipsec.begin(), ipsec.end());
+      ipsec = std::move(u);
+      portion.esp->offset += kUdpHeader;
+      portion.esp->iv_offset += kUdpHeader;
+      portion.esp->data_offset += kUdpHeader;
+      portion.esp->icv_offset += kUdpHeader;
+      inner_shift += kUdpHeader;
+      next_header = kProtocolUdp;
+    }
   } else {
     ipsec = protected_bytes;
   }

@@ -66,13 +66,32 @@ std::optional<NDIS_IPSEC_PACKET_INFO> AddCaseSas(nic::ReferenceNic& nic, const C
       key_mat.insert(key_mat.end(), e.conf_key.begin(), e.conf_key.end());
       key_mat.insert(key_mat.end(), e.integrity_key.begin(), e.integrity_key.end());
     }
-    const nic::OidResult result = nic.AddSa(request, key_mat);
+    NDIS_HANDLE handle = nullptr;
+    nic::OidResult result;
+    if (sa.udp_esp) {
+      // OID_TCP_TASK_IPSEC_ADD_UDPESP_SA: the same fields [S14e] plus the OTHER encapsulation on
+      // port 4500; an outbound SA takes no parser entry [S15a].
+      OFFLOAD_IPSEC_ADD_UDPESP_SA udp{};
+      udp.Protocol = 17;
+      udp.SrcTunnelAddr = request.SrcTunnelAddr;
+      udp.DstTunnelAddr = request.DestTunnelAddr;
+      udp.Flags = request.Flags;
+      udp.NumSAs = request.NumSAs;
+      std::memcpy(udp.SecAssoc, request.SecAssoc, sizeof udp.SecAssoc);
+      udp.EncapTypeEntry.UdpEncapType = OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_OTHER;
+      udp.EncapTypeEntry.DstEncapPort = 4500;
+      result = nic.AddUdpEspSa(udp, key_mat);
+      handle = udp.OffloadHandle;
+    } else {
+      result = nic.AddSa(request, key_mat);
+      handle = request.OffloadHandle;
+    }
     if (!result.ok()) {
-      error = spec.name + ": OID_TCP_TASK_IPSEC_ADD_SA of SA '" + sa.name + "': " +
-              std::string(nic::ReasonName(result.reason)) + " " + result.detail;
+      error = spec.name + ": " + (sa.udp_esp ? "OID_TCP_TASK_IPSEC_ADD_UDPESP_SA" : "OID_TCP_TASK_IPSEC_ADD_SA") + " of SA '" +
+              sa.name + "': " + std::string(nic::ReasonName(result.reason)) + " " + result.detail;
       return std::nullopt;
     }
-    (s == 0 ? info.Transmit.OffloadHandle : info.Transmit.NextOffloadHandle) = request.OffloadHandle;
+    (s == 0 ? info.Transmit.OffloadHandle : info.Transmit.NextOffloadHandle) = handle;
   }
   return info;
 }

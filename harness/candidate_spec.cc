@@ -49,6 +49,10 @@ class WithoutIvInjection final : public Candidate {
   }
   Outcome<AddSaReply> AddSa(const AddSaRequest& request) override { return inner_->AddSa(request); }
   Outcome<NDIS_STATUS> DeleteSa(NDIS_HANDLE handle) override { return inner_->DeleteSa(handle); }
+  Outcome<AddUdpEspSaReply> AddUdpEspSa(const AddSaRequest& request) override { return inner_->AddUdpEspSa(request); }
+  Outcome<NDIS_STATUS> DeleteUdpEspSa(NDIS_HANDLE handle, NDIS_HANDLE parser_entry) override {
+    return inner_->DeleteUdpEspSa(handle, parser_entry);
+  }
   Outcome<SendReply> Send(const SendRequest& request) override {
     if (request.ivs.empty()) return inner_->Send(request);
     SendRequest without = request;

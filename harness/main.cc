@@ -599,8 +599,8 @@ int Run(const RunArgs& args, const std::string& command_line) {
     }
     run.finished_utc = UtcNow();
     std::string report_line = args.out;
-    std::string captures_command = report::WiresharkCommand(args.out, report::kExpectedCapture);
     report::Status written = write_error ? report::Status(*write_error) : report.Finish(run);
+    std::string captures_command = report::WiresharkCommand(args.out, report::kExpectedCapture, run.udp_esp);
     if (!written) {
       std::fprintf(stderr, "sendpath run: writing the report to %s: %s\n", args.out.c_str(), written.error().message.c_str());
       exit_code = std::max(exit_code, kExitUsage);

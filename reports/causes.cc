@@ -243,6 +243,7 @@ class Catalogue {
     }
     EveryHeaderCandidates();
     SelectionCandidates(sa_names);
+    UdpEspCandidates();
   }
 
   // A NIC that gets a rule wrong gets it wrong in every header it seals (a transport AH and the
@@ -548,6 +549,21 @@ class Catalogue {
               "NDIS_IPSEC_PACKET_INFO: the handles name the SAs to apply", std::move(deviation));
         }
       }
+    }
+  }
+
+  // UDP-ESP (RFC 3948): the UDP header in front of an ESP header rewritten by the NIC.
+  void UdpEspCandidates() {
+    for (std::size_t i = 0; i < layout_.headers.size(); ++i) {
+      if (layout_.headers[i].sa == kNoSa || !UdpHeaderOf(layout_, query_.input, i)) continue;
+      Deviation deviation;
+      deviation.udp_checksum_recomputed = true;
+      Add("udp-checksum-recomputed", i, "UDP checksum recomputed over the sealed datagram",
+          "RFC 3948 §2.1, §3.1: the UDP header goes out as the transport framed it (checksum zero)", deviation);
+      deviation = {};
+      deviation.udp_length_without_header = true;
+      Add("udp-length-rewritten", i, "UDP Length rewritten as the ESP length (the UDP header's 8 bytes left out)",
+          "RFC 768: UDP Length counts header and data; RFC 3948 §2.1: the UDP header goes out as framed", deviation);
     }
   }
 

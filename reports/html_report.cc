@@ -465,7 +465,7 @@ Status WriteHtmlReport(const RunResult& run, const std::string& path, const Repo
   meta("captures", std::string(kInputCapture) + ", " + kExpectedCapture + ", " + kActualCapture + " (pcapng: each frame's comment names its vector, step and verdict), " +
                        kPcapIndexFile + ", " + kEspSaFile);
   html += "</dl>\n<div>Open a capture with ESP decryption and ICV checks (run in this report's folder; <code>wireshark</code> takes the same options):</div>";
-  html += "<code class=\"cmd\" id=\"wireshark-command\">" + Escape(WiresharkCommand(".", kExpectedCapture)) + "</code>\n</details>\n";
+  html += "<code class=\"cmd\" id=\"wireshark-command\">" + Escape(WiresharkCommand(".", kExpectedCapture, RunUsesUdpEsp(run))) + "</code>\n</details>\n";
 
   // ---- the vector table -----------------------------------------------------------------------
   html += "<h2>Vectors</h2>\n<input id=\"filter\" type=\"search\" placeholder=\"filter by id, title or diagnosis\" aria-label=\"filter\">\n<div class=\"chips\">";

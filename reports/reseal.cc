@@ -42,7 +42,45 @@ std::vector<std::size_t> ProcessingOrder(const CheckResult& layout, Deviation::O
   return indices;
 }
 
+constexpr std::size_t kUdpHeader = 8;  // RFC 768
+
+// The UDP header rewritten the way a deviation says, after its ESP was sealed.
+void RewriteUdp(const UdpEncapsulation& udp, const Deviation& deviation, std::vector<std::uint8_t>& out) {
+  const std::size_t datagram = udp.ip_end - udp.udp_offset;
+  if (deviation.udp_length_without_header) {
+    ipv4::PutBe16(out, udp.udp_offset + 4, static_cast<std::uint16_t>(datagram - kUdpHeader));
+  }
+  if (deviation.udp_checksum_recomputed) {
+    // RFC 768: pseudo-header (source, destination, zero, protocol 17, UDP Length), then the
+    // header with a zero checksum and the data; a computed zero is sent as all ones.
+    const auto frame = std::span<const std::uint8_t>(out);
+    std::uint32_t sum = ipv4::ChecksumAdd(0, frame.subspan(udp.ip_offset + 12, 8));
+    sum += ipv4::kProtoUdp + ipv4::Be16(frame, udp.udp_offset + 4);
+    ipv4::PutBe16(out, udp.udp_offset + 6, 0);
+    sum = ipv4::ChecksumAdd(sum, frame.subspan(udp.udp_offset, datagram));
+    const std::uint16_t checksum = ipv4::ChecksumFinish(sum);
+    ipv4::PutBe16(out, udp.udp_offset + 6, checksum == 0 ? 0xffff : checksum);
+  }
+}
+
 }  // namespace
+
+std::optional<UdpEncapsulation> UdpHeaderOf(const CheckResult& layout, std::span<const std::uint8_t> frame,
+                                           std::size_t header_index) {
+  const HeaderCheck& header = layout.headers[header_index];
+  if (header.protocol != IpsecProtocol::kEsp || header.offset < kUdpHeader + 20) return std::nullopt;
+  const IpPacket* packet = nullptr;
+  for (const IpPacket& candidate : layout.ip_packets) {
+    if (candidate.level == header.level && candidate.offset < header.offset && header.offset <= candidate.end &&
+        (packet == nullptr || candidate.offset > packet->offset)) {
+      packet = &candidate;
+    }
+  }
+  if (packet == nullptr || packet->end > frame.size() || packet->offset + 20 > frame.size()) return std::nullopt;
+  const std::size_t ihl = static_cast<std::size_t>(frame[packet->offset] & 0x0f) * 4;
+  if (frame[packet->offset + 9] != ipv4::kProtoUdp || packet->offset + ihl + kUdpHeader != header.offset) return std::nullopt;
+  return UdpEncapsulation{header.offset - kUdpHeader, packet->offset, packet->end};
+}
 
 std::string SaNameOf(const SaKeys& keys) {
   const auto slash = keys.name.rfind('/');
@@ -159,6 +197,11 @@ bool Reseal(const ResealInput& input, const Deviation& deviation, std::vector<st
                                                                   : header.icv_length;
     if (icv_at + written > out.size()) return Fail(why, where + ": ICV outside the frame");
     std::copy_n(icv.begin(), written, out.begin() + static_cast<std::ptrdiff_t>(icv_at));
+    if (here && (deviation.udp_checksum_recomputed || deviation.udp_length_without_header)) {
+      const auto udp = UdpHeaderOf(input.layout, input.input, index);
+      if (!udp) return Fail(why, where + ": no UDP header in front of it");
+      RewriteUdp(*udp, deviation, out);
+    }
   }
   return true;
 }

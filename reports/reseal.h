@@ -45,6 +45,10 @@ struct Deviation {
   enum class Padding : std::uint8_t { kAsFramed, kZeros, kCounting };
   Padding padding = Padding::kAsFramed;  // the transport's padding rewritten
   std::size_t icv_written = 0;           // ICV bytes written (0: all); the rest left as framed
+  // UDP-ESP (RFC 3948 §2.1): the UDP header in front of the header's ESP, rewritten after the ESP
+  // is sealed (the contract leaves it as framed).
+  bool udp_checksum_recomputed = false;    // RFC 768 checksum over the sealed datagram
+  bool udp_length_without_header = false;  // UDP Length = the ESP length (its own 8 bytes left out)
 
   // SA selection.
   enum class Order : std::uint8_t { kRfc, kTunnelFirst, kAhFirst };
@@ -78,5 +82,16 @@ bool Reseal(const ResealInput& input, const Deviation& deviation, std::vector<st
 
 // The SA name of an element: SaKeys::name without its "/esp" or "/ah".
 std::string SaNameOf(const SaKeys& keys);
+
+// Where the UDP header of a UDP-encapsulated ESP header (RFC 3948 §2.1) starts in `frame` (a frame
+// laid out as `layout`, plaintext where the header sits in a tunnel), and the IPv4 packet it
+// belongs to; nullopt for ESP right behind its IPv4 header, and for AH.
+struct UdpEncapsulation {
+  std::size_t udp_offset = 0;
+  std::size_t ip_offset = 0;
+  std::size_t ip_end = 0;
+};
+std::optional<UdpEncapsulation> UdpHeaderOf(const CheckResult& layout, std::span<const std::uint8_t> frame,
+                                           std::size_t header_index);
 
 }  // namespace sendpath::report

@@ -197,6 +197,7 @@ struct RunResult {
   std::vector<VectorResult> vectors;
   std::vector<RunFinding> run_findings;  // run-wide IV findings; a MUST finding fails the run
   std::vector<std::string> run_notes;     // free text about the run (candidate options, limits)
+  bool udp_esp = false;  // a vector added an SA by OID_TCP_TASK_IPSEC_ADD_UDPESP_SA (ESP behind UDP 4500)
   // Every failure in exactly one group; groups ordered by their simplest vector's rank.
   std::vector<FailureGroup> failure_groups;
 };

@@ -286,9 +286,20 @@ std::string FrameComment(const VectorResult& vector, const StepResult& step, std
 
 }  // namespace
 
-std::string WiresharkCommand(const std::string& directory, const std::string& capture, bool gui) {
+std::string WiresharkCommand(const std::string& directory, const std::string& capture, bool udp_esp, bool gui) {
   return "WIRESHARK_CONFIG_DIR='" + directory + "/" + kWiresharkDir + "' " + (gui ? "wireshark" : "tshark") + " -r '" + directory + "/" +
-         capture + "' --disable-protocol udpencap -o esp.enable_encryption_decode:TRUE -o esp.enable_authentication_check:TRUE";
+         capture + "'" + (udp_esp ? "" : " --disable-protocol udpencap") +
+         " -o esp.enable_encryption_decode:TRUE -o esp.enable_authentication_check:TRUE";
+}
+
+bool RunUsesUdpEsp(const RunResult& run) {
+  if (run.udp_esp) return true;
+  for (const VectorResult& vector : run.vectors) {
+    for (const StepResult& step : vector.steps) {
+      if (step.op == "add_udpesp_sa") return true;
+    }
+  }
+  return false;
 }
 
 namespace {
@@ -377,6 +388,7 @@ class PcapSet {
   void Add(VectorResult& vector, SaTable* sas) {
     const bool synthetic = link_ == LinkType::kEthernet && !vector.ethernet;
     for (StepResult& step : vector.steps) {
+      udp_esp_ = udp_esp_ || step.op == "add_udpesp_sa";
       step.input_frame_number = step.input_frame ? ++input_count_ : 0;
       step.expected_frame_number = step.expected_frame ? ++expected_count_ : 0;
       step.actual_frame_number = step.actual_frame ? ++actual_count_ : 0;
@@ -406,6 +418,8 @@ class PcapSet {
     }
   }
 
+  bool udp_esp() const { return udp_esp_; }
+
   // Commits the captures, writes wireshark/esp_sa and index.json.
   Status Finish(bool complete) {
     for (PcapngWriter* writer : {&*input_, &*expected_, &*actual_}) {
@@ -419,7 +433,7 @@ class PcapSet {
                                   {"link_type", LinkTypeName(link_)},
                                   {"files", {{"input", kInputCapture}, {"expected", kExpectedCapture}, {"actual", kActualCapture}}},
                                   {"esp_sa", kEspSaFile},
-                                  {"wireshark", WiresharkCommand(".", kExpectedCapture)},
+                                  {"wireshark", WiresharkCommand(".", kExpectedCapture, udp_esp_)},
                                   {"complete", complete}};
     return WriteAround(directory_ + "/" + kPcapIndexFile, OpenObject(index) + ",\n \"frames\": [", frames_, "\n]}\n");
   }
@@ -447,6 +461,7 @@ class PcapSet {
   std::vector<std::uint8_t> wrapped_;
   std::int64_t ordinal_ = 0;
   std::size_t input_count_ = 0, expected_count_ = 0, actual_count_ = 0;
+  bool udp_esp_ = false;  // a step added a UDP-ESP SA: index.json's command keeps the NAT-T dissector
 };
 
 }  // namespace
@@ -984,6 +999,7 @@ Status ReportStream::Finish(RunResult& run) {
     for (const std::string& id : run.failure_groups[g].vector_ids) group_of.emplace(id, g);
   }
 
+  run.udp_esp = run.udp_esp || state.pcaps->udp_esp();
   if (auto status = state.pcaps->Finish(run.complete); !status) return status;
 
   // results.json: the head, the failures simplest first (ties in run order), the rest.
@@ -1028,6 +1044,7 @@ Status ReportStream::Finish(RunResult& run) {
   page.run_findings = run.run_findings;
   page.run_notes = run.run_notes;
   page.failure_groups = run.failure_groups;
+  page.udp_esp = run.udp_esp;
   std::map<std::string, const nlohmann::json*> details;
   for (auto& [sequence, row] : state.rows) {
     const auto full = state.detailed.find(std::make_pair(row.rank, sequence));

@@ -48,9 +48,12 @@ inline constexpr const char* kWiresharkDir = "wireshark";
 inline constexpr const char* kEspSaFile = "wireshark/esp_sa";
 
 // The one command that opens `capture` of the report folder `directory` with ESP decryption and
-// ICV checks on (the run's SAs from wireshark/esp_sa) and without the UDP port-4500 NAT-T
-// heuristic (test traffic is not UDP-encapsulated ESP).
-std::string WiresharkCommand(const std::string& directory, const std::string& capture, bool gui = false);
+// ICV checks on (the run's SAs from wireshark/esp_sa). Without UDP-ESP SAs in the run (`udp_esp`,
+// RunResult::udp_esp) the UDP port-4500 NAT-T dissector is turned off: the other vectors' UDP
+// payloads to port 4500 are test data; with them it stays on, or their ESP would not be shown.
+std::string WiresharkCommand(const std::string& directory, const std::string& capture, bool udp_esp, bool gui = false);
+// RunResult::udp_esp, or a step of run.vectors that added a UDP-ESP SA.
+bool RunUsesUdpEsp(const RunResult& run);
 
 // Numbers the frames of every step as they appear in input.pcapng, expected.pcapng and actual.pcapng
 // (1-based, in run order; 0: the step has no frame in that file).

@@ -203,7 +203,7 @@ TEST(Cases, NamesAreUniqueAndCoverEveryAlgorithm) {
   const std::vector<CaseSpec> cases = AllCases();
   std::set<std::string> names;
   std::set<std::string_view> ciphers, esp_integrities, ah_integrities;
-  bool bundle = false, tunnel = false, transport_over_tunnel = false;
+  bool bundle = false, tunnel = false, transport_over_tunnel = false, udp_esp = false;
   for (const CaseSpec& c : cases) {
     EXPECT_TRUE(names.insert(c.name).second) << c.name;
     for (const SaModel& sa : c.sas) {
@@ -217,6 +217,7 @@ TEST(Cases, NamesAreUniqueAndCoverEveryAlgorithm) {
       }
       bundle |= sa.bundle.size() == 2;
       tunnel |= sa.tunnel;
+      udp_esp |= sa.udp_esp;
     }
     transport_over_tunnel |= c.sas.size() == 2;
   }
@@ -226,6 +227,26 @@ TEST(Cases, NamesAreUniqueAndCoverEveryAlgorithm) {
   EXPECT_TRUE(bundle);
   EXPECT_TRUE(tunnel);
   EXPECT_TRUE(transport_over_tunnel);
+  EXPECT_TRUE(udp_esp);
+}
+
+// RFC 3948 2.1: the UDP header sits between IPv4 and ESP, 4500 -> 4500, its length the rest of
+// the packet, checksum zero; the NIC's frame keeps it as framed (EveryCase compares the rest).
+TEST(Framing, UdpEspPutsTheUdpHeaderInFrontOfEsp) {
+  for (const char* name : {"udp-esp/aes-128-cbc+hmac-sha1-96", "udp-esp-tunnel/esp-aes-128-gcm"}) {
+    const CaseSpec spec = FindCase(name);
+    ASSERT_FALSE(spec.name.empty()) << name;
+    const Sent sent = SendThroughNic(spec, 512);
+    const Bytes& frame = sent.packet.frame;
+    ASSERT_EQ(frame[9], 17) << name;
+    const std::size_t udp_length = static_cast<std::size_t>(frame[24] << 8 | frame[25]);
+    EXPECT_EQ(udp_length, frame.size() - 20) << name;
+    EXPECT_EQ(Bytes(frame.begin() + 20, frame.begin() + 28),
+              Bytes({0x11, 0x94, 0x11, 0x94, frame[24], frame[25], 0, 0})) << name;
+    EXPECT_EQ(sent.packet.portions.back().esp->offset, 28u) << name;
+    ASSERT_EQ(sent.wire.size(), frame.size()) << name;
+    EXPECT_TRUE(std::equal(frame.begin(), frame.begin() + 36, sent.wire.begin())) << name;  // IPv4, UDP, SPI, sequence
+  }
 }
 
 TEST(Framing, RejectsPlaintextBelowIpv4AndUdpHeaders) {

@@ -62,6 +62,13 @@ TEST(GeneratedSuite, LoadsAndReplaysOnTheReferenceNic) {
           ASSERT_EQ(result.status, add->expect) << where << ": " << nic::ReasonName(result.reason) << " " << result.detail;
           std::memcpy(&handles[add->sa], request.buffer.data() + offsetof(OFFLOAD_IPSEC_ADD_SA, OffloadHandle),
                       sizeof(NDIS_HANDLE));
+        } else if (const auto* udp = std::get_if<vectors::AddUdpEspSaStep>(&step.op)) {
+          // The UDP-ESP cases' SAs (outbound: no parser entry).
+          vectors::AddSaRequest request = vectors::BuildAddUdpEspSaRequest(vector.sas.at(udp->sa), nullptr);
+          const nic::OidResult result = nic.AddUdpEspSa(request.buffer, &request.extension);
+          ASSERT_EQ(result.status, udp->expect) << where << ": " << nic::ReasonName(result.reason) << " " << result.detail;
+          std::memcpy(&handles[udp->sa], request.buffer.data() + offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, OffloadHandle),
+                      sizeof(NDIS_HANDLE));
         } else if (const auto* send = std::get_if<vectors::SendStep>(&step.op)) {
           ++sends;
           ASSERT_TRUE(send->has_info);

@@ -83,7 +83,7 @@ std::optional<nlohmann::json> MakeVector(const CaseSpec& spec, std::size_t vecto
   nlohmann::json steps = nlohmann::json::array();
   steps.push_back({{"op", "set"}, {"enable", caps}, {"expect", "NDIS_STATUS_SUCCESS"}});
   for (std::size_t i = 0; i < spec.sas.size(); ++i) {
-    steps.push_back({{"op", "add_sa"}, {"sa", SaName(i)}, {"expect", "NDIS_STATUS_SUCCESS"}});
+    steps.push_back({{"op", spec.sas[i].udp_esp ? "add_udpesp_sa" : "add_sa"}, {"sa", SaName(i)}, {"expect", "NDIS_STATUS_SUCCESS"}});
   }
   nlohmann::json step_info = {{"OffloadHandle", SaName(0)},
                               {"NextOffloadHandle", spec.sas.size() > 1 ? nlohmann::json(SaName(1)) : nlohmann::json(0)}};

@@ -55,6 +55,7 @@ vectors::SaSpec ToSaSpec(const SaModel& sa, const std::string& name) {
     out.dest_tunnel_addr = NetworkOrder(sa.tunnel_dst);
   }
   out.key_order = vectors::KeyOrder::kConfFirst;
+  if (sa.udp_esp) out.udp_esp = vectors::UdpEspSpec{};  // OID_TCP_TASK_IPSEC_ADD_UDPESP_SA, OTHER, 4500
   for (const ElementSpec& e : sa.bundle) {
     vectors::SecAssocSpec element;
     element.operation = e.operation;
@@ -86,6 +87,17 @@ std::vector<std::string> RequiredCapabilities(const CaseSpec& spec) {
     if (sa.bundle.size() == 2) AddUnique(names, "Supported.AH_ESP_COMBINED");
   }
   if (spec.sas.size() == 2) AddUnique(names, "Supported.TRANSPORT_TUNNEL_COMBINED");
+  // The UDP-ESP subtype the SAs make [S15b]: alone by its mode; a UDP-ESP tunnel around a
+  // transport SA, or a UDP-ESP transport SA inside a tunnel (reference_nic/README.md).
+  for (std::size_t i = 0; i < spec.sas.size(); ++i) {
+    const SaModel& sa = spec.sas[i];
+    if (!sa.udp_esp) continue;
+    AddUnique(names, sa.tunnel ? "Supported.IPSEC_TUN_UDPESP_ENCAPTYPE_OTHER" : "Supported.IPSEC_TPT_UDPESP_ENCAPTYPE_OTHER");
+    if (spec.sas.size() == 2) {
+      AddUnique(names, sa.tunnel ? "Supported.IPSEC_TPTOVERTUN_UDPESP_ENCAPTYPE_OTHER"
+                                 : "Supported.IPSEC_TPT_UDPESP_OVER_PURE_TUN_ENCAPTYPE_OTHER");
+    }
+  }
   return names;
 }
 

@@ -3,7 +3,8 @@
  * would be: plain C11 against the sendpath candidate ABI (include/sendpath/candidate_abi.h) and
  * the NDIS_PACKET shim (include/sendpath/ndis51_packet.h).
  *
- * The miniport keeps its SAs in a fixed-size table programmed by OID_TCP_TASK_IPSEC_ADD_SA, and
+ * The miniport keeps its SAs in a fixed-size table programmed by OID_TCP_TASK_IPSEC_ADD_SA and
+ * OID_TCP_TASK_IPSEC_ADD_UDPESP_SA (ESP behind UDP 4500, RFC 3948, with its parser entries), and
  * in MiniportSend it
  *   1. reads the per-packet NDIS_IPSEC_PACKET_INFO (NDIS_PER_PACKET_INFO_FROM_PACKET, [S13]);
  *   2. parses every header it needs (Ethernet, IPv4 with options, AH, ESP, the tunnel's inner
@@ -58,6 +59,8 @@
 #define SN_IPV4_MAX_HEADER 60
 #define SN_AH_FIXED_HEADER 12   /* RFC 4302 2: Next Header, Payload Len, Reserved, SPI, Sequence */
 #define SN_ESP_HEADER 8         /* RFC 4303 2: SPI, Sequence Number */
+#define SN_UDP_HEADER 8         /* RFC 768: source port, destination port, length, checksum */
+#define SN_UDPESP_PORT 4500     /* RFC 3948 2.1; the only port NDIS 5.1 parses [S15a] */
 #define SN_ESP_TRAILER 2        /* RFC 4303 2: Pad Length, Next Header */
 #define SN_SALT_LENGTH 4        /* RFC 4106 8.1 / RFC 4543 3.2: KEYMAT = key || salt */
 #define SN_GCM_NONCE_LENGTH 12  /* salt || 8-byte IV */
@@ -65,6 +68,7 @@
 #define SN_MAX_IV_LENGTH 16
 #define SN_MAX_ICV_LENGTH 16
 #define SN_PROTOCOL_IPV4 4
+#define SN_PROTOCOL_UDP 17
 #define SN_PROTOCOL_ESP 50
 #define SN_PROTOCOL_AH 51
 
@@ -154,12 +158,22 @@ typedef struct _SN_SA {
   BOOLEAN InUse;
   BOOLEAN Outbound;
   BOOLEAN TunnelSa; /* SrcTunnelAddr or DestTunnelAddr set: covers the tunnel portion [S14a] */
+  BOOLEAN UdpEsp;   /* added by OID_TCP_TASK_IPSEC_ADD_UDPESP_SA: ESP behind UDP 4500 [S14e] */
   NDIS_HANDLE OffloadHandle;
+  NDIS_HANDLE ParserEntry; /* inbound UDP-ESP: the parser entry it was added with [S15a] */
   ULONG NumSAs;
   LONG EspIndex; /* SecAssoc[] positions, -1 when absent */
   LONG AhIndex;
   SN_SECASSOC SecAssoc[2];
 } SN_SA;
+
+/* A UDP-ESP parser entry [S15a]: encapsulation type and port, for the receive side. Handles come
+ * from the SA serial counter, so an entry handle is never reused and never names an SA. */
+typedef struct _SN_PARSER_ENTRY {
+  BOOLEAN InUse;
+  NDIS_HANDLE Handle;
+  OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_ENTRY Entry;
+} SN_PARSER_ENTRY;
 
 /* The crypto engine's algorithms, opened once when the driver loads and shared by every adapter
  * (as a Windows driver opens its algorithm providers in DriverEntry): initialising or resetting an
@@ -186,6 +200,7 @@ typedef struct _SN_ADAPTER {
   ULONG SaCapacity;
   ULONG LiveSas;
   ULONG NextSerial;
+  SN_PARSER_ENTRY *ParserEntries; /* SaCapacity slots: an inbound SA holds at most one */
 
   BOOLEAN PendingExtensionValid; /* OID_SENDPATH_IPSEC_ADD_SA_EXTENSION for the next ADD_SA */
   SENDPATH_ADD_SA_EXTENSION PendingExtension;
@@ -445,6 +460,7 @@ typedef struct _SN_PORTION {
   ULONG End;            /* Ip.Offset + total length: the end of what the portion covers */
   ULONG AhOffset;       /* 0 when the SA has no AH */
   ULONG AhLength;
+  ULONG UdpOffset;      /* UDP-ESP: the UDP header in front of ESP (RFC 3948 2.1), else 0 */
   ULONG EspOffset;      /* 0 when the SA has no ESP */
   ULONG EspPayload;     /* first encrypted byte (after the IV) */
   ULONG EspIcv;         /* first ICV byte: End - ICV length */
@@ -509,6 +525,32 @@ static NDIS_STATUS SnLocatePortion(SN_CHAIN_CURSOR *Cursor, SN_SA *Sa, const SN_
     position += length;
     Portion->PayloadOffset = position;
     Portion->NextHeader = protocol;
+  }
+  if (Sa->UdpEsp) {
+#ifdef SAMPLE_NIC_FAULT_UDPESP_ESP_AFTER_IP
+    /* Bug: the parser was written for plain ESP and only taught that UDP is "another way to say
+     * ESP": it looks for the ESP header right after the IP header, where the UDP header is
+     * (RFC 3948 2.1: ESP follows the 8-byte UDP header). */
+    if (protocol == SN_PROTOCOL_UDP) protocol = SN_PROTOCOL_ESP;
+#else
+    /* RFC 3948 2.1: [IP][UDP][ESP]. The UDP header goes out as the transport framed it; here it
+     * is only checked against what this SA can carry (reference_nic/README.md, UDP-ESP rules). */
+    UCHAR udp[SN_UDP_HEADER + 4];
+    ULONG marker_length = 0;
+    if (protocol != SN_PROTOCOL_UDP) return NDIS_STATUS_INVALID_PACKET;
+    if (Portion->End - position < SN_UDP_HEADER) return NDIS_STATUS_INVALID_PACKET;
+    if (Portion->End - position >= SN_UDP_HEADER + 4) marker_length = 4;
+    if (!SnCursorRead(Cursor, position, udp, SN_UDP_HEADER + marker_length)) return NDIS_STATUS_INVALID_PACKET;
+    /* RFC 3947 4: after the float the local IKE port is 4500; the destination may be a NAT's. */
+    if (SnLoadBe16(&udp[0]) != SN_UDPESP_PORT) return NDIS_STATUS_INVALID_PACKET;
+    if (SnLoadBe16(&udp[4]) != Portion->End - position) return NDIS_STATUS_INVALID_PACKET;
+    /* RFC 3948 2.2: four zero bytes after the UDP header mark an IKE packet, not ESP. */
+    if (marker_length != 0 && SnLoadBe32(&udp[SN_UDP_HEADER]) == 0) return NDIS_STATUS_INVALID_PACKET;
+    Portion->UdpOffset = position;
+    position += SN_UDP_HEADER;
+    protocol = SN_PROTOCOL_ESP;
+    Portion->PayloadOffset = position;
+#endif
   }
   if (esp != NULL) {
     const ULONG iv_length = SnIvLength(esp);
@@ -686,7 +728,9 @@ static VOID SnFullCapabilities(const SN_ADAPTER *Adapter, SN_CAPABILITIES *Caps)
   Caps->Task.Supported.AH_ESP_COMBINED = 1;
   Caps->Task.Supported.TRANSPORT_TUNNEL_COMBINED = 1;
   Caps->Task.Supported.V4_OPTIONS = 1;
-  Caps->Task.Supported.RESERVED = 0; /* no UDP-ESP parsing */
+  /* The four UDP-ESP subtypes of the OTHER encapsulation; the IKE flags are reserved [S11b][S15e]. */
+  Caps->Task.Supported.RESERVED = IPSEC_TPT_UDPESP_ENCAPTYPE_OTHER | IPSEC_TUN_UDPESP_ENCAPTYPE_OTHER |
+                                  IPSEC_TPTOVERTUN_UDPESP_ENCAPTYPE_OTHER | IPSEC_TPT_UDPESP_OVER_PURE_TUN_ENCAPTYPE_OTHER;
   Caps->Task.V4AH.MD5 = 1;
   Caps->Task.V4AH.SHA_1 = 1;
   Caps->Task.V4AH.Transport = 1;
@@ -747,10 +791,15 @@ static NDIS_STATUS SnResolveHandle(SN_ADAPTER *Adapter, NDIS_HANDLE Handle, SN_S
   SN_SA *entry;
   if (slot >= Adapter->SaCapacity) return NDIS_STATUS_FAILURE;
   entry = &Adapter->SaTable[slot];
-#ifdef SAMPLE_NIC_FAULT_DELETED_HANDLE_STILL_WORKS
+#if defined(SAMPLE_NIC_FAULT_DELETED_HANDLE_STILL_WORKS)
   /* Bug: the lookup trusts the handle's tag and forgets the slot's InUse bit; DELETE_SA leaves
    * the keys in the slot until it is reused. */
   if (entry->OffloadHandle != Handle) return NDIS_STATUS_FAILURE;
+#elif defined(SAMPLE_NIC_FAULT_DELETED_UDPESP_SA_STILL_USED)
+  /* Bug: DELETE_UDPESP_SA was written from the parser-entry side: it frees the entry and the slot,
+   * but the send descriptor of a UDP-ESP SA stays armed until the slot is reused ([S15d]: after
+   * the delete the handle names no SA). */
+  if ((!entry->InUse && !entry->UdpEsp) || entry->OffloadHandle != Handle) return NDIS_STATUS_FAILURE;
 #else
   if (!entry->InUse || entry->OffloadHandle != Handle) return NDIS_STATUS_FAILURE;
 #endif
@@ -923,32 +972,22 @@ static NDIS_STATUS SnSetTaskOffload(SN_ADAPTER *Adapter, const VOID *Buffer, ULO
   return NDIS_STATUS_SUCCESS;
 }
 
-/* ---- OID_TCP_TASK_IPSEC_ADD_SA / DELETE_SA -------------------------------------------------- */
-static NDIS_STATUS SnAddSa(SN_ADAPTER *Adapter, PVOID Buffer, ULONG Length, PULONG BytesRead, PULONG BytesNeeded) {
-  const ULONG header_length = (ULONG)offsetof(OFFLOAD_IPSEC_ADD_SA, KeyMat);
-  OFFLOAD_IPSEC_ADD_SA request;
-  SENDPATH_ADD_SA_EXTENSION extension;
-  BOOLEAN has_extension = Adapter->PendingExtensionValid, integrity_first;
-  const UCHAR *key_mat, *conf_keys[2] = {NULL, NULL}, *auth_keys[2] = {NULL, NULL};
+/* ---- OID_TCP_TASK_IPSEC_ADD_SA / DELETE_SA and the UDP-ESP pair ----------------------------- */
+
+/* Checks an ADD_SA request - or the fields an ADD_UDPESP_SA request shares with it [S14e] - and
+ * schedules its keys into *Sa, with the table slot it will take in *Slot. Nothing is committed:
+ * a refused request leaves the adapter as it was, and Sa holds nothing to release. */
+static NDIS_STATUS SnPrepareSa(SN_ADAPTER *Adapter, const OFFLOAD_IPSEC_ADD_SA *Request, const UCHAR *KeyMat,
+                               const SENDPATH_ADD_SA_EXTENSION *Extension, BOOLEAN UdpEsp, SN_SA *Sa, PULONG Slot) {
+  const OFFLOAD_IPSEC_ADD_SA request = *Request;
+  const SENDPATH_ADD_SA_EXTENSION extension = Extension != NULL ? *Extension : Adapter->PendingExtension;
+  const BOOLEAN has_extension = Extension != NULL;
+  const UCHAR *key_mat = KeyMat, *conf_keys[2] = {NULL, NULL}, *auth_keys[2] = {NULL, NULL};
+  BOOLEAN integrity_first;
   ULONG i, key_offset = 0, slot;
   SN_SA sa;
   NDIS_STATUS status;
-  NDIS_HANDLE handle;
 
-  /* The extension applies to this one ADD_SA, whatever becomes of it. */
-  extension = Adapter->PendingExtension;
-  Adapter->PendingExtensionValid = FALSE;
-
-  if (Buffer == NULL || Length < header_length) {
-    *BytesNeeded = header_length;
-    return NDIS_STATUS_INVALID_LENGTH;
-  }
-  memcpy(&request, Buffer, header_length);
-  if (Length - header_length < request.KeyLen) {
-    *BytesNeeded = header_length + request.KeyLen;
-    return NDIS_STATUS_INVALID_LENGTH;
-  }
-  key_mat = (const UCHAR *)Buffer + header_length;
   if (request.Flags != OFFLOAD_INBOUND_SA && request.Flags != OFFLOAD_OUTBOUND_SA) return NDIS_STATUS_INVALID_DATA;
   if (request.NumSAs < 1 || request.NumSAs > 2) return NDIS_STATUS_INVALID_DATA;
   /* KeyMat order: confidentiality key first [S14a] unless the extension says integrity first
@@ -1025,7 +1064,21 @@ static NDIS_STATUS SnAddSa(SN_ADAPTER *Adapter, PVOID Buffer, ULONG Length, PULO
     if (sa.SecAssoc[i].Operation == ENCRYPT) sa.EspIndex = (LONG)i;
     else sa.AhIndex = (LONG)i;
   }
+  sa.UdpEsp = UdpEsp;
+  for (i = 0; UdpEsp && i < sa.NumSAs; ++i) {
+    /* RFC 3948 encapsulates ESP only: AH cannot sit behind a UDP header. */
+    if (sa.SecAssoc[i].Operation != ENCRYPT) return NDIS_STATUS_NOT_SUPPORTED;
+    /* RFC 3948 2.2: SPI 0 would read as the non-ESP marker of an IKE packet. */
+    if (sa.SecAssoc[i].Spi == 0) return NDIS_STATUS_INVALID_DATA;
+  }
   if (!SnSaCapable(&Adapter->Reported, &sa, FALSE)) return NDIS_STATUS_NOT_SUPPORTED;
+  /* [S15e] a UDP-ESP SA needs a reported subtype it can take part in: a transport SA alone or
+   * over a plain tunnel, a tunnel SA alone or under a plain transport SA. */
+  if (UdpEsp && (Adapter->Reported.Task.Supported.RESERVED &
+                 (sa.TunnelSa ? (IPSEC_TUN_UDPESP_ENCAPTYPE_OTHER | IPSEC_TPTOVERTUN_UDPESP_ENCAPTYPE_OTHER)
+                              : (IPSEC_TPT_UDPESP_ENCAPTYPE_OTHER | IPSEC_TPT_UDPESP_OVER_PURE_TUN_ENCAPTYPE_OTHER))) == 0) {
+    return NDIS_STATUS_NOT_SUPPORTED;
+  }
   /* [S5] IPsec without authentication is not permitted, unless the transport enabled the
    * encryption-only extension. */
   if (SnUnauthenticated(&sa) && (Adapter->Enabled.Extension.Flags & SENDPATH_EXT_ENCRYPTION_ONLY_ESP) == 0) {
@@ -1050,13 +1103,151 @@ static NDIS_STATUS SnAddSa(SN_ADAPTER *Adapter, PVOID Buffer, ULONG Length, PULO
       return status;
     }
   }
-  handle = (NDIS_HANDLE)((uintptr_t)Adapter->NextSerial++ << SN_HANDLE_SLOT_BITS | slot);
-  sa.InUse = TRUE;
-  sa.OffloadHandle = handle;
-  SnReleaseSa(&Adapter->SaTable[slot]); /* the keys a deleted SA left behind */
-  Adapter->SaTable[slot] = sa;
+  *Sa = sa;
+  *Slot = slot;
+  return NDIS_STATUS_SUCCESS;
+}
+
+/* Handles: serial << SN_HANDLE_SLOT_BITS | slot, one serial counter for SAs and parser entries. */
+static NDIS_HANDLE SnNextHandle(SN_ADAPTER *Adapter, ULONG Slot) {
+  return (NDIS_HANDLE)((uintptr_t)Adapter->NextSerial++ << SN_HANDLE_SLOT_BITS | Slot);
+}
+
+/* Puts a prepared SA into its slot and returns its OffloadHandle. */
+static NDIS_HANDLE SnCommitSa(SN_ADAPTER *Adapter, SN_SA *Sa, ULONG Slot) {
+  const NDIS_HANDLE handle = SnNextHandle(Adapter, Slot);
+  Sa->InUse = TRUE;
+  Sa->OffloadHandle = handle;
+  SnReleaseSa(&Adapter->SaTable[Slot]); /* the keys a deleted SA left behind */
+  Adapter->SaTable[Slot] = *Sa;
   ++Adapter->LiveSas;
+  return handle;
+}
+
+static NDIS_STATUS SnAddSa(SN_ADAPTER *Adapter, PVOID Buffer, ULONG Length, PULONG BytesRead, PULONG BytesNeeded) {
+  const ULONG header_length = (ULONG)offsetof(OFFLOAD_IPSEC_ADD_SA, KeyMat);
+  OFFLOAD_IPSEC_ADD_SA request;
+  const SENDPATH_ADD_SA_EXTENSION extension = Adapter->PendingExtension;
+  const BOOLEAN has_extension = Adapter->PendingExtensionValid;
+  ULONG slot = 0;
+  SN_SA sa;
+  NDIS_STATUS status;
+  NDIS_HANDLE handle;
+
+  /* The extension applies to this one ADD_SA, whatever becomes of it. */
+  Adapter->PendingExtensionValid = FALSE;
+  if (Buffer == NULL || Length < header_length) {
+    *BytesNeeded = header_length;
+    return NDIS_STATUS_INVALID_LENGTH;
+  }
+  memcpy(&request, Buffer, header_length);
+  if (Length - header_length < request.KeyLen) {
+    *BytesNeeded = header_length + request.KeyLen;
+    return NDIS_STATUS_INVALID_LENGTH;
+  }
+  status = SnPrepareSa(Adapter, &request, (const UCHAR *)Buffer + header_length, has_extension ? &extension : NULL,
+                       FALSE, &sa, &slot);
+  if (status != NDIS_STATUS_SUCCESS) return status;
+  handle = SnCommitSa(Adapter, &sa, slot);
   memcpy((PUCHAR)Buffer + offsetof(OFFLOAD_IPSEC_ADD_SA, OffloadHandle), &handle, sizeof handle);
+  *BytesRead = header_length + request.KeyLen;
+  return NDIS_STATUS_SUCCESS;
+}
+
+/* The live parser entry named by Handle, or NULL. */
+static SN_PARSER_ENTRY *SnFindParserEntry(SN_ADAPTER *Adapter, NDIS_HANDLE Handle) {
+  const uintptr_t slot = (uintptr_t)Handle & SN_HANDLE_SLOT_MASK;
+  SN_PARSER_ENTRY *entry;
+  if (Handle == NULL || slot >= Adapter->SaCapacity) return NULL;
+  entry = &Adapter->ParserEntries[slot];
+  return entry->InUse && entry->Handle == Handle ? entry : NULL;
+}
+
+/* OID_TCP_TASK_IPSEC_ADD_UDPESP_SA [S14e][S15a]: an ADD_SA with a parser entry. For an inbound SA
+ * a NULL EncapTypeEntryOffldHandle creates the entry (the transport looked in its own list
+ * first) and a handle must name a live one; an outbound SA ignores both entry fields. */
+static NDIS_STATUS SnAddUdpEspSa(SN_ADAPTER *Adapter, PVOID Buffer, ULONG Length, PULONG BytesRead, PULONG BytesNeeded) {
+  const ULONG header_length = (ULONG)offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, KeyMat);
+  OFFLOAD_IPSEC_ADD_UDPESP_SA request;
+  OFFLOAD_IPSEC_ADD_SA common;
+  const SENDPATH_ADD_SA_EXTENSION extension = Adapter->PendingExtension;
+  const BOOLEAN has_extension = Adapter->PendingExtensionValid;
+  BOOLEAN create_entry = FALSE;
+  ULONG slot = 0, entry_slot = 0;
+  SN_SA sa;
+  NDIS_STATUS status;
+  NDIS_HANDLE handle;
+
+  Adapter->PendingExtensionValid = FALSE;
+  if (Buffer == NULL || Length < header_length) {
+    *BytesNeeded = header_length;
+    return NDIS_STATUS_INVALID_LENGTH;
+  }
+  memcpy(&request, Buffer, header_length);
+  if (Length - header_length < request.KeyLen) {
+    *BytesNeeded = header_length + request.KeyLen;
+    return NDIS_STATUS_INVALID_LENGTH;
+  }
+  /* [S14e] "almost identical to OFFLOAD_IPSEC_ADD_SA": the shared fields are checked alike. */
+  memset(&common, 0, sizeof common);
+  common.SrcAddr = request.SrcAddr;
+  common.SrcMask = request.SrcMask;
+  common.DestAddr = request.DstAddr;
+  common.DestMask = request.DstMask;
+  common.Protocol = request.Protocol;
+  common.SrcPort = request.SrcPort;
+  common.DestPort = request.DstPort;
+  common.SrcTunnelAddr = request.SrcTunnelAddr;
+  common.DestTunnelAddr = request.DstTunnelAddr;
+  common.Flags = request.Flags;
+  common.NumSAs = request.NumSAs;
+  memcpy(common.SecAssoc, request.SecAssoc, sizeof common.SecAssoc);
+  common.KeyLen = request.KeyLen;
+  status = SnPrepareSa(Adapter, &common, (const UCHAR *)Buffer + header_length, has_extension ? &extension : NULL, TRUE,
+                       &sa, &slot);
+  if (status != NDIS_STATUS_SUCCESS) return status;
+
+  /* [S15a] only the OTHER encapsulation is supported; IKE is reserved. */
+  if (request.EncapTypeEntry.UdpEncapType != OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_OTHER) {
+    status = NDIS_STATUS_NOT_SUPPORTED;
+  } else if (!sa.Outbound) {
+    if (request.EncapTypeEntry.DstEncapPort != SN_UDPESP_PORT) {
+      status = NDIS_STATUS_NOT_SUPPORTED; /* "should always specify port 4500" [S15a] */
+#ifdef SAMPLE_NIC_FAULT_PARSER_ENTRY_IGNORED
+    } else {
+      /* Bug: the entry handle the transport passes is never looked up; every inbound add gets an
+       * entry of its own ([S15a]: a non-NULL handle names an entry the miniport holds). */
+      create_entry = TRUE;
+#else
+    } else if (request.EncapTypeEntryOffldHandle == NULL) {
+      create_entry = TRUE;
+    } else if (SnFindParserEntry(Adapter, request.EncapTypeEntryOffldHandle) != NULL) {
+      sa.ParserEntry = request.EncapTypeEntryOffldHandle;
+    } else {
+      status = NDIS_STATUS_FAILURE;
+#endif
+    }
+  }
+  if (status == NDIS_STATUS_SUCCESS && create_entry) {
+    while (entry_slot < Adapter->SaCapacity && Adapter->ParserEntries[entry_slot].InUse) ++entry_slot;
+    if (entry_slot == Adapter->SaCapacity) status = NDIS_STATUS_RESOURCES;
+  }
+  if (status != NDIS_STATUS_SUCCESS) {
+    SnReleaseSa(&sa);
+    return status;
+  }
+  /* Everything checked: from here the request succeeds, so a refusal above added nothing. */
+  if (create_entry) {
+    SN_PARSER_ENTRY *entry = &Adapter->ParserEntries[entry_slot];
+    entry->InUse = TRUE;
+    entry->Handle = SnNextHandle(Adapter, entry_slot);
+    entry->Entry = request.EncapTypeEntry;
+    sa.ParserEntry = entry->Handle;
+    memcpy((PUCHAR)Buffer + offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, EncapTypeEntryOffldHandle), &entry->Handle,
+           sizeof entry->Handle);
+  }
+  handle = SnCommitSa(Adapter, &sa, slot);
+  memcpy((PUCHAR)Buffer + offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, OffloadHandle), &handle, sizeof handle);
   *BytesRead = header_length + request.KeyLen;
   return NDIS_STATUS_SUCCESS;
 }
@@ -1074,9 +1265,40 @@ static NDIS_STATUS SnDeleteSa(SN_ADAPTER *Adapter, const VOID *Buffer, ULONG Len
   if (slot >= Adapter->SaCapacity) return NDIS_STATUS_FAILURE;
   entry = &Adapter->SaTable[slot];
   if (!entry->InUse || entry->OffloadHandle != request.OffloadHandle) return NDIS_STATUS_FAILURE;
+  /* A UDP-ESP SA leaves through DELETE_UDPESP_SA, which also names its parser entry [S15d]. */
+  if (entry->UdpEsp) return NDIS_STATUS_FAILURE;
   /* The slot is free from now on; its key schedules go when it is reused or the NIC halts. */
   entry->InUse = FALSE;
   --Adapter->LiveSas;
+  *BytesRead = (ULONG)sizeof request;
+  return NDIS_STATUS_SUCCESS;
+}
+
+/* OID_TCP_TASK_IPSEC_DELETE_UDPESP_SA [S15d]: the SA and, when the entry handle is non-NULL, that
+ * parser entry - both or neither. The transport reference-counts entries; an SA that still
+ * shares a deleted entry keeps sending (parsing is a receive matter). */
+static NDIS_STATUS SnDeleteUdpEspSa(SN_ADAPTER *Adapter, const VOID *Buffer, ULONG Length, PULONG BytesRead,
+                                    PULONG BytesNeeded) {
+  OFFLOAD_IPSEC_DELETE_UDPESP_SA request;
+  uintptr_t slot;
+  SN_SA *entry;
+  SN_PARSER_ENTRY *parser = NULL;
+  if (Buffer == NULL || Length < sizeof request) {
+    *BytesNeeded = (ULONG)sizeof request;
+    return NDIS_STATUS_INVALID_LENGTH;
+  }
+  memcpy(&request, Buffer, sizeof request);
+  slot = (uintptr_t)request.OffloadHandle & SN_HANDLE_SLOT_MASK;
+  if (slot >= Adapter->SaCapacity) return NDIS_STATUS_FAILURE;
+  entry = &Adapter->SaTable[slot];
+  if (!entry->InUse || entry->OffloadHandle != request.OffloadHandle || !entry->UdpEsp) return NDIS_STATUS_FAILURE;
+  if (request.EncapTypeEntryOffldHandle != NULL) {
+    parser = SnFindParserEntry(Adapter, request.EncapTypeEntryOffldHandle);
+    if (parser == NULL) return NDIS_STATUS_FAILURE;
+  }
+  entry->InUse = FALSE;
+  --Adapter->LiveSas;
+  if (parser != NULL) memset(parser, 0, sizeof *parser);
   *BytesRead = (ULONG)sizeof request;
   return NDIS_STATUS_SUCCESS;
 }
@@ -1318,9 +1540,49 @@ static NDIS_STATUS SnProcessAh(SN_ADAPTER *Adapter, const SN_PORTION *Portion, P
   return NDIS_STATUS_SUCCESS;
 }
 
-/* Runs one portion's SA over the gathered frame: ESP first, then AH [S7]. */
+#ifdef SAMPLE_NIC_FAULT_UDP_CHECKSUM_RECOMPUTED
+/* The UDP checksum of the portion's UDP header over the finished datagram (RFC 768): the
+ * pseudo-header (source, destination, zero, protocol, UDP length), header and data. */
+static VOID SnUdpChecksum(const SN_PORTION *Portion, PUCHAR Frame) {
+  PUCHAR udp = Frame + Portion->UdpOffset;
+  const ULONG length = Portion->End - Portion->UdpOffset;
+  ULONG sum = SN_PROTOCOL_UDP + SnLoadBe16(&udp[4]), i;
+  for (i = 12; i < 20; i += 2) sum += SnLoadBe16(&Portion->Ip.Bytes[i]);
+  udp[6] = udp[7] = 0;
+  for (i = 0; i + 1 < length; i += 2) sum += SnLoadBe16(&udp[i]);
+  if ((length & 1u) != 0) sum += (ULONG)udp[length - 1] << 8;
+  while ((sum >> 16) != 0) sum = (sum & 0xffffu) + (sum >> 16);
+  sum = ~sum & 0xffffu;
+  if (sum == 0) sum = 0xffffu; /* RFC 768: a computed zero is sent as all ones */
+  udp[6] = (UCHAR)(sum >> 8);
+  udp[7] = (UCHAR)sum;
+}
+#endif
+
+/* Runs one portion's SA over the gathered frame: ESP first, then AH [S7]. The UDP header of a
+ * UDP-ESP portion is left as the transport framed it (RFC 3948 2.1, 3.1). */
 static NDIS_STATUS SnProcessPortion(SN_ADAPTER *Adapter, const SN_PORTION *Portion, PUCHAR Frame) {
   NDIS_STATUS status = NDIS_STATUS_SUCCESS;
+#ifdef SAMPLE_NIC_FAULT_UDP_CHECKSUM_RECOMPUTED
+  /* Bug: the checksum engine treats the UDP-ESP packet as any UDP datagram and fills in the UDP
+   * checksum over the ciphertext (RFC 3948 3.1: the sender's checksum stays as framed, zero). */
+  if (Portion->UdpOffset != 0 && SnEsp(Portion->Sa) != NULL) {
+    status = SnProcessEsp(Adapter, Portion, Frame);
+    if (status == NDIS_STATUS_SUCCESS) SnUdpChecksum(Portion, Frame);
+    return status;
+  }
+#endif
+#ifdef SAMPLE_NIC_FAULT_UDP_LENGTH_REWRITTEN
+  /* Bug: the UDP Length is rewritten as the length of what it carries, the ESP packet, without
+   * the 8 bytes of the UDP header itself (RFC 768: the length counts header and data). */
+  if (Portion->UdpOffset != 0 && SnEsp(Portion->Sa) != NULL) {
+    const ULONG udp_length = Portion->End - Portion->UdpOffset - SN_UDP_HEADER;
+    status = SnProcessEsp(Adapter, Portion, Frame);
+    Frame[Portion->UdpOffset + 4] = (UCHAR)(udp_length >> 8);
+    Frame[Portion->UdpOffset + 5] = (UCHAR)udp_length;
+    return status;
+  }
+#endif
 #ifdef SAMPLE_NIC_FAULT_AH_BEFORE_ESP
   /* Bug: the bundle's elements run in header order, AH first: the AH ICV covers the ESP
    * payload before it is encrypted ([S7]: ESP, then AH over the ESP packet). */
@@ -1419,6 +1681,24 @@ static NDIS_STATUS SnMiniportSend(NDIS_HANDLE MiniportAdapterContext, PNDIS_PACK
     /* [S12] OffloadHandle: the transport SA; NextOffloadHandle: the tunnel SA. */
     if (!tunnel->TunnelSa || first->TunnelSa) return NDIS_STATUS_FAILURE;
     if (adapter->Enabled.Task.Supported.TRANSPORT_TUNNEL_COMBINED == 0) return NDIS_STATUS_NOT_SUPPORTED;
+  }
+  if (first->UdpEsp || (tunnel != NULL && tunnel->UdpEsp)) {
+    /* [S15b] the handles make the UDP-ESP subtype, and the set must have enabled it [S15e]. */
+    ULONG subtype;
+    if (tunnel == NULL) {
+      subtype = first->TunnelSa ? IPSEC_TUN_UDPESP_ENCAPTYPE_OTHER : IPSEC_TPT_UDPESP_ENCAPTYPE_OTHER;
+    } else if (first->UdpEsp && tunnel->UdpEsp) {
+      return NDIS_STATUS_NOT_SUPPORTED; /* UDP transport over a UDP tunnel: "not supported" [S15b] */
+    } else {
+      subtype = tunnel->UdpEsp ? IPSEC_TPTOVERTUN_UDPESP_ENCAPTYPE_OTHER : IPSEC_TPT_UDPESP_OVER_PURE_TUN_ENCAPTYPE_OTHER;
+    }
+#ifdef SAMPLE_NIC_FAULT_UDPESP_SUBTYPE_NOT_GATED
+    /* Bug: the subtype flags are reported and accepted by the set but never looked at again:
+     * every UDP-ESP send is offloaded, enabled or not ([S15e], [S11]: only what the set enabled). */
+    (void)subtype;
+#else
+    if ((adapter->Enabled.Task.Supported.RESERVED & subtype) == 0) return NDIS_STATUS_NOT_SUPPORTED;
+#endif
   }
   if (!SnSaCapable(&adapter->Enabled, first, TRUE)) return NDIS_STATUS_NOT_SUPPORTED;
   if (tunnel != NULL && !SnSaCapable(&adapter->Enabled, tunnel, TRUE)) return NDIS_STATUS_NOT_SUPPORTED;
@@ -1559,6 +1839,7 @@ static VOID SnHalt(NDIS_HANDLE MiniportAdapterContext) {
     for (i = 0; i < adapter->SaCapacity; ++i) SnReleaseSa(&adapter->SaTable[i]);
     free(adapter->SaTable);
   }
+  free(adapter->ParserEntries);
   free(adapter);
 }
 
@@ -1603,7 +1884,8 @@ static NDIS_STATUS SnInitialize(const char *Options, NDIS_HANDLE *MiniportAdapte
   adapter->SaCapacity = capacity;
   adapter->NextSerial = 1;
   adapter->SaTable = (SN_SA *)calloc(capacity, sizeof(SN_SA));
-  if (adapter->SaTable == NULL) {
+  adapter->ParserEntries = (SN_PARSER_ENTRY *)calloc(capacity, sizeof(SN_PARSER_ENTRY));
+  if (adapter->SaTable == NULL || adapter->ParserEntries == NULL) {
     SnHalt(adapter);
     return NDIS_STATUS_RESOURCES;
   }
@@ -1635,6 +1917,10 @@ static NDIS_STATUS SnSetInformation(NDIS_HANDLE MiniportAdapterContext, NDIS_OID
       return SnAddSa(adapter, InformationBuffer, InformationBufferLength, BytesRead, BytesNeeded);
     case OID_TCP_TASK_IPSEC_DELETE_SA:
       return SnDeleteSa(adapter, InformationBuffer, InformationBufferLength, BytesRead, BytesNeeded);
+    case OID_TCP_TASK_IPSEC_ADD_UDPESP_SA:
+      return SnAddUdpEspSa(adapter, InformationBuffer, InformationBufferLength, BytesRead, BytesNeeded);
+    case OID_TCP_TASK_IPSEC_DELETE_UDPESP_SA:
+      return SnDeleteUdpEspSa(adapter, InformationBuffer, InformationBufferLength, BytesRead, BytesNeeded);
     case OID_SENDPATH_IPSEC_ADD_SA_EXTENSION:
       if (InformationBuffer == NULL || InformationBufferLength < sizeof(SENDPATH_ADD_SA_EXTENSION)) {
         *BytesNeeded = (ULONG)sizeof(SENDPATH_ADD_SA_EXTENSION);

@@ -235,6 +235,66 @@ class Adapter {
   // OID_TCP_TASK_IPSEC_ADD_SA, preceded by OID_SENDPATH_IPSEC_ADD_SA_EXTENSION when needed.
   NDIS_STATUS AddSa(const SaRequest& request, NDIS_HANDLE* handle, std::optional<ULONG> raw_length = std::nullopt) {
     OFFLOAD_IPSEC_ADD_SA sa{};
+    Bytes key_mat;
+    if (const NDIS_STATUS status = Build(request, sa, key_mat); status != NDIS_STATUS_SUCCESS) return status;
+    ULONG read = 0, needed = 0;
+    std::vector<std::uint64_t> buffer((OFFLOAD_IPSEC_ADD_SA_SIZE(key_mat.size()) + 7) / 8 + 1, 0);
+    auto* bytes = reinterpret_cast<std::uint8_t*>(buffer.data());
+    std::memcpy(bytes, &sa, offsetof(OFFLOAD_IPSEC_ADD_SA, KeyMat));
+    if (!key_mat.empty()) std::memcpy(bytes + offsetof(OFFLOAD_IPSEC_ADD_SA, KeyMat), key_mat.data(), key_mat.size());
+    const auto length = raw_length.value_or(static_cast<ULONG>(OFFLOAD_IPSEC_ADD_SA_SIZE(key_mat.size())));
+    const NDIS_STATUS status = entry().SetInformation(context_, OID_TCP_TASK_IPSEC_ADD_SA, bytes, length, &read, &needed);
+    if (handle != nullptr) std::memcpy(handle, bytes + offsetof(OFFLOAD_IPSEC_ADD_SA, OffloadHandle), sizeof *handle);
+    return status;
+  }
+
+  // OID_TCP_TASK_IPSEC_ADD_UDPESP_SA: the same SA fields [S14e] plus the parser entry;
+  // `parser_entry` is EncapTypeEntryOffldHandle in and out.
+  NDIS_STATUS AddUdpEspSa(const SaRequest& request, NDIS_HANDLE* handle, NDIS_HANDLE* parser_entry,
+                          UDP_ENCAP_TYPE type = OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_OTHER, USHORT port = 4500) {
+    OFFLOAD_IPSEC_ADD_SA sa{};
+    Bytes key_mat;
+    if (const NDIS_STATUS status = Build(request, sa, key_mat); status != NDIS_STATUS_SUCCESS) return status;
+    OFFLOAD_IPSEC_ADD_UDPESP_SA udp{};
+    udp.SrcAddr = sa.SrcAddr;
+    udp.SrcMask = sa.SrcMask;
+    udp.DstAddr = sa.DestAddr;
+    udp.DstMask = sa.DestMask;
+    udp.Protocol = 17;
+    udp.SrcTunnelAddr = sa.SrcTunnelAddr;
+    udp.DstTunnelAddr = sa.DestTunnelAddr;
+    udp.Flags = sa.Flags;
+    udp.NumSAs = sa.NumSAs;
+    std::memcpy(udp.SecAssoc, sa.SecAssoc, sizeof udp.SecAssoc);
+    udp.EncapTypeEntry.UdpEncapType = type;
+    udp.EncapTypeEntry.DstEncapPort = port;
+    udp.EncapTypeEntryOffldHandle = parser_entry != nullptr ? *parser_entry : nullptr;
+    udp.KeyLen = static_cast<ULONG>(key_mat.size());
+    std::vector<std::uint64_t> buffer((OFFLOAD_IPSEC_ADD_UDPESP_SA_SIZE(key_mat.size()) + 7) / 8 + 1, 0);
+    auto* bytes = reinterpret_cast<std::uint8_t*>(buffer.data());
+    std::memcpy(bytes, &udp, offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, KeyMat));
+    if (!key_mat.empty()) std::memcpy(bytes + offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, KeyMat), key_mat.data(), key_mat.size());
+    ULONG read = 0, needed = 0;
+    const NDIS_STATUS status = entry().SetInformation(context_, OID_TCP_TASK_IPSEC_ADD_UDPESP_SA, bytes,
+                                                      static_cast<ULONG>(OFFLOAD_IPSEC_ADD_UDPESP_SA_SIZE(key_mat.size())), &read, &needed);
+    if (handle != nullptr) std::memcpy(handle, bytes + offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, OffloadHandle), sizeof *handle);
+    if (parser_entry != nullptr) {
+      std::memcpy(parser_entry, bytes + offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, EncapTypeEntryOffldHandle), sizeof *parser_entry);
+    }
+    return status;
+  }
+
+  NDIS_STATUS DeleteUdpEspSa(NDIS_HANDLE handle, NDIS_HANDLE parser_entry) {
+    OFFLOAD_IPSEC_DELETE_UDPESP_SA request{};
+    request.OffloadHandle = handle;
+    request.EncapTypeEntryOffldHandle = parser_entry;
+    ULONG read = 0, needed = 0;
+    return entry().SetInformation(context_, OID_TCP_TASK_IPSEC_DELETE_UDPESP_SA, &request, sizeof request, &read, &needed);
+  }
+
+  // The ADD_SA fields and KeyMat of `request`, after OID_SENDPATH_IPSEC_ADD_SA_EXTENSION when
+  // the request needs it.
+  NDIS_STATUS Build(const SaRequest& request, OFFLOAD_IPSEC_ADD_SA& sa, Bytes& key_mat) {
     sa.SrcAddr = Ipv4("192.0.2.1");
     sa.SrcMask = 0xffffffffu;
     sa.DestAddr = Ipv4("198.51.100.7");
@@ -249,7 +309,7 @@ class Adapter {
     extension.Version = SENDPATH_EXTENSION_VERSION;
     extension.KeyOrder = request.integrity_first ? SENDPATH_KEYMAT_INTEGRITY_FIRST : SENDPATH_KEYMAT_CONF_FIRST;
     bool needs_extension = request.integrity_first;
-    Bytes key_mat;
+    key_mat.clear();
     for (std::size_t i = 0; i < request.bundle.size() && i < OFFLOAD_MAX_SAS; ++i) {
       const Element& e = request.bundle[i];
       OFFLOAD_SECURITY_ASSOCIATION& out = sa.SecAssoc[i];
@@ -272,18 +332,9 @@ class Adapter {
     sa.KeyLen = static_cast<ULONG>(key_mat.size());
     ULONG read = 0, needed = 0;
     if (needs_extension) {
-      const NDIS_STATUS status = entry().SetInformation(context_, OID_SENDPATH_IPSEC_ADD_SA_EXTENSION, &extension,
-                                                        sizeof extension, &read, &needed);
-      if (status != NDIS_STATUS_SUCCESS) return status;
+      return entry().SetInformation(context_, OID_SENDPATH_IPSEC_ADD_SA_EXTENSION, &extension, sizeof extension, &read, &needed);
     }
-    std::vector<std::uint64_t> buffer((OFFLOAD_IPSEC_ADD_SA_SIZE(key_mat.size()) + 7) / 8 + 1, 0);
-    auto* bytes = reinterpret_cast<std::uint8_t*>(buffer.data());
-    std::memcpy(bytes, &sa, offsetof(OFFLOAD_IPSEC_ADD_SA, KeyMat));
-    if (!key_mat.empty()) std::memcpy(bytes + offsetof(OFFLOAD_IPSEC_ADD_SA, KeyMat), key_mat.data(), key_mat.size());
-    const auto length = raw_length.value_or(static_cast<ULONG>(OFFLOAD_IPSEC_ADD_SA_SIZE(key_mat.size())));
-    const NDIS_STATUS status = entry().SetInformation(context_, OID_TCP_TASK_IPSEC_ADD_SA, bytes, length, &read, &needed);
-    if (handle != nullptr) std::memcpy(handle, bytes + offsetof(OFFLOAD_IPSEC_ADD_SA, OffloadHandle), sizeof *handle);
-    return status;
+    return NDIS_STATUS_SUCCESS;
   }
 
   NDIS_STATUS DeleteSa(NDIS_HANDLE handle) {
@@ -661,7 +712,10 @@ TEST(SampleNic, QueryReportsIpsecAndTheExtensionAndAsksForRoom) {
   EXPECT_EQ(caps.task.V4ESP.Send, 1u);
   EXPECT_EQ(caps.task.V4AH.Send, 1u);
   EXPECT_EQ(caps.task.V4ESP.Receive, 0u);  // a send-path model
-  EXPECT_EQ(caps.task.Supported.RESERVED, 0u);  // no UDP-ESP parsing
+  // The four UDP-ESP subtypes of the OTHER encapsulation, none of the reserved IKE ones.
+  EXPECT_EQ(caps.task.Supported.RESERVED, IPSEC_TPT_UDPESP_ENCAPTYPE_OTHER | IPSEC_TUN_UDPESP_ENCAPTYPE_OTHER |
+                                              IPSEC_TPTOVERTUN_UDPESP_ENCAPTYPE_OTHER |
+                                              IPSEC_TPT_UDPESP_OVER_PURE_TUN_ENCAPTYPE_OTHER);
   EXPECT_NE(caps.extension.EncryptionAlgorithms & IPSEC_OFFLOAD_V2_ENCRYPTION_AES_GCM_256, 0u);
   EXPECT_NE(caps.extension.Flags & SENDPATH_EXT_KEYMAT_INTEGRITY_FIRST, 0u);
 }
@@ -736,6 +790,135 @@ TEST(SampleNic, UnknownDeletedAndInboundHandlesFail) {
   EXPECT_NE(again, outbound);
   EXPECT_EQ(adapter.Send(frame, {}, Info(outbound)).status, NDIS_STATUS_FAILURE);
   EXPECT_EQ(adapter.Send(frame, {}, Info(again)).status, NDIS_STATUS_SUCCESS);
+}
+
+// ---- UDP-encapsulated ESP (RFC 3948) ----------------------------------------------------------
+
+// EspFixture's frame with a UDP header between IPv4 and ESP (RFC 3948 2.1): source port
+// `source_port`, UDP Length + `length_delta`, and a non-zero checksum the NIC must leave alone.
+Bytes UdpEspFrame(const Bytes& esp_frame, std::uint16_t source_port = 4500, int length_delta = 0) {
+  Bytes f = esp_frame;
+  const std::size_t udp_length = f.size() - 20 + 8;
+  const Bytes udp = {static_cast<std::uint8_t>(source_port >> 8), static_cast<std::uint8_t>(source_port), 0x11, 0x94,
+                     static_cast<std::uint8_t>((udp_length + static_cast<std::size_t>(length_delta)) >> 8),
+                     static_cast<std::uint8_t>(udp_length + static_cast<std::size_t>(length_delta)), 0xbe, 0xef};
+  f.insert(f.begin() + 20, udp.begin(), udp.end());
+  f[2] = static_cast<std::uint8_t>(f.size() >> 8);
+  f[3] = static_cast<std::uint8_t>(f.size());
+  f[9] = 17;
+  return f;
+}
+
+TEST(SampleNic, UdpEspIsPlainEspBehindAnUntouchedUdpHeader) {
+  Adapter adapter;
+  ASSERT_TRUE(adapter.ok());
+  ASSERT_EQ(adapter.Set(Reported(adapter)), NDIS_STATUS_SUCCESS);
+  EspFixture esp;
+  NDIS_HANDLE plain = nullptr, udp = nullptr;
+  ASSERT_EQ(adapter.AddSa(esp.Request(), &plain), NDIS_STATUS_SUCCESS);
+  ASSERT_EQ(adapter.AddUdpEspSa(esp.Request(), &udp, nullptr), NDIS_STATUS_SUCCESS);
+  ASSERT_NE(udp, nullptr);
+  IvQueue plain_ivs;
+  plain_ivs.ivs[plain].push_back(Bytes(16, 0x5c));
+  const SendResult sealed = adapter.Send(esp.Frame(), {}, Info(plain), &plain_ivs);
+  ASSERT_EQ(sealed.status, NDIS_STATUS_SUCCESS);
+  // The same keys and IV behind UDP: the same ESP bytes, the UDP header as framed, whatever the
+  // NDIS_BUFFER cuts (inside the UDP header, at the UDP/ESP boundary, inside SPI and IV).
+  const Bytes frame = UdpEspFrame(esp.Frame());
+  const Bytes expected = UdpEspFrame(sealed.wire);
+  for (const std::vector<std::size_t>& cuts : std::vector<std::vector<std::size_t>>{{}, {23}, {28}, {30, 38}, EveryNBytes(1, 200)}) {
+    IvQueue ivs;
+    ivs.ivs[udp].push_back(Bytes(16, 0x5c));
+    const SendResult sent = adapter.Send(frame, cuts, Info(udp), &ivs);
+    ASSERT_EQ(sent.status, NDIS_STATUS_SUCCESS);
+    EXPECT_EQ(ToHex(sent.wire), ToHex(expected)) << cuts.size() << " cuts";
+  }
+  // Framing that disagrees with the SA: nothing goes out.
+  Bytes marker = frame;
+  std::fill(marker.begin() + 28, marker.begin() + 32, 0);  // RFC 3948 2.2 non-ESP marker
+  const std::vector<std::pair<std::string, std::pair<Bytes, NDIS_HANDLE>>> bad = {
+      {"plain ESP on a UDP-ESP SA", {esp.Frame(), udp}},
+      {"UDP-ESP on a plain SA", {frame, plain}},
+      {"source port 4501", {UdpEspFrame(esp.Frame(), 4501), udp}},
+      {"UDP Length + 1", {UdpEspFrame(esp.Frame(), 4500, 1), udp}},
+      {"UDP Length - 1", {UdpEspFrame(esp.Frame(), 4500, -1), udp}},
+      {"non-ESP marker", {marker, udp}},
+  };
+  for (const auto& [what, send] : bad) {
+    const SendResult sent = adapter.Send(send.first, {}, Info(send.second));
+    EXPECT_EQ(sent.status, NDIS_STATUS_INVALID_PACKET) << what;
+    EXPECT_TRUE(sent.wire.empty()) << what;
+  }
+}
+
+TEST(SampleNic, UdpEspParserEntriesAndDeletes) {
+  Adapter adapter;
+  ASSERT_TRUE(adapter.ok());
+  ASSERT_EQ(adapter.Set(Reported(adapter)), NDIS_STATUS_SUCCESS);
+  EspFixture esp;
+  SaRequest inbound = esp.Request();
+  inbound.flags = OFFLOAD_INBOUND_SA;
+  // NULL creates an entry; naming it shares it (the field stays); an unknown one fails.
+  NDIS_HANDLE in1 = nullptr, in2 = nullptr, entry = nullptr;
+  ASSERT_EQ(adapter.AddUdpEspSa(inbound, &in1, &entry), NDIS_STATUS_SUCCESS);
+  ASSERT_NE(entry, nullptr);
+  EXPECT_NE(entry, in1);
+  NDIS_HANDLE named = entry;
+  ASSERT_EQ(adapter.AddUdpEspSa(inbound, &in2, &named), NDIS_STATUS_SUCCESS);
+  EXPECT_EQ(named, entry);
+  NDIS_HANDLE unknown = reinterpret_cast<NDIS_HANDLE>(0x7770001);
+  EXPECT_EQ(adapter.AddUdpEspSa(inbound, nullptr, &unknown), NDIS_STATUS_FAILURE);
+  // An outbound SA ignores the entry fields and leaves them as they were.
+  NDIS_HANDLE out = nullptr, ignored = unknown;
+  ASSERT_EQ(adapter.AddUdpEspSa(esp.Request(), &out, &ignored, OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_OTHER, 500), NDIS_STATUS_SUCCESS);
+  EXPECT_EQ(ignored, unknown);
+  // An entry handle is no SA handle.
+  EXPECT_EQ(adapter.Send(UdpEspFrame(esp.Frame()), {}, Info(entry)).status, NDIS_STATUS_FAILURE);
+  // A UDP-ESP SA leaves only by DELETE_UDPESP_SA, a plain one only by DELETE_SA.
+  NDIS_HANDLE plain = nullptr;
+  ASSERT_EQ(adapter.AddSa(esp.Request(), &plain), NDIS_STATUS_SUCCESS);
+  EXPECT_EQ(adapter.DeleteSa(out), NDIS_STATUS_FAILURE);
+  EXPECT_EQ(adapter.DeleteUdpEspSa(plain, nullptr), NDIS_STATUS_FAILURE);
+  // An unknown entry fails the delete and deletes nothing; with the entry both go.
+  EXPECT_EQ(adapter.DeleteUdpEspSa(in1, unknown), NDIS_STATUS_FAILURE);
+  EXPECT_EQ(adapter.DeleteUdpEspSa(in1, entry), NDIS_STATUS_SUCCESS);
+  EXPECT_EQ(adapter.DeleteUdpEspSa(in1, nullptr), NDIS_STATUS_FAILURE);
+  named = entry;
+  EXPECT_EQ(adapter.AddUdpEspSa(inbound, nullptr, &named), NDIS_STATUS_FAILURE);
+  EXPECT_EQ(adapter.DeleteUdpEspSa(in2, nullptr), NDIS_STATUS_SUCCESS);
+  // A deleted outbound UDP-ESP SA sends nothing.
+  IvQueue ivs;
+  ivs.ivs[out].push_back(Bytes(16, 1));
+  EXPECT_EQ(adapter.Send(UdpEspFrame(esp.Frame()), {}, Info(out), &ivs).status, NDIS_STATUS_SUCCESS);
+  EXPECT_EQ(adapter.DeleteUdpEspSa(out, nullptr), NDIS_STATUS_SUCCESS);
+  const SendResult after = adapter.Send(UdpEspFrame(esp.Frame()), {}, Info(out));
+  EXPECT_EQ(after.status, NDIS_STATUS_FAILURE);
+  EXPECT_TRUE(after.wire.empty());
+}
+
+TEST(SampleNic, UdpEspRefusalsAndSubtypeGating) {
+  Adapter adapter;
+  ASSERT_TRUE(adapter.ok());
+  Capabilities caps = Reported(adapter);
+  caps.task.Supported.RESERVED = IPSEC_TUN_UDPESP_ENCAPTYPE_OTHER;  // the transport subtype not enabled
+  ASSERT_EQ(adapter.Set(caps), NDIS_STATUS_SUCCESS);
+  EspFixture esp;
+  NDIS_HANDLE handle = nullptr;
+  EXPECT_EQ(adapter.AddUdpEspSa(esp.Request(), &handle, nullptr, OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_IKE), NDIS_STATUS_NOT_SUPPORTED);
+  SaRequest inbound = esp.Request();
+  inbound.flags = OFFLOAD_INBOUND_SA;
+  EXPECT_EQ(adapter.AddUdpEspSa(inbound, &handle, nullptr, OFFLOAD_IPSEC_UDPESP_ENCAPTYPE_OTHER, 500), NDIS_STATUS_NOT_SUPPORTED);
+  SaRequest zero_spi = esp.Request();
+  zero_spi.bundle[0].spi = 0;
+  EXPECT_EQ(adapter.AddUdpEspSa(zero_spi, &handle, nullptr), NDIS_STATUS_INVALID_DATA);
+  const Element ah{AUTHENTICATE, 0x99, OFFLOAD_IPSEC_CONF_NONE, {}, OFFLOAD_IPSEC_INTEGRITY_SHA,
+                   Hex("0102030405060708090a0b0c0d0e0f1011121314"), std::nullopt};
+  EXPECT_EQ(adapter.AddUdpEspSa(SaRequest{{ah}, false, OFFLOAD_OUTBOUND_SA, false}, &handle, nullptr), NDIS_STATUS_NOT_SUPPORTED);
+  // Reported but not enabled: the transport subtype's sends are not offloaded.
+  ASSERT_EQ(adapter.AddUdpEspSa(esp.Request(), &handle, nullptr), NDIS_STATUS_SUCCESS);
+  const SendResult sent = adapter.Send(UdpEspFrame(esp.Frame()), {}, Info(handle));
+  EXPECT_EQ(sent.status, NDIS_STATUS_NOT_SUPPORTED);
+  EXPECT_TRUE(sent.wire.empty());
 }
 
 TEST(SampleNic, NoSetMeansNoOffload) {

@@ -15,6 +15,13 @@ std::string Driver::Start() {
 void Driver::Forget() {
   handles_.clear();
   added_.clear();
+  entries_.clear();
+}
+
+NDIS_HANDLE Driver::NeverIssuedEntry() const {
+  std::vector<NDIS_HANDLE> issued = handles_;
+  issued.insert(issued.end(), entries_.begin(), entries_.end());
+  return NeverIssuedHandle(issued);
 }
 
 void Driver::Record(NDIS_HANDLE handle) {

@@ -32,6 +32,12 @@ class Driver {
   void Forget();
   void Record(NDIS_HANDLE handle);
   void Seal();
+  // UDP-ESP parser entries, per SA in ADD order: the EncapTypeEntryOffldHandle the SA's add got
+  // back (nullptr: none), and a value this NIC issued for no SA and no entry so far.
+  void RecordEntry(NDIS_HANDLE entry) { entries_.push_back(entry); }
+  std::span<const NDIS_HANDLE> entries() const { return entries_; }
+  NDIS_HANDLE entry(std::size_t sa) const { return sa < entries_.size() ? entries_[sa] : nullptr; }
+  NDIS_HANDLE NeverIssuedEntry() const;
 
   bool added(std::size_t sa) const { return sa < added_.size() && added_[sa]; }
   NDIS_HANDLE handle(std::size_t sa) const { return handles_[sa]; }
@@ -45,6 +51,7 @@ class Driver {
   nic::Capabilities reported_;
   std::vector<NDIS_HANDLE> handles_;  // per SA; never_issued_ where ADD_SA failed
   std::vector<bool> added_;
+  std::vector<NDIS_HANDLE> entries_;
   NDIS_HANDLE never_issued_ = nullptr;
 };
 

@@ -12,7 +12,9 @@ constexpr std::uint32_t kGatewaySrc = 0xcb007101;  // 203.0.113.1
 constexpr std::uint32_t kGatewayDst = 0xcb007102;  // 203.0.113.2
 constexpr std::uint32_t kFirstHop = 0x0a0100ff;    // 10.1.0.255: a source route's first hop
 constexpr std::uint8_t kProtocolIpInIp = 4;
+constexpr std::uint8_t kProtocolUdp = 17;
 constexpr std::uint8_t kProtocolEsp = 50;
+constexpr std::uint16_t kUdpEspPort = 4500;  // RFC 3948 §2.1
 constexpr std::uint8_t kProtocolAh = 51;
 constexpr std::size_t kMaxOptionBytes = 40;  // RFC 791: IHL 15 leaves 40 bytes of options
 
@@ -74,8 +76,13 @@ void FrameBuilder::Build(const Setup& setup, std::span<const SaFraming> sas, con
   const bool tunnel = plan.tunnel_payload || inner != nullptr;
   const std::uint8_t upper = plan.upper_protocol;
   const std::uint8_t outer_next = tunnel ? kProtocolIpInIp : upper;
-  const auto first_protocol = [](const SaFraming* sa, std::uint8_t next) {
-    return sa == nullptr ? next : (sa->HasAh() ? kProtocolAh : kProtocolEsp);
+  // RFC 3948 §2.1: a UDP-ESP SA's ESP follows a UDP header; udp_flip frames a portion the other way.
+  const auto udp_framed = [&](const SaFraming* sa, unsigned level) {
+    return sa != nullptr && sa->HasEsp() && sa->udp_esp != (((send.udp_flip >> level) & 1u) != 0);
+  };
+  const bool outer_udp = udp_framed(outer, 0), inner_udp = udp_framed(inner, 1);
+  const auto first_protocol = [](const SaFraming* sa, std::uint8_t next, bool udp) {
+    return sa == nullptr ? next : (sa->HasAh() ? kProtocolAh : (udp ? kProtocolUdp : kProtocolEsp));
   };
 
   std::uint32_t src = kHostSrc, dst = kHostDst;
@@ -85,11 +92,11 @@ void FrameBuilder::Build(const Setup& setup, std::span<const SaFraming> sas, con
     src = named ? outer->tunnel_src : kGatewaySrc;
     dst = named ? outer->tunnel_dst : kGatewayDst;
   }
-  Ipv4Header(0, plan, src, dst, first_protocol(outer, outer_next));
-  OpenPortion(0, outer, plan.outer_sequence, outer_next, plan.icv_delta);
+  Ipv4Header(0, plan, src, dst, first_protocol(outer, outer_next, outer_udp));
+  OpenPortion(0, outer, plan.outer_sequence, outer_next, plan.icv_delta, outer_udp);
   if (tunnel) {
-    Ipv4Header(1, plan, kHostSrc, kHostDst, first_protocol(inner, upper));
-    OpenPortion(1, inner, plan.inner_sequence, upper, 0);
+    Ipv4Header(1, plan, kHostSrc, kHostDst, first_protocol(inner, upper, inner_udp));
+    OpenPortion(1, inner, plan.inner_sequence, upper, 0, inner_udp);
     Payload(upper, plan.payload_length);
     ClosePortion(1, inner, upper, 0, 0, 0);
     FinishIpv4(1);
@@ -106,6 +113,7 @@ void FrameBuilder::Build(const Setup& setup, std::span<const SaFraming> sas, con
     if (deviation.field == Field::kChecksum) checksum_deviates[deviation.level & 1] = true;
     if (deviation.field != Field::kChecksum) Deviate(deviation, sas);
   }
+  for (const UdpDeviation& deviation : send.udp_deviations) DeviateUdp(deviation);
   for (unsigned level = 0; level < 2; ++level) {
     if (!checksum_deviates[level]) FixIpv4Checksum(frame, layout.levels[level].ip, layout.levels[level].ip_header);
   }
@@ -202,7 +210,7 @@ bool FrameBuilder::Options(unsigned level, std::span<const OptionDef> options, s
 }
 
 void FrameBuilder::OpenPortion(unsigned level, const SaFraming* sa, std::uint32_t sequence, std::uint8_t next_header,
-                               int icv_delta) {
+                               int icv_delta, bool udp) {
   if (sa == nullptr) return;
   std::vector<std::uint8_t>& frame = *frame_;
   Layout::Level& at = layout_->levels[level];
@@ -212,7 +220,7 @@ void FrameBuilder::OpenPortion(unsigned level, const SaFraming* sa, std::uint32_
     if (!sa->HasEsp()) icv = static_cast<std::size_t>(std::max<int>(0, static_cast<int>(icv) + icv_delta));
     const std::size_t length = (12 + sa->ah_iv + icv + 3) / 4 * 4;
     at.ah = frame.size();
-    frame.push_back(sa->HasEsp() ? kProtocolEsp : next_header);
+    frame.push_back(sa->HasEsp() ? (udp ? kProtocolUdp : kProtocolEsp) : next_header);
     frame.push_back(static_cast<std::uint8_t>(length / 4 - 2));
     Put16(frame, 0);
     Put32(frame, sa->ah_spi);
@@ -221,6 +229,15 @@ void FrameBuilder::OpenPortion(unsigned level, const SaFraming* sa, std::uint32_
     at.ah_iv_length = sa->ah_iv;
     if (!sa->HasEsp()) at.icv = at.ah_iv + sa->ah_iv;
     frame.insert(frame.end(), length - 12, 0);
+  }
+  if (sa->HasEsp() && udp) {
+    // RFC 3948 §2.1: source and destination port 4500, UDP Length (FinishIpv4), checksum zero
+    // (§3.1: an IPv4 sender SHOULD send zero).
+    at.udp = frame.size();
+    Put16(frame, kUdpEspPort);
+    Put16(frame, kUdpEspPort);
+    Put16(frame, 0);
+    Put16(frame, 0);
   }
   if (sa->HasEsp()) {
     at.esp = frame.size();
@@ -292,6 +309,28 @@ void FrameBuilder::FinishIpv4(unsigned level) {
   Layout::Level& at = layout_->levels[level];
   at.end = frame.size();
   Store16(frame, at.ip + 2, static_cast<std::uint32_t>(std::min<std::size_t>(at.end - at.ip, 0xffff)));
+  if (at.udp != kNowhere) Store16(frame, at.udp + 4, static_cast<std::uint32_t>(std::min<std::size_t>(at.end - at.udp, 0xffff)));
+}
+
+void FrameBuilder::DeviateUdp(const UdpDeviation& deviation) {
+  std::vector<std::uint8_t>& frame = *frame_;
+  const std::size_t udp = layout_->levels[deviation.level & 1].udp;
+  if (!Fits(udp, 8, frame.size())) return;
+  const std::uint32_t value = deviation.value;
+  switch (deviation.field) {
+    case UdpField::kSourcePort: Store16(frame, udp, value & 0xffff); break;
+    case UdpField::kDestinationPort: Store16(frame, udp + 2, value & 0xffff); break;
+    case UdpField::kLength: {
+      const std::uint32_t length = value >= 0x10000 ? value : Load16(frame, udp + 4) + static_cast<std::uint32_t>(static_cast<std::int16_t>(value));
+      Store16(frame, udp + 4, length & 0xffff);
+      break;
+    }
+    case UdpField::kChecksum: Store16(frame, udp + 6, value & 0xffff); break;
+    case UdpField::kNonEspMarker:  // RFC 3948 §2.2: four zero bytes where the SPI belongs
+      if (Fits(udp + 8, 4, frame.size())) Store32(frame, udp + 8, 0);
+      break;
+    case UdpField::kCount: break;
+  }
 }
 
 void FrameBuilder::Deviate(const Deviation& deviation, std::span<const SaFraming> sas) {

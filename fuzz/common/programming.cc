@@ -215,6 +215,13 @@ Programming Program(const Setup& setup, const nic::Capabilities& reported) {
     programming.requests.push_back(sa.request);
     programming.framing.push_back(sa.framing);
     programming.sas.push_back(setup.sas[i]);
+    if (setup.udp.UdpEsp(i)) {
+      // OID_TCP_TASK_IPSEC_ADD_UDPESP_SA, OTHER on port 4500; the request's parser entry is
+      // NULL here, a target that names one rebuilds it with the NIC's handle (AddUdpEspRequest).
+      programming.specs.back().udp_esp = vectors::UdpEspSpec{};
+      programming.requests.back() = vectors::BuildAddUdpEspSaRequest(programming.specs.back(), nullptr);
+      programming.framing.back().udp_esp = true;
+    }
   }
   return programming;
 }
@@ -257,6 +264,15 @@ NDIS_HANDLE NeverIssuedHandle(std::span<const NDIS_HANDLE> issued) {
   };
   while (taken(value)) value += 0x10;
   return reinterpret_cast<NDIS_HANDLE>(value);
+}
+
+NDIS_HANDLE ParserEntryFor(const Setup& setup, std::size_t sa, std::span<const NDIS_HANDLE> entries, NDIS_HANDLE never_issued) {
+  if (sa >= setup.sas.size() || sa >= kMaxSas || !setup.sas[sa].inbound) return nullptr;
+  const std::uint8_t ref = setup.udp.parser_entry[sa];
+  if (ref == kParserEntryNull) return nullptr;
+  if (ref >= kParserEntryNeverIssued) return never_issued;
+  const std::size_t other = ref - 1u;
+  return other < entries.size() && other != sa ? entries[other] : never_issued;
 }
 
 bool SaIndexOf(const HandleRef& ref, std::size_t sa_count, std::size_t& index) {

@@ -27,7 +27,7 @@ struct Programming {
   NDIS_ENCAPSULATION_FORMAT encapsulation{};
   nic::Capabilities enable;                     // what the set enables
   std::vector<vectors::SaSpec> specs;           // one per SaDef, named "sa<N>"
-  std::vector<vectors::AddSaRequest> requests;  // the ADD_SA buffers (OffloadHandle 0)
+  std::vector<vectors::AddSaRequest> requests;  // the ADD_SA (UDP-ESP SAs: ADD_UDPESP_SA, NULL entry) buffers
   std::vector<SaFraming> framing;
   std::vector<SaDef> sas;                       // what each spec was made from (CheckTables' key)
 };
@@ -71,5 +71,10 @@ NDIS_HANDLE NeverIssuedHandle(std::span<const NDIS_HANDLE> issued);
 
 // The SA a HandleRef names, when it names one of the `sa_count` SAs.
 bool SaIndexOf(const HandleRef& ref, std::size_t sa_count, std::size_t& index);
+
+// The EncapTypeEntryOffldHandle SA `sa`'s OID_TCP_TASK_IPSEC_ADD_UDPESP_SA passes (UdpEspSetup::
+// parser_entry): NULL, the entry an earlier SA got back (`entries`, NULL when it got none), or
+// `never_issued`. An outbound SA's entry is NULL (the NIC ignores it [S15a]).
+NDIS_HANDLE ParserEntryFor(const Setup& setup, std::size_t sa, std::span<const NDIS_HANDLE> entries, NDIS_HANDLE never_issued);
 
 }  // namespace sendpath::fuzz

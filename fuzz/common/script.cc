@@ -171,6 +171,18 @@ void VisitScript(Io& io, S& script) {
   io.Small(script.setup.churn, 15);
   io.List(script.setup.sas, 0, kMaxSas, [&](auto& sa) { VisitSa(io, sa); });
   io.List(script.sends, 1, kMaxSends, [&](auto& send) { VisitSend(io, send); });
+  // UDP-ESP, after everything else: older inputs end before it and read it as zero (none).
+  io.Small(script.setup.udp.sas, static_cast<std::uint8_t>((1u << kMaxSas) - 1));
+  for (auto& entry : script.setup.udp.parser_entry) io.Small(entry, kParserEntryNeverIssued);
+  io.Small(script.setup.udp.delete_entry, static_cast<std::uint8_t>((1u << kMaxSas) - 1));
+  for (auto& send : script.sends) {
+    io.Small(send.udp_flip, 3);
+    io.List(send.udp_deviations, 0, kMaxUdpDeviations, [&](auto& deviation) {
+      io.Enum(deviation.field);
+      io.Small(deviation.level, 1);
+      io.U32(deviation.value);
+    });
+  }
 }
 
 }  // namespace
@@ -202,6 +214,8 @@ std::uint64_t HashSetup(const Setup& setup) {
     mix(std::uint64_t{sa.esn_high});
     mix(std::uint64_t{sa.esp_spi} | std::uint64_t{sa.ah_spi} << 32);
   }
+  mix(std::uint64_t{setup.udp.sas} | std::uint64_t{setup.udp.delete_entry} << 8);
+  for (const std::uint8_t entry : setup.udp.parser_entry) mix(entry);
   return h;
 }
 
@@ -496,6 +510,66 @@ void MutateDeviations(SendDef& send, std::minstd_rand& random) {
   }
 }
 
+// Values a mutation writes into a UDP deviation: the ports RFC 3948 / RFC 3947 name, lengths
+// one off either way, checksums that must stay as framed.
+std::uint32_t UdpDeviationValue(UdpField field, std::minstd_rand& random) {
+  const auto pick = [&](std::initializer_list<std::uint32_t> values) {
+    return *(values.begin() + std::uniform_int_distribution<std::size_t>(0, values.size() - 1)(random));
+  };
+  switch (field) {
+    case UdpField::kSourcePort: return pick({500, 4501, 0, 0xffff});
+    case UdpField::kDestinationPort: return pick({500, 4501, 0, 62000});  // a NAT's mapped port is allowed
+    case UdpField::kLength: return pick({1, 0xffff, 8, 0x10000 + 0, 0x10000 + 8, 0x10000 + 0xffff});
+    case UdpField::kChecksum: return pick({1, 0xffff, 0x8000, static_cast<std::uint32_t>(random())});
+    case UdpField::kNonEspMarker: return 0;
+    case UdpField::kCount: break;
+  }
+  return static_cast<std::uint32_t>(random());
+}
+
+// UDP-ESP: an SA made UDP-ESP (and a send framed for it), parser-entry handles of inbound adds,
+// deletes naming the entry, the framing flipped, or a UDP header field changed.
+void MutateUdpEsp(Script& script, SendDef& send, std::minstd_rand& random) {
+  Setup& setup = script.setup;
+  UdpEspSetup& udp = setup.udp;
+  if (setup.sas.empty()) setup.sas.emplace_back();
+  const std::uint8_t sa = RandomSa(setup, random);
+  switch (std::uniform_int_distribution<int>(0, 7)(random)) {
+    case 0:  // an outbound ESP SA added by ADD_UDPESP_SA, and a send framed for it
+      udp.sas = static_cast<std::uint8_t>(udp.sas | (1u << sa));
+      setup.sas[sa].shape = SaShape::kEsp;
+      setup.sas[sa].inbound = setup.sas[sa].deleted = false;
+      send.has_info = true;
+      send.offload = {HandleKind::kSa, sa};
+      send.next = {};
+      Replan(setup, send);
+      break;
+    case 1: udp.sas = static_cast<std::uint8_t>(udp.sas ^ (1u << sa)); break;
+    case 2:  // an inbound UDP-ESP SA naming NULL, another SA's entry or one never issued
+      udp.sas = static_cast<std::uint8_t>(udp.sas | (1u << sa));
+      setup.sas[sa].inbound = true;
+      udp.parser_entry[sa] = static_cast<std::uint8_t>(random() % (kParserEntryNeverIssued + 1u));
+      break;
+    case 3: udp.delete_entry = static_cast<std::uint8_t>(udp.delete_entry ^ (1u << sa)); setup.sas[sa].deleted = true; break;
+    case 4: send.udp_flip = static_cast<std::uint8_t>(send.udp_flip ^ (1u << (random() % 2))); break;
+    case 5:
+      if (!send.udp_deviations.empty()) {
+        send.udp_deviations.erase(send.udp_deviations.begin() + static_cast<std::ptrdiff_t>(random() % send.udp_deviations.size()));
+        break;
+      }
+      [[fallthrough]];
+    default:
+      if (send.udp_deviations.size() < kMaxUdpDeviations) {
+        UdpDeviation deviation;
+        deviation.field = static_cast<UdpField>(std::uniform_int_distribution<int>(0, static_cast<int>(UdpField::kCount) - 1)(random));
+        deviation.level = static_cast<std::uint8_t>(random() % 2);
+        deviation.value = UdpDeviationValue(deviation.field, random);
+        send.udp_deviations.push_back(deviation);
+      }
+      break;
+  }
+}
+
 void MutateCuts(SendDef& send, std::minstd_rand& random) {
   auto& cuts = send.cuts;
   if (cuts.size() < kMaxCuts && (cuts.empty() || random() % 2 == 0)) {
@@ -562,8 +636,10 @@ void MutateScript(Script& script, std::minstd_rand& random) {
     MutateCuts(send, random);
   } else if (what < 84) {
     MutateLeaveOutWhatASendUses(script, send, random);
-  } else if (what < 90) {
+  } else if (what < 88) {
     MutateSa(script.setup, random);
+  } else if (what < 90) {
+    MutateUdpEsp(script, send, random);
   } else if (what < 94) {
     if (script.sends.size() < kMaxSends) {
       const SendDef copy = send;
@@ -622,6 +698,18 @@ const char* FieldName(Field field) {
   return "?";
 }
 
+const char* UdpFieldName(UdpField field) {
+  switch (field) {
+    case UdpField::kSourcePort: return "udp_source_port";
+    case UdpField::kDestinationPort: return "udp_destination_port";
+    case UdpField::kLength: return "udp_length";
+    case UdpField::kChecksum: return "udp_checksum";
+    case UdpField::kNonEspMarker: return "non_esp_marker";
+    case UdpField::kCount: break;
+  }
+  return "?";
+}
+
 namespace {
 
 const char* ShapeName(SaShape shape) {
@@ -666,7 +754,19 @@ std::string DescribeScript(const Script& script) {
       out << " AH " << kIntegrityChoices[sa.ah_integrity % kIntegrityChoices.size()].name << " spi " << sa.ah_spi;
     }
     out << (sa.tunnel ? " tunnel" : " transport") << (sa.inbound ? " inbound" : "") << (sa.deleted ? " deleted" : "")
-        << (sa.integrity_first ? " integrity-first" : "") << (sa.esn ? " esn" : "") << "\n";
+        << (sa.integrity_first ? " integrity-first" : "") << (sa.esn ? " esn" : "");
+    if (script.setup.udp.UdpEsp(i)) {
+      const std::uint8_t entry = script.setup.udp.parser_entry[i];
+      out << " udp-esp";
+      if (sa.inbound) {
+        out << " parser entry "
+            << (entry == kParserEntryNull ? std::string("NULL")
+                                          : entry == kParserEntryNeverIssued ? std::string("never_issued")
+                                                                             : "of sa" + std::to_string(entry - 1));
+      }
+      if (sa.deleted && ((script.setup.udp.delete_entry >> i) & 1u) != 0) out << " (delete names its entry)";
+    }
+    out << "\n";
   }
   for (std::size_t i = 0; i < script.sends.size(); ++i) {
     const SendDef& send = script.sends[i];
@@ -685,6 +785,10 @@ std::string DescribeScript(const Script& script) {
     for (const Deviation& deviation : send.deviations) {
       out << ", " << FieldName(deviation.field) << "[" << int{deviation.level} << "]=" << deviation.value;
     }
+    for (const UdpDeviation& deviation : send.udp_deviations) {
+      out << ", " << UdpFieldName(deviation.field) << "[" << int{deviation.level} << "]=" << deviation.value;
+    }
+    if (send.udp_flip != 0) out << ", UDP framing flipped (" << int{send.udp_flip} << ")";
     if (!send.cuts.empty()) out << ", " << send.cuts.size() << " cuts";
     out << "\n";
   }

@@ -28,6 +28,7 @@ inline constexpr std::size_t kMaxDisabled = 3;
 inline constexpr std::size_t kMaxOptions = 4;
 inline constexpr std::size_t kMaxDeviations = 4;
 inline constexpr std::size_t kMaxCuts = 4;
+inline constexpr std::size_t kMaxUdpDeviations = 2;
 inline constexpr std::uint8_t kNoSa = 0xff;
 
 // The algorithms a fuzzed SA may name (vectors/README.md names) with their KeyMat length, read
@@ -75,6 +76,21 @@ struct SaDef {
   bool operator==(const SaDef&) const = default;
 };
 
+// UDP-encapsulated ESP (RFC 3948; docs §5.7) on top of the SA table: which SAs are added by
+// OID_TCP_TASK_IPSEC_ADD_UDPESP_SA, the EncapTypeEntryOffldHandle each inbound one names, and which
+// deletes (OID_TCP_TASK_IPSEC_DELETE_UDPESP_SA) name the SA's entry. Encoded after everything
+// else, so that an input written before UDP-ESP decodes as it did (no UDP-ESP SA).
+inline constexpr std::uint8_t kParserEntryNull = 0;  // NULL: the NIC creates an entry [S15a]
+// 1..kMaxSas: the entry SA (value - 1) got back; this: a handle the NIC never issued.
+inline constexpr std::uint8_t kParserEntryNeverIssued = static_cast<std::uint8_t>(kMaxSas + 1);
+struct UdpEspSetup {
+  std::uint8_t sas = 0;  // bit i: SA i is a UDP-ESP SA
+  std::array<std::uint8_t, kMaxSas> parser_entry{};  // per SA (inbound UDP-ESP SAs use it)
+  std::uint8_t delete_entry = 0;  // bit i: SA i's delete names its parser entry too
+  bool UdpEsp(std::size_t sa) const { return sa < kMaxSas && ((sas >> sa) & 1u) != 0; }
+  bool operator==(const UdpEspSetup&) const = default;
+};
+
 // Everything before the first send: the OID_TCP_TASK_OFFLOAD set and the SA table. Two inputs
 // with equal Setups leave a NIC in the same state, which lets a fuzz target reuse it.
 struct Setup {
@@ -83,6 +99,7 @@ struct Setup {
   bool second_set = false;            // a second OID_TCP_TASK_OFFLOAD set, which must fail [S16c]
   std::uint8_t churn = 0;             // ADD_SA + DELETE_SA cycles before the SAs: slots must be reclaimed
   Bounded<SaDef, kMaxSas> sas;
+  UdpEspSetup udp;
   bool operator==(const Setup&) const = default;
 };
 
@@ -146,6 +163,18 @@ struct Deviation {
   bool operator==(const Deviation&) const = default;
 };
 
+// The UDP header in front of a UDP-ESP portion's ESP (RFC 3948 §2.1, §2.2), changed after the
+// frame is built: ports (the source must be 4500), UDP Length (absolute with bit 16 set, else a
+// signed change), checksum (left as framed by the NIC), and the non-ESP marker (four zero bytes
+// where the SPI belongs).
+enum class UdpField : std::uint8_t { kSourcePort, kDestinationPort, kLength, kChecksum, kNonEspMarker, kCount };
+struct UdpDeviation {
+  UdpField field = UdpField::kChecksum;
+  std::uint8_t level = 0;
+  std::uint32_t value = 0;
+  bool operator==(const UdpDeviation&) const = default;
+};
+
 // Places in a built frame that buffer-chain cuts are anchored to.
 enum class Anchor : std::uint8_t {
   kStart, kIp, kAh, kEsp, kEspIv, kEspPayload, kEspTrailer, kIcv, kInnerIp, kInnerEsp, kEnd, kCount
@@ -163,6 +192,10 @@ struct SendDef {
   FramePlan plan;
   Bounded<Deviation, kMaxDeviations> deviations;
   Bounded<Cut, kMaxCuts> cuts;
+  // UDP-ESP framing (encoded after the script's other fields): bit l set frames portion l the
+  // other way - plain ESP for a UDP-ESP SA, ESP behind UDP for a plain one.
+  std::uint8_t udp_flip = 0;
+  Bounded<UdpDeviation, kMaxUdpDeviations> udp_deviations;
   bool operator==(const SendDef&) const = default;
 };
 
@@ -183,7 +216,9 @@ std::vector<std::uint8_t> EncodeScript(const Script& script);
 // One structure-aware mutation: handles (zero, deleted, never issued, inbound, swapped roles,
 // NextOffloadHandle without a tunnel payload), the plan (TOS, TTL, identification, sequence
 // numbers, options, lengths, padding, ICV space) and its deviations (every Field), buffer-chain
-// cuts, or the SA table (shapes, algorithms, modes, SPIs, ESN and its high bits, deletions).
+// cuts, the SA table (shapes, algorithms, modes, SPIs, ESN and its high bits, deletions), or
+// UDP-ESP (SAs added by ADD_UDPESP_SA, parser-entry handles, entries named by deletes, UDP framing
+// flipped, ports, length, checksum, the non-ESP marker).
 // Everything not chosen stays.
 void MutateScript(Script& script, std::minstd_rand& random);
 
@@ -197,5 +232,6 @@ FramePlan PlanFor(const Setup& setup, const HandleRef& offload, const HandleRef&
 // One line per element, for crash reports and regression vector titles.
 std::string DescribeScript(const Script& script);
 const char* FieldName(Field field);
+const char* UdpFieldName(UdpField field);
 
 }  // namespace sendpath::fuzz

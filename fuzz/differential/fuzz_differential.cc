@@ -209,6 +209,43 @@ std::pair<NDIS_HANDLE, NDIS_HANDLE> AddSa(Pair& pair, const std::string& operati
           actual->status == NDIS_STATUS_SUCCESS ? actual->handle : nullptr};
 }
 
+// ADD_UDPESP_SA of SA `sa` on both, each naming its own parser-entry handle (UdpEspSetup); the
+// SA handles and the parser entries each got back (nullptr where none).
+struct UdpEspAdded {
+  NDIS_HANDLE expected = nullptr, actual = nullptr;
+  NDIS_HANDLE expected_entry = nullptr, actual_entry = nullptr;
+};
+UdpEspAdded AddUdpEspSa(Pair& pair, const fuzz::Setup& setup, std::size_t sa, const vectors::SaSpec& spec) {
+  const auto request = [&](const fuzz::Driver& driver) {
+    const NDIS_HANDLE entry = fuzz::ParserEntryFor(setup, sa, driver.entries(), driver.NeverIssuedEntry());
+    return fuzz::MakeAddSaRequest(spec, vectors::BuildAddUdpEspSaRequest(spec, entry));
+  };
+  const auto expected = pair.reference->candidate().AddUdpEspSa(request(*pair.reference));
+  const auto actual = pair.tested->candidate().AddUdpEspSa(request(*pair.tested));
+  if (!expected) Fatal("the reference NIC failed add_udpesp_sa: " + expected.error().reason);
+  if (!actual) Differ("add_udpesp_sa", fuzz::CandidateErrorKind(actual.error().reason), actual.error().reason);
+  Compare("add_udpesp_sa", expected->status, actual->status);
+  if (actual->status == NDIS_STATUS_SUCCESS && actual->handle == nullptr) {
+    Differ("add_udpesp_sa", "null-handle", "ADD_UDPESP_SA succeeded with OffloadHandle 0");
+  }
+  // [S15a] an inbound add naming no entry gets the new entry's handle back.
+  const bool wants_entry = spec.flags == OFFLOAD_INBOUND_SA &&
+                           fuzz::ParserEntryFor(setup, sa, pair.tested->entries(), pair.tested->NeverIssuedEntry()) == nullptr;
+  if (wants_entry && actual->status == NDIS_STATUS_SUCCESS && actual->parser_entry == nullptr) {
+    Differ("add_udpesp_sa", "null-parser-entry", "an inbound ADD_UDPESP_SA with a NULL EncapTypeEntryOffldHandle returned no entry");
+  }
+  UdpEspAdded added;
+  if (expected->status == NDIS_STATUS_SUCCESS) {
+    added.expected = expected->handle;
+    if (wants_entry) added.expected_entry = expected->parser_entry;
+  }
+  if (actual->status == NDIS_STATUS_SUCCESS) {
+    added.actual = actual->handle;
+    if (wants_entry) added.actual_entry = actual->parser_entry;
+  }
+  return added;
+}
+
 void RunSend(Pair& pair, const fuzz::Script& script, std::size_t index) {
   static fuzz::FrameBuilder builder;
   static std::vector<std::uint8_t> frame;
@@ -315,14 +352,30 @@ void Program(Context& context, Pair& pair, const fuzz::Setup& setup, bool recycl
     Compare("churn_delete_sa", reference.DeleteSa(expected), tested.DeleteSa(actual));
   }
   for (std::size_t i = 0; i < programming.specs.size(); ++i) {
+    if (setup.udp.UdpEsp(i)) {
+      const UdpEspAdded added = AddUdpEspSa(pair, setup, i, programming.specs[i]);
+      pair.reference->Record(added.expected);
+      pair.tested->Record(added.actual);
+      pair.reference->RecordEntry(added.expected_entry);
+      pair.tested->RecordEntry(added.actual_entry);
+      continue;
+    }
     const auto [expected, actual] = AddSa(pair, "add_sa", programming.specs[i], programming.requests[i]);
     pair.reference->Record(expected);
     pair.tested->Record(actual);
+    pair.reference->RecordEntry(nullptr);
+    pair.tested->RecordEntry(nullptr);
   }
   pair.reference->Seal();
   pair.tested->Seal();
   for (std::size_t i = 0; i < setup.sas.size(); ++i) {
-    if (setup.sas[i].deleted && pair.reference->added(i)) {
+    if (!setup.sas[i].deleted || !pair.reference->added(i)) continue;
+    if (setup.udp.UdpEsp(i)) {
+      // [S15d] the entry goes too when the delete names it.
+      const bool entry = ((setup.udp.delete_entry >> i) & 1u) != 0;
+      Compare("delete_udpesp_sa", reference.DeleteUdpEspSa(pair.reference->handle(i), entry ? pair.reference->entry(i) : nullptr),
+              tested.DeleteUdpEspSa(pair.tested->handle(i), entry ? pair.tested->entry(i) : nullptr));
+    } else {
       Compare("delete_sa", reference.DeleteSa(pair.reference->handle(i)), tested.DeleteSa(pair.tested->handle(i)));
     }
   }
@@ -347,8 +400,9 @@ Pair& Victim(Context& context, const fuzz::Setup& setup, bool& recycle) {
     context.pairs.insert(context.pairs.begin(), MakePair(context.candidate));
     return *context.pairs.front();
   }
+  // A pair that had UDP-ESP SAs is not recycled: its parser entries would stay behind.
   auto victim = std::find_if(context.pairs.rbegin(), context.pairs.rend(), [&](const std::unique_ptr<Pair>& pair) {
-    return pair->setup && SameSet(*pair->setup, setup);
+    return pair->setup && pair->setup->udp.sas == 0 && SameSet(*pair->setup, setup);
   });
   recycle = victim != context.pairs.rend();
   if (!recycle) victim = context.pairs.rbegin();

@@ -63,6 +63,7 @@ struct World {
   std::unique_ptr<nic::ReferenceNic> nic;
   std::vector<NDIS_HANDLE> handles;  // per SA: the OffloadHandle, or never_issued when ADD_SA failed
   std::vector<bool> added;
+  std::vector<NDIS_HANDLE> entries;  // per SA: the UDP-ESP parser entry its add got back, or nullptr
   NDIS_HANDLE never_issued = nullptr;
   bool set_ok = false;
   ScriptIvSource ivs;
@@ -97,19 +98,45 @@ std::unique_ptr<World> MakeWorld(const fuzz::Setup& setup, const fuzz::Script& s
     std::memcpy(&handle, buffer.data() + offsetof(OFFLOAD_IPSEC_ADD_SA, OffloadHandle), sizeof handle);
     if (!world->nic->DeleteSa(handle).ok()) Finding("delete-sa", "DELETE_SA of a live SA failed", script, 0);
   }
-  for (const auto& request : programming.requests) {
-    auto buffer = request.buffer;
-    const auto result = world->nic->AddSa(buffer, &request.extension);
-    NDIS_HANDLE handle = nullptr;
-    if (result.ok()) std::memcpy(&handle, buffer.data() + offsetof(OFFLOAD_IPSEC_ADD_SA, OffloadHandle), sizeof handle);
-    if (result.ok() && handle == nullptr) Finding("add-sa", "ADD_SA succeeded with OffloadHandle 0", script, 0);
+  for (std::size_t i = 0; i < programming.requests.size(); ++i) {
+    const auto& request = programming.requests[i];
+    NDIS_HANDLE handle = nullptr, entry = nullptr;
+    bool ok = false;
+    if (setup.udp.UdpEsp(i)) {
+      // OID_TCP_TASK_IPSEC_ADD_UDPESP_SA naming the parser entry the script says [S15a].
+      std::vector<NDIS_HANDLE> issued = world->handles;
+      issued.insert(issued.end(), world->entries.begin(), world->entries.end());
+      const NDIS_HANDLE named = fuzz::ParserEntryFor(setup, i, world->entries, fuzz::NeverIssuedHandle(issued));
+      auto buffer = vectors::BuildAddUdpEspSaRequest(programming.specs[i], named).buffer;
+      ok = world->nic->AddUdpEspSa(buffer, &request.extension).ok();
+      if (ok) {
+        std::memcpy(&handle, buffer.data() + offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, OffloadHandle), sizeof handle);
+        if (setup.sas[i].inbound && named == nullptr) {
+          std::memcpy(&entry, buffer.data() + offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, EncapTypeEntryOffldHandle), sizeof entry);
+          if (entry == nullptr) Finding("add-udpesp-sa", "an inbound ADD_UDPESP_SA naming no entry returned none", script, 0);
+        }
+      }
+    } else {
+      auto buffer = request.buffer;
+      ok = world->nic->AddSa(buffer, &request.extension).ok();
+      if (ok) std::memcpy(&handle, buffer.data() + offsetof(OFFLOAD_IPSEC_ADD_SA, OffloadHandle), sizeof handle);
+    }
+    if (ok && handle == nullptr) Finding("add-sa", "ADD_SA succeeded with OffloadHandle 0", script, 0);
     world->handles.push_back(handle);
-    world->added.push_back(result.ok());
+    world->added.push_back(ok);
+    world->entries.push_back(entry);
   }
   world->never_issued = fuzz::NeverIssuedHandle(world->handles);
   for (std::size_t i = 0; i < setup.sas.size(); ++i) {
     if (!world->added[i]) world->handles[i] = world->never_issued;
-    if (world->added[i] && setup.sas[i].deleted && !world->nic->DeleteSa(world->handles[i]).ok()) {
+    if (!world->added[i] || !setup.sas[i].deleted) continue;
+    if (setup.udp.UdpEsp(i)) {
+      // [S15d] deleting a live UDP-ESP SA (with the entry it created, when the script says so) succeeds.
+      const bool named = ((setup.udp.delete_entry >> i) & 1u) != 0;
+      if (!world->nic->DeleteUdpEspSa(world->handles[i], named ? world->entries[i] : nullptr).ok()) {
+        Finding("delete-udpesp-sa", "DELETE_UDPESP_SA of a live SA failed", script, 0);
+      }
+    } else if (!world->nic->DeleteSa(world->handles[i]).ok()) {
       Finding("delete-sa", "DELETE_SA of a live SA failed", script, 0);
     }
   }
@@ -194,6 +221,15 @@ bool MustSucceed(const World& world, const fuzz::SendDef& send) {
   const fuzz::FramePlan& plan = send.plan;
   if (plan.outer_sa != consistent.outer_sa || plan.inner_sa != consistent.inner_sa ||
       plan.tunnel_payload != consistent.tunnel_payload || plan.icv_delta != 0 || plan.cipher_delta != 0) {
+    return false;
+  }
+  // UDP-ESP: framed as the SAs say, not a UDP transport over a UDP tunnel [S15b], and only the
+  // UDP fields the NIC must not look at changed (the destination may be a NAT's port, the
+  // checksum is the transport's; RFC 3948 §2.1, §3.1).
+  if (send.udp_flip != 0 || (tunnelled && world.setup.udp.UdpEsp(first) && world.setup.udp.UdpEsp(second))) return false;
+  if (!std::all_of(send.udp_deviations.begin(), send.udp_deviations.end(), [](const fuzz::UdpDeviation& deviation) {
+        return deviation.field == fuzz::UdpField::kChecksum || deviation.field == fuzz::UdpField::kDestinationPort;
+      })) {
     return false;
   }
   return std::all_of(send.deviations.begin(), send.deviations.end(), [](const fuzz::Deviation& deviation) {

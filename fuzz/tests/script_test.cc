@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -68,13 +69,38 @@ TEST(ScriptTest, ABuiltScriptSurvivesEncoding) {
   EXPECT_NO_THROW(DecodeScript({}));
 }
 
+// UDP-ESP is encoded after everything else: a script without it, encoded without those trailing
+// fields (as inputs were before them), decodes to the same script; one with it survives encoding.
+TEST(ScriptTest, UdpEspFieldsKeepOlderInputsAndSurviveEncoding) {
+  Script script;
+  script.setup = BaseSetup();
+  script.sends.resize(2);
+  script.sends[0].offload = {HandleKind::kSa, 0};
+  script.sends[0].plan = PlanFor(script.setup, script.sends[0].offload, script.sends[0].next);
+  const std::vector<std::uint8_t> bytes = EncodeScript(script);
+  // What the UDP-ESP fields take: SA bits, six entries, delete bits, per send the flip and a count.
+  const std::size_t udp_bytes = 1 + kMaxSas + 1 + 2 * script.sends.size();
+  ASSERT_GT(bytes.size(), udp_bytes);
+  EXPECT_TRUE(std::all_of(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(udp_bytes), [](std::uint8_t b) { return b == 0; }));
+  EXPECT_EQ(DecodeScript(std::vector<std::uint8_t>(bytes.begin() + static_cast<std::ptrdiff_t>(udp_bytes), bytes.end())), script);
+
+  script.setup.udp.sas = 0b010001;
+  script.setup.udp.parser_entry[4] = kParserEntryNeverIssued;
+  script.setup.udp.parser_entry[1] = 1;
+  script.setup.udp.delete_entry = 0b10;
+  script.sends[1].udp_flip = 2;
+  script.sends[1].udp_deviations = {{UdpField::kLength, 1, 0x10008}, {UdpField::kNonEspMarker, 0, 0}};
+  EXPECT_EQ(DecodeScript(EncodeScript(script)), script);
+  EXPECT_NE(DescribeScript(script).find("udp-esp"), std::string::npos) << DescribeScript(script);
+}
+
 // HashSetup is what the NIC caches of the send-path targets look a Setup up by: equal Setups hash
 // alike, and each field a Setup holds changes the hash.
 TEST(ScriptTest, SetupHashFollowsEveryField) {
   const fuzz::Setup base = BaseSetup();
   fuzz::Setup copy = base;
   EXPECT_EQ(HashSetup(copy), HashSetup(base));
-  std::vector<fuzz::Setup> changed(11, base);
+  std::vector<fuzz::Setup> changed(14, base);
   changed[0].ethernet = !base.ethernet;
   changed[1].second_set = !base.second_set;
   changed[2].churn = static_cast<std::uint8_t>(base.churn + 1);
@@ -86,6 +112,9 @@ TEST(ScriptTest, SetupHashFollowsEveryField) {
   changed[8].sas[3].ah_spi = base.sas[3].ah_spi + 1;
   changed[9].sas[4].integrity_first = !base.sas[4].integrity_first;
   changed[10].sas[5].tunnel = !base.sas[5].tunnel;
+  changed[11].udp.sas = 1;
+  changed[12].udp.parser_entry[1] = 2;
+  changed[13].udp.delete_entry = 4;
   for (std::size_t i = 0; i < changed.size(); ++i) {
     ASSERT_FALSE(changed[i] == base) << i;
     EXPECT_NE(HashSetup(changed[i]), HashSetup(base)) << "change " << i;

@@ -94,14 +94,40 @@ class Exporter {
     for (std::size_t i = 0; i < programming.specs.size(); ++i) {
       const auto& spec = programming.specs[i];
       sas[spec.name] = vectors::WriteSaObject(spec);
+      if (script.setup.udp.UdpEsp(i)) {
+        // ADD_UDPESP_SA naming NULL, an earlier SA's entry (by that SA's name) or none issued.
+        const NDIS_HANDLE never_issued = driver.NeverIssuedEntry();
+        const NDIS_HANDLE named = fuzz::ParserEntryFor(script.setup, i, driver.entries(), never_issued);
+        json entry = 0;
+        if (named == never_issued) entry = "never_issued";
+        for (std::size_t j = 0; named != nullptr && j < i; ++j) {
+          if (driver.entry(j) == named) entry = programming.specs[j].name;
+        }
+        const auto added = nic.AddUdpEspSa(fuzz::MakeAddSaRequest(spec, vectors::BuildAddUdpEspSaRequest(spec, named)));
+        if (!added) throw std::runtime_error(added.error().reason);
+        steps.push_back({{"op", "add_udpesp_sa"}, {"sa", spec.name}, {"parser_entry", entry}, {"expect", Status(added->status)}});
+        const bool ok = added->status == NDIS_STATUS_SUCCESS;
+        driver.Record(ok ? added->handle : nullptr);
+        driver.RecordEntry(ok && spec.flags == OFFLOAD_INBOUND_SA && named == nullptr ? added->parser_entry : nullptr);
+        continue;
+      }
       const auto added = nic.AddSa(fuzz::MakeAddSaRequest(spec, programming.requests[i]));
       if (!added) throw std::runtime_error(added.error().reason);
       steps.push_back({{"op", "add_sa"}, {"sa", spec.name}, {"expect", Status(added->status)}});
       driver.Record(added->status == NDIS_STATUS_SUCCESS ? added->handle : nullptr);
+      driver.RecordEntry(nullptr);
     }
     driver.Seal();
     for (std::size_t i = 0; i < script.setup.sas.size(); ++i) {
       if (!script.setup.sas[i].deleted || !driver.added(i)) continue;
+      if (script.setup.udp.UdpEsp(i)) {
+        const bool named = ((script.setup.udp.delete_entry >> i) & 1u) != 0 && driver.entry(i) != nullptr;
+        json step = {{"op", "delete_udpesp_sa"}, {"sa", programming.specs[i].name}};
+        if (named) step["parser_entry"] = programming.specs[i].name;
+        step["expect"] = Status(status_of(nic.DeleteUdpEspSa(driver.handle(i), named ? driver.entry(i) : nullptr)));
+        steps.push_back(std::move(step));
+        continue;
+      }
       steps.push_back({{"op", "delete_sa"}, {"sa", programming.specs[i].name},
                        {"expect", Status(status_of(nic.DeleteSa(driver.handle(i))))}});
     }

@@ -226,6 +226,54 @@ std::vector<std::pair<std::string, Script>> Seeds() {
     twins.sas[1].ah_spi = base.sas[1].ah_spi;
     add("sa-twins", With({Send(twins, Sa(0)), Send(twins, Sa(1))}, twins));
   }
+  // UDP-encapsulated ESP (RFC 3948, docs §5.7): each subtype, parser entries, deletes, the framing
+  // the other way round, each UDP field, the subtype not enabled, cuts inside the UDP header.
+  {
+    const auto udp = [&](std::initializer_list<std::uint8_t> sas) {
+      Setup setup = base;
+      for (const std::uint8_t sa : sas) setup.udp.sas = static_cast<std::uint8_t>(setup.udp.sas | (1u << sa));
+      return setup;
+    };
+    const Setup transport = udp({0}), tunnel = udp({4});
+    add("udp-esp-transport", With({Send(transport, Sa(0)), Send(transport, Sa(1))}, transport));
+    add("udp-esp-tunnel", With({Send(tunnel, Sa(4))}, tunnel));
+    add("udp-esp-transport-over-udp-tunnel", With({Send(tunnel, Sa(0), Sa(4))}, tunnel));
+    add("udp-esp-udp-transport-over-tunnel", With({Send(transport, Sa(0), Sa(4))}, transport));
+    const Setup both = udp({0, 4});
+    add("udp-esp-over-udp-esp", With({Send(both, Sa(0), Sa(4))}, both));
+    // Inbound SAs: sa1 creates an entry, sa5 (made ESP) names it, sa3 names one never issued;
+    // sa2 is AH, which UDP encapsulation cannot carry; sa1's delete names its entry.
+    Setup entries = udp({0, 1, 2, 3, 5});
+    entries.sas[1].inbound = entries.sas[3].inbound = entries.sas[5].inbound = true;
+    entries.sas[3].shape = entries.sas[5].shape = SaShape::kEsp;
+    entries.udp.parser_entry[5] = 2;
+    entries.udp.parser_entry[3] = kParserEntryNeverIssued;
+    entries.sas[1].deleted = true;
+    entries.udp.delete_entry = 1u << 1;
+    add("udp-esp-parser-entries", With({Send(entries, Sa(0)), Send(entries, Sa(5))}, entries));
+    Setup deleted = transport;
+    deleted.sas[0].deleted = true;
+    add("udp-esp-deleted", With({Send(deleted, Sa(0))}, deleted));
+    SendDef plain_on_udp = Send(transport, Sa(0));
+    plain_on_udp.udp_flip = 1;
+    SendDef udp_on_plain = Send(transport, Sa(1));
+    udp_on_plain.udp_flip = 1;
+    add("udp-esp-framing-flipped", With({plain_on_udp, udp_on_plain}, transport));
+    const std::pair<UdpField, std::uint32_t> kUdpDeviations[] = {
+        {UdpField::kSourcePort, 4501}, {UdpField::kDestinationPort, 62000}, {UdpField::kLength, 1},
+        {UdpField::kChecksum, 0xbeef}, {UdpField::kNonEspMarker, 0}};
+    for (const auto& [field, value] : kUdpDeviations) {
+      SendDef esp = Send(transport, Sa(0));
+      esp.udp_deviations = {{field, 0, value}};
+      add(std::string("udp-esp-deviation-") + UdpFieldName(field), With({esp}, transport));
+    }
+    Setup not_enabled = transport;
+    not_enabled.disabled = {CapabilityIndex("Supported.IPSEC_TPT_UDPESP_ENCAPTYPE_OTHER")};
+    add("udp-esp-not-enabled", With({Send(not_enabled, Sa(0))}, not_enabled));
+    SendDef cut = Send(transport, Sa(0));
+    cut.cuts = {{Anchor::kEsp, -5}, {Anchor::kEsp, 2}};
+    add("udp-esp-cuts", With({cut}, transport));
+  }
   return seeds;
 }
 
@@ -241,11 +289,15 @@ std::vector<std::vector<std::uint8_t>> Sent(const Script& script) {
   const Programming programming = Program(script.setup, nic.QueryCapabilities());
   nic.SetCapabilities(programming.encapsulation, programming.enable);
   std::vector<NDIS_HANDLE> handles;
-  for (const auto& request : programming.requests) {
+  for (std::size_t i = 0; i < programming.requests.size(); ++i) {
+    const auto& request = programming.requests[i];
     auto buffer = request.buffer;
     NDIS_HANDLE handle = nullptr;
-    if (nic.AddSa(buffer, &request.extension).ok()) {
-      std::memcpy(&handle, buffer.data() + offsetof(OFFLOAD_IPSEC_ADD_SA, OffloadHandle), sizeof handle);
+    // A UDP-ESP SA's request is an ADD_UDPESP_SA one (NULL parser entry: outbound SAs send).
+    const bool udp_esp = script.setup.udp.UdpEsp(i);
+    if (udp_esp ? nic.AddUdpEspSa(buffer, &request.extension).ok() : nic.AddSa(buffer, &request.extension).ok()) {
+      const std::size_t at = udp_esp ? offsetof(OFFLOAD_IPSEC_ADD_UDPESP_SA, OffloadHandle) : offsetof(OFFLOAD_IPSEC_ADD_SA, OffloadHandle);
+      std::memcpy(&handle, buffer.data() + at, sizeof handle);
     }
     handles.push_back(handle);
   }

@@ -366,6 +366,49 @@ TEST(CausesTest, EspIcvCoverageEndingInTheHeader) {
   EXPECT_FALSE(Reseal({send.input, send.layout, send.sas, send.input}, Esp({.coverage_delta = -16}), out));
 }
 
+// ESP behind UDP 4500 (RFC 3948 §2.1), UDP checksum zero as the transport frames it.
+Send UdpEncapsulatedEsp(SaKeys keys) {
+  Send send;
+  send.sas.Add(keys);
+  const Frame esp = testing::EspFraming(keys, 9, ipv4::kProtoUdp, Udp(40));
+  Frame udp = {0x11, 0x94, 0x11, 0x94, 0, 0, 0, 0};
+  ipv4::PutBe16(udp, 4, static_cast<std::uint16_t>(udp.size() + esp.size()));
+  udp.insert(udp.end(), esp.begin(), esp.end());
+  send.input = Ipv4(ipv4::kProtoUdp, udp);
+  send.layout.ip_packets.push_back({0, 0, send.input.size(), false});
+  send.layout.headers.push_back(testing::EspLayout(send.input, 28, send.input.size(), send.sas, 0));
+  return send;
+}
+
+TEST(CausesTest, UdpEspHeaderCauses) {
+  const Deviation checksum = Dev([](Deviation& d) { d.udp_checksum_recomputed = true; });
+  const Deviation length = Dev([](Deviation& d) { d.udp_length_without_header = true; });
+  Send send = UdpEncapsulatedEsp(EspAes256());
+  ExpectCause(send, checksum, "udp-checksum-recomputed");
+  ExpectCause(send, length, "udp-length-rewritten");
+
+  // The recomputed checksum verifies (RFC 768: pseudo-header and datagram sum to all ones) and
+  // the length is the datagram's less 8; nothing else changes.
+  const Frame expected = send.Sealed(Deviation{}, 0x30);
+  const Frame summed = send.Sealed(checksum, 0x30);
+  std::uint32_t sum = ipv4::ChecksumAdd(0, std::span<const std::uint8_t>(summed).subspan(12, 8));
+  sum += ipv4::kProtoUdp + ipv4::Be16(summed, 24);
+  sum = ipv4::ChecksumAdd(sum, std::span<const std::uint8_t>(summed).subspan(20));
+  EXPECT_EQ(ipv4::ChecksumFinish(sum), 0);
+  EXPECT_NE(ipv4::Be16(summed, 26), 0);
+  EXPECT_TRUE(std::equal(summed.begin() + 28, summed.end(), expected.begin() + 28));
+  const Frame shortened = send.Sealed(length, 0x30);
+  EXPECT_EQ(ipv4::Be16(shortened, 24), ipv4::Be16(expected, 24) - 8);
+
+  // Plain ESP has no UDP header in front: the deviations cannot be applied.
+  Send plain = TransportEsp(EspAes256());
+  const Frame ivs = plain.WithIvs(0x30);
+  Frame out;
+  std::string why;
+  EXPECT_FALSE(Reseal({plain.input, plain.layout, plain.sas, ivs}, checksum, out, &why));
+  EXPECT_NE(why.find("no UDP header"), std::string::npos) << why;
+}
+
 TEST(CausesTest, EspCipherCauses) {
   {
     Send send = TransportEsp(EspAes256());

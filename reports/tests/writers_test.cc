@@ -118,7 +118,8 @@ TEST(WritersTest, CapturesCarryCommentsAndOpenDecryptedWithThePrintedCommand) {
   EXPECT_NE(esp_sa.find("\"IPv4\",\""), std::string::npos) << esp_sa;
   const auto index = nlohmann::json::parse(ReadFile(written.directory + "/" + kPcapIndexFile));
   EXPECT_EQ(index.at("esp_sa"), kEspSaFile);
-  const std::string command = WiresharkCommand(written.directory, kExpectedCapture);
+  EXPECT_NE(index.at("wireshark").get<std::string>().find("--disable-protocol udpencap"), std::string::npos);
+  const std::string command = WiresharkCommand(written.directory, kExpectedCapture, /*udp_esp=*/false);
   EXPECT_NE(command.find("--disable-protocol udpencap"), std::string::npos);
   EXPECT_NE(command.find("esp.enable_encryption_decode:TRUE"), std::string::npos);
   EXPECT_NE(command.find("esp.enable_authentication_check:TRUE"), std::string::npos);
@@ -134,6 +135,28 @@ TEST(WritersTest, CapturesCarryCommentsAndOpenDecryptedWithThePrintedCommand) {
   // Without the command's options the same frame stays ciphertext.
   const std::string plain = RunCommand("tshark -r " + written.directory + "/" + kExpectedCapture + " -T fields -e frame.protocols 2>/dev/null");
   EXPECT_EQ(plain.find(":esp:ip:"), std::string::npos) << plain;
+}
+
+// A run with UDP-ESP SAs keeps Wireshark's NAT-T dissector (udpencap): the printed command, the
+// report's and index.json's leave it on, or ESP behind UDP 4500 would show as plain UDP data.
+TEST(WritersTest, TheCommandKeepsNatTraversalForARunWithUdpEspSas) {
+  EXPECT_EQ(WiresharkCommand(".", kExpectedCapture, true).find("udpencap"), std::string::npos);
+  Written written{testing::FaultyNicRun(), testing::TemporaryDirectory()};
+  EXPECT_FALSE(RunUsesUdpEsp(written.fixture.run));
+  StepResult add;
+  add.op = "add_udpesp_sa";
+  written.fixture.run.vectors[0].steps.insert(written.fixture.run.vectors[0].steps.begin(), add);
+  EXPECT_TRUE(RunUsesUdpEsp(written.fixture.run));
+  GroupRunFailures(written.fixture.run);
+  ReportOptions options;
+  const auto* fixture = &written.fixture;
+  options.sas_for_vector = [fixture](const VectorResult& vector) { return fixture->SasFor(vector); };
+  ASSERT_TRUE(WriteReportFolder(written.fixture.run, written.directory, options).ok());
+  const auto index = nlohmann::json::parse(ReadFile(written.directory + "/" + kPcapIndexFile));
+  EXPECT_EQ(index.at("wireshark"), WiresharkCommand(".", kExpectedCapture, true));
+  const std::string html = ReadFile(written.directory + "/report.html");
+  EXPECT_EQ(html.find("--disable-protocol udpencap"), std::string::npos);
+  EXPECT_NE(html.find("esp.enable_encryption_decode:TRUE"), std::string::npos);
 }
 
 // A leaked frame (a refused send that emitted one) is dissected and checked like any other: its
