@@ -58,7 +58,21 @@ std::uint64_t AsUnsigned(const nlohmann::json& value, const std::string& pointer
 std::int64_t AsSigned(const nlohmann::json& value, const std::string& pointer, std::int64_t min, std::int64_t max);
 std::vector<std::string> AsStringArray(const nlohmann::json& value, const std::string& pointer);
 // HEX: a string of hex digits (whitespace allowed) or an array of such strings, concatenated.
+// With a HexStash in scope, a placeholder string decodes the digits it stands for.
 Bytes AsHex(const nlohmann::json& value, const std::string& pointer);
+
+// HexStash (vector_loader.h): the frames of a vector kept out of the JSON lexer.
+// Makes `stash` the one AsHex reads on this thread for the scope's lifetime.
+class HexStashScope {
+ public:
+  explicit HexStashScope(HexStash& stash);
+  ~HexStashScope();
+  HexStashScope(const HexStashScope&) = delete;
+  HexStashScope& operator=(const HexStashScope&) = delete;
+
+ private:
+  HexStash* previous_;
+};
 // A dotted quad -> IPAddr in network byte order (the bytes a.b.c.d in memory order).
 IPAddr AsIpv4Address(const nlohmann::json& value, const std::string& pointer);
 Encapsulation AsEncapsulation(const nlohmann::json& value, const std::string& pointer);

@@ -597,9 +597,24 @@ std::optional<std::variant<Vector, LoadError>> VectorFileReader::Next() {
   const auto [begin, end] = elements_[next_];
   const std::string pointer = Child("/vectors", next_);
   ++next_;
+  const std::string_view element = std::string_view(text_).substr(begin, end - begin);
   try {
-    const nlohmann::json value = ParseJsonText(std::string_view(text_).substr(begin, end - begin), pointer, begin);
-    Vector vector = ParseVector(value, pointer, head_);
+    std::optional<Vector> parsed;
+    // The frames decoded outside the JSON lexer; anything unusual is parsed again as written.
+    if (stash_.Stash(element, stashed_text_)) {
+      try {
+        const HexStashScope scope(stash_);
+        const nlohmann::json value = ParseJsonText(stashed_text_, pointer, begin);
+        parsed.emplace(ParseVector(value, pointer, head_));
+        if (!stash_.AllUsedOnce()) parsed.reset();
+      } catch (const LoadFailure&) {
+        parsed.reset();
+      } catch (const std::exception&) {
+        parsed.reset();
+      }
+    }
+    if (!parsed) parsed.emplace(ParseVector(ParseJsonText(element, pointer, begin), pointer, head_));
+    Vector& vector = *parsed;
     const auto [it, inserted] = seen_.emplace(vector.id, pointer);
     if (!inserted) Fail(Child(pointer, "id"), "duplicate id '" + vector.id + "' (first at " + it->second + ")");
     return std::variant<Vector, LoadError>(std::move(vector));

@@ -73,6 +73,34 @@ std::variant<VectorFile, LoadError> LoadVectorFile(const std::string& path);
 // does not exist or cannot be listed is one error.
 std::vector<std::string> ListVectorFiles(const std::vector<std::string>& paths, std::vector<LoadError>& errors);
 
+namespace detail {
+
+// The frames of a vector kept out of the JSON lexer (VectorFileReader::Next): they are most of a
+// suite's bytes, and nlohmann builds a string a character at a time. Stash() copies a vector's
+// text with each string value of a "frame" key replaced by the placeholder "\u0001<n>"; while
+// a HexStashScope is alive, AsHex decodes placeholder n from the original digits. Only the
+// digits are ever taken out, never the JSON structure, so every pointer stays the same. The
+// caller parses the original text instead whenever the stashed parse fails or AllUsedOnce() is
+// false (a placeholder read by anything but AsHex, or twice): then errors, byte offsets and
+// values are exactly those of the plain parse.
+class HexStash {
+ public:
+  // `text` (one JSON value) into `out` with the frames replaced; false (and `out` unspecified)
+  // when there is nothing worth stashing.
+  bool Stash(std::string_view text, std::string& out);
+  // Appends the bytes of `placeholder` to `bytes`; false when it is not one of this stash's, was
+  // used before, or its digits are not plain hex (the plain parse then names the problem).
+  bool Decode(std::string_view placeholder, Bytes& bytes);
+  bool AllUsedOnce() const { return used_ == digits_.size(); }
+
+ private:
+  std::vector<std::string_view> digits_;  // into the original text
+  std::vector<bool> decoded_;
+  std::size_t used_ = 0;
+};
+
+}  // namespace detail
+
 // One vector file read a vector at a time (`sendpath run` streams suites through it, so a run
 // holds one file's text and one vector's model, never the suite). Open() checks the file's
 // head (format, group, description, notes: the errors LoadVectorFile gives); Next() parses the
@@ -98,6 +126,9 @@ class VectorFileReader {
   std::vector<Vector> fallback_;  // a file the scanner could not split: parsed whole, served from here
   std::size_t next_ = 0;
   std::map<std::string, std::string> seen_;  // id -> pointer
+  // Next()'s frames kept out of the JSON parser, and the vector's text without them (reused).
+  detail::HexStash stash_;
+  std::string stashed_text_;
 };
 // `json_text` may be any bytes. `path` only names the file in errors and in VectorFile::path.
 std::variant<VectorFile, LoadError> ParseVectorFile(std::string_view json_text, std::string path);
