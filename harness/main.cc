@@ -363,7 +363,7 @@ class VectorStream {
         if (next_file_ >= files_.size()) return nullptr;
         const std::string& path = files_[next_file_++];
         // Errors name the file as found (like the paths given); the report uses its report name.
-        auto opened = vectors::VectorFileReader::Open(path, path);
+        auto opened = vectors::VectorFileReader::Open(path, path, std::move(buffer_));
         if (auto* error = std::get_if<vectors::LoadError>(&opened)) {
           AddError(error->ToString());
           continue;
@@ -376,6 +376,7 @@ class VectorStream {
       }
       auto next = reader_->Next();
       if (!next) {
+        buffer_ = reader_->TakeBuffer();  // the next file is read into the same memory
         reader_.reset();
         continue;
       }
@@ -474,6 +475,7 @@ class VectorStream {
   std::vector<std::string> files_;
   std::size_t next_file_ = 0, files_loaded_ = 0, vectors_loaded_ = 0;
   std::optional<vectors::VectorFileReader> reader_;
+  std::string buffer_;  // the storage of the last file read
   std::shared_ptr<vectors::VectorFile> head_;
   // The hash of each id read -> where it was first (file index, pointer): a few dozen bytes a vector.
   std::unordered_map<std::size_t, std::pair<std::size_t, std::string>> ids_;

@@ -260,6 +260,7 @@ TEST(WritersTest, EntriesWrittenWithoutADomAreTheDomsBytes) {
   std::size_t entries = 0, plain = 0;
   for (std::string line; std::getline(lines, line);) {
     if (line.starts_with(",")) line.erase(0, 1);
+    if (line.ends_with(",")) line.pop_back();  // the last failure, before the other entries
     if (!line.starts_with("{\"cause\":")) continue;
     const auto entry = nlohmann::json::parse(line);
     ++entries;

@@ -485,7 +485,7 @@ nlohmann::json ParseJsonText(std::string_view text, const std::string& pointer_p
   }
 }
 
-std::variant<std::string, LoadError> ReadWholeFile(const std::string& path) {
+std::optional<LoadError> ReadWholeFileInto(const std::string& path, std::string& text) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) return LoadError{path, "", "is a directory, not a file"};
   std::ifstream in(path, std::ios::binary);
@@ -497,8 +497,14 @@ std::variant<std::string, LoadError> ReadWholeFile(const std::string& path) {
     return LoadError{path, "", "file is " + std::to_string(size) + " bytes; the limit is " + std::to_string(kMaxFileBytes)};
   }
   in.seekg(0, std::ios::beg);
-  std::string text(static_cast<std::size_t>(size), '\0');
+  text.resize(static_cast<std::size_t>(size));
   if (!in.read(text.data(), size)) return LoadError{path, "", "cannot read the file"};
+  return std::nullopt;
+}
+
+std::variant<std::string, LoadError> ReadWholeFile(const std::string& path) {
+  std::string text;
+  if (auto error = ReadWholeFileInto(path, text)) return std::move(*error);
   return text;
 }
 

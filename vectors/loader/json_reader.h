@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -91,6 +92,8 @@ SaSpec ParseSa(const nlohmann::json& value, const std::string& pointer, const st
 
 // The whole file, or a LoadError (cannot open, larger than kMaxFileBytes).
 std::variant<std::string, LoadError> ReadWholeFile(const std::string& path);
+// The same into `text`, whose storage is reused (no fresh pages to fault in for each file).
+std::optional<LoadError> ReadWholeFileInto(const std::string& path, std::string& text);
 
 // The document is an object whose "format" is `format`; otherwise fails naming what the file
 // is instead ("not a sendpath-sas/1 file: format is 'sendpath-vectors/1'; ... (it is a vector

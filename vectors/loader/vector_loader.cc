@@ -539,13 +539,21 @@ std::vector<std::string> ListVectorFiles(const std::vector<std::string>& paths, 
   return files;
 }
 
-std::variant<VectorFileReader, LoadError> VectorFileReader::Open(const std::string& path, const std::string& name) {
-  auto text = ReadWholeFile(path);
-  if (auto* error = std::get_if<LoadError>(&text)) {
+std::variant<VectorFileReader, LoadError> VectorFileReader::Open(const std::string& path, const std::string& name,
+                                                                std::string buffer) {
+  if (auto error = ReadWholeFileInto(path, buffer)) {
     error->file = name;
     return std::move(*error);
   }
-  return FromText(std::move(std::get<std::string>(text)), name);
+  return FromText(std::move(buffer), name);
+}
+
+std::string VectorFileReader::TakeBuffer() {
+  elements_.clear();
+  fallback_.clear();
+  next_ = 0;
+  text_.clear();
+  return std::move(text_);
 }
 
 std::variant<VectorFileReader, LoadError> VectorFileReader::FromText(std::string text, const std::string& name) {
@@ -590,10 +598,7 @@ std::optional<std::variant<Vector, LoadError>> VectorFileReader::Next() {
     if (next_ >= fallback_.size()) return std::nullopt;
     return std::variant<Vector, LoadError>(std::move(fallback_[next_++]));
   }
-  if (next_ >= elements_.size()) {
-    text_ = std::string();  // the file is done: its text is not kept
-    return std::nullopt;
-  }
+  if (next_ >= elements_.size()) return std::nullopt;
   const auto [begin, end] = elements_[next_];
   const std::string pointer = Child("/vectors", next_);
   ++next_;

@@ -108,8 +108,11 @@ class HexStash {
 // file's other vectors still load. Duplicate ids within the file are errors of the later vector.
 class VectorFileReader {
  public:
-  // `path` is read; `name` names the file in errors and in Vector::file.
-  static std::variant<VectorFileReader, LoadError> Open(const std::string& path, const std::string& name);
+  // `path` is read; `name` names the file in errors and in Vector::file. `buffer`: storage to
+  // read it into, e.g. the last file's (TakeBuffer()), so a suite of large files does not fault
+  // in fresh memory for each.
+  static std::variant<VectorFileReader, LoadError> Open(const std::string& path, const std::string& name,
+                                                        std::string buffer = {});
   static std::variant<VectorFileReader, LoadError> FromText(std::string text, const std::string& name);
 
   // The file without its vectors (path = name, sha256 of the whole file).
@@ -117,6 +120,8 @@ class VectorFileReader {
   std::size_t vector_count() const { return elements_.size() + fallback_.size(); }
   // The next vector, or its error; nullopt after the last.
   std::optional<std::variant<Vector, LoadError>> Next();
+  // The file's storage, for the next Open(); the reader has no more vectors afterwards.
+  std::string TakeBuffer();
 
  private:
   VectorFileReader() = default;
