@@ -34,6 +34,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <charconv>
 #include <cstring>
 #include <ctime>
 #include <fnmatch.h>
@@ -363,7 +364,7 @@ class VectorStream {
         if (next_file_ >= files_.size()) return nullptr;
         const std::string& path = files_[next_file_++];
         // Errors name the file as found (like the paths given); the report uses its report name.
-        auto opened = vectors::VectorFileReader::Open(path, path);
+        auto opened = vectors::VectorFileReader::Open(path, path, std::move(buffer_));
         if (auto* error = std::get_if<vectors::LoadError>(&opened)) {
           AddError(error->ToString());
           continue;
@@ -376,6 +377,7 @@ class VectorStream {
       }
       auto next = reader_->Next();
       if (!next) {
+        buffer_ = reader_->TakeBuffer();  // the next file is read into the same memory
         reader_.reset();
         continue;
       }
@@ -389,10 +391,10 @@ class VectorStream {
       const vectors::Vector& loaded = *vector->owned;
       ++vectors_loaded_;
       // Ids name vectors in reports and regressions: a repeated one is an error of the later vector.
-      const auto [first, fresh] = ids_.emplace(std::hash<std::string>{}(loaded.id), std::make_pair(next_file_ - 1, loaded.pointer));
+      const auto [first, fresh] = ids_.emplace(std::hash<std::string>{}(loaded.id), Place{static_cast<std::uint32_t>(next_file_ - 1), VectorIndex(loaded.pointer)});
       if (!fresh) {
         AddError(files_[next_file_ - 1] + ":" + loaded.pointer + "/id: duplicate id '" + loaded.id + "' (first in " +
-                                   files_[first->second.first] + ":" + first->second.second + ")");
+                 files_[first->second.file] + ":/vectors/" + std::to_string(first->second.vector) + ")");
         continue;
       }
       if (!Selected(loaded.id)) continue;
@@ -432,16 +434,19 @@ class VectorStream {
   // Ethernet when a vector file names the ieee802.3 encapsulation: the captures need one link
   // type before their first frame, so the files are searched for the name before the run.
   report::LinkType LinkType() const {
+    constexpr std::string_view kName = "\"ieee802.3\"";
+    // One buffer for every file; the end of a chunk, where the name may begin, is kept in front
+    // of the next (the files are read once more before the run, so no copy per chunk).
+    std::string buffer(kName.size() + (1 << 20), '\0');
     for (const std::string& path : files_) {
       std::ifstream in(path, std::ios::binary);
-      std::string chunk(1 << 20, '\0');
-      constexpr std::string_view kName = "\"ieee802.3\"";
-      std::string carry;
+      std::size_t kept = 0;
       while (in) {
-        in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-        const std::string window = carry + chunk.substr(0, static_cast<std::size_t>(in.gcount()));
-        if (window.find(kName) != std::string::npos) return report::LinkType::kEthernet;
-        carry = window.size() >= kName.size() ? window.substr(window.size() - kName.size()) : window;
+        in.read(buffer.data() + kept, static_cast<std::streamsize>(buffer.size() - kept));
+        const std::size_t filled = kept + static_cast<std::size_t>(in.gcount());
+        if (std::string_view(buffer.data(), filled).find(kName) != std::string_view::npos) return report::LinkType::kEthernet;
+        kept = std::min(filled, kName.size() - 1);
+        std::memmove(buffer.data(), buffer.data() + filled - kept, kept);
       }
     }
     return report::LinkType::kRawIp;
@@ -474,9 +479,21 @@ class VectorStream {
   std::vector<std::string> files_;
   std::size_t next_file_ = 0, files_loaded_ = 0, vectors_loaded_ = 0;
   std::optional<vectors::VectorFileReader> reader_;
+  std::string buffer_;  // the storage of the last file read
   std::shared_ptr<vectors::VectorFile> head_;
-  // The hash of each id read -> where it was first (file index, pointer): a few dozen bytes a vector.
-  std::unordered_map<std::size_t, std::pair<std::size_t, std::string>> ids_;
+  // Where a vector was read: its file (files_) and N of its pointer "/vectors/N".
+  struct Place {
+    std::uint32_t file = 0;    // a 64 MiB file holds far fewer vectors, a run far fewer files
+    std::uint32_t vector = 0;
+  };
+  static std::uint32_t VectorIndex(std::string_view pointer) {
+    std::uint32_t index = 0;
+    const std::string_view digits = pointer.substr(std::min(pointer.size(), std::string_view("/vectors/").size()));
+    std::from_chars(digits.data(), digits.data() + digits.size(), index);
+    return index;
+  }
+  // The hash of each id read -> where it was first: about 40 bytes a vector (with its node and bucket).
+  std::unordered_map<std::size_t, Place> ids_;
   std::set<std::string> found_;
   std::unique_ptr<harness::ScheduledVector> peeked_;
 };

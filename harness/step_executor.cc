@@ -53,6 +53,7 @@ class StepExecutor::Impl {
 
   ExecutionEnd Run() {
     bool failed = false;
+    result_.steps.reserve(vector_.steps.size());  // one result per step: no moves of results while growing
     for (std::size_t index = 0; index < vector_.steps.size(); ++index) {
       const vectors::Step& step = vector_.steps[index];
       report::StepResult& out = result_.steps.emplace_back();

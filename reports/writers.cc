@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <iterator>
@@ -304,6 +305,58 @@ bool RunUsesUdpEsp(const RunResult& run) {
 
 namespace {
 
+std::string JsonText(const nlohmann::json& value) { return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+
+// JSON text appended the way nlohmann's dump(-1) with error_handler_t::replace writes it, for
+// results.json entries written without a DOM (keys are given in nlohmann's sorted order).
+class JsonAppender {
+ public:
+  explicit JsonAppender(std::string& out) : out_(out) {}
+  // A member name (ASCII, no escapes) after a '{' or a value.
+  JsonAppender& Key(std::string_view key) {
+    out_ += '"';
+    out_ += key;
+    out_ += "\":";
+    return *this;
+  }
+  void String(std::string_view text) {
+    // Printable ASCII without '"' and '\\' is written as it is; anything else as nlohmann
+    // escapes it (control characters, UTF-8, invalid bytes replaced).
+    const bool plain = std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
+    if (plain) {
+      out_ += '"';
+      out_ += text;
+      out_ += '"';
+    } else {
+      out_ += JsonText(nlohmann::json(std::string(text)));
+    }
+  }
+  void Unsigned(std::uint64_t value) {
+    char text[24];
+    out_.append(text, std::to_chars(text, text + sizeof text, value).ptr);
+  }
+  void Bool(bool value) { out_ += value ? "true" : "false"; }
+  void Null() { out_ += "null"; }
+  void Value(const nlohmann::json& value) {
+    if (value.is_boolean()) return Bool(value.get<bool>());
+    if (value.is_number_unsigned()) return Unsigned(value.get<std::uint64_t>());
+    if (value.is_string()) return String(value.get_ref<const std::string&>());
+    out_ += JsonText(value);
+  }
+  void StringArray(const std::vector<std::string>& items) {
+    out_ += '[';
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (i > 0) out_ += ',';
+      String(items[i]);
+    }
+    out_ += ']';
+  }
+  void Text(std::string_view text) { out_ += text; }
+
+ private:
+  std::string& out_;
+};
+
 // A file of pieces written during the run and copied into a report file at its end (the
 // vectors of results.json, the testcases of junit.xml, the frames of index.json), so that they
 // are not held in memory. Anonymous: removed when closed, whatever happens.
@@ -398,23 +451,40 @@ class PcapSet {
       Write(*input_, step.input_frame, synthetic, FrameComment(vector, step, "input", unchanged));
       Write(*expected_, step.expected_frame, synthetic, FrameComment(vector, step, "expected", unchanged));
       Write(*actual_, step.actual_frame, synthetic, FrameComment(vector, step, "actual", unchanged));
-      nlohmann::json entry = {{"vector", vector.id},
-                              {"step", step.index},
-                              {"input", step.input_frame_number},
-                              {"expected", step.expected_frame_number},
-                              {"actual", step.actual_frame_number},
-                              {"synthetic_ethernet", synthetic},
-                              {"timestamp", ordinal_}};
+      // The frame's index.json entry, as nlohmann's dump(-1) writes it (keys in its sorted
+      // order), without a DOM per frame.
+      entry_.assign(frames_.size() == 0 ? "\n{" : ",\n{");
+      JsonAppender json(entry_);
+      json.Key("actual").Unsigned(step.actual_frame_number);
+      json.Text(",");
+      json.Key("expected").Unsigned(step.expected_frame_number);
+      json.Text(",");
+      json.Key("input").Unsigned(step.input_frame_number);
+      json.Text(",");
       if (step.expected_frame) {
-        entry["unchanged"] = unchanged;
         const SealedHeaders sealed = AnalyseExpectedFrame(vector, step, sas, esp_sa_);
         if (sealed.known) {
-          nlohmann::json spis = nlohmann::json::array();
-          for (std::uint32_t spi : sealed.spis) spis.push_back(Hex32Text(spi));
-          entry["sealed_spis"] = std::move(spis);
+          json.Key("sealed_spis").Text("[");
+          for (std::size_t i = 0; i < sealed.spis.size(); ++i) {
+            if (i > 0) json.Text(",");
+            json.String(Hex32Text(sealed.spis[i]));
+          }
+          json.Text("],");
         }
       }
-      frames_.Append((frames_.size() == 0 ? "\n" : ",\n") + entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      json.Key("step").Unsigned(step.index);
+      json.Text(",");
+      json.Key("synthetic_ethernet").Bool(synthetic);
+      json.Text(",");
+      json.Key("timestamp").Unsigned(static_cast<std::uint64_t>(ordinal_));
+      json.Text(",");
+      if (step.expected_frame) {
+        json.Key("unchanged").Bool(unchanged);
+        json.Text(",");
+      }
+      json.Key("vector").String(vector.id);
+      json.Text("}");
+      frames_.Append(entry_);
     }
   }
 
@@ -458,6 +528,7 @@ class PcapSet {
   std::optional<PcapngWriter> input_, expected_, actual_;
   EspSaTable esp_sa_;
   Spool frames_;  // index.json's frame entries
+  std::string entry_;  // the entry being written (reused)
   std::vector<std::uint8_t> wrapped_;
   std::int64_t ordinal_ = 0;
   std::size_t input_count_ = 0, expected_count_ = 0, actual_count_ = 0;
@@ -612,7 +683,107 @@ nlohmann::json VectorJson(const VectorResult& vector, SaTable* sas) {
   return json;
 }
 
-std::string JsonText(const nlohmann::json& value) { return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+// Whether AppendPlainEntry can write `vector` without a DOM: no step failed, so no step carries a
+// cause, differences, frames or a dissection.
+bool PlainEntry(const VectorResult& vector) {
+  if (IsFailure(vector.verdict)) return false;
+  return std::all_of(vector.steps.begin(), vector.steps.end(), [](const StepResult& step) {
+    return step.verdict == Verdict::kPass && !step.cause && step.differences.empty();
+  });
+}
+
+// The results.json entry of a vector that did not fail, with "failure_group": null: the bytes
+// JsonText(VectorJson(vector)) gives, without building the DOM (reports tests compare the two).
+// Most of a run's vectors pass, so this is most of results.json.
+void AppendPlainEntry(const VectorResult& vector, std::string& out) {
+  JsonAppender json(out);
+  json.Text("{");
+  json.Key("cause").Null();
+  json.Text(",");
+  json.Key("class").String(vector.must ? "MUST" : "SHOULD");
+  json.Text(",");
+  json.Key("diagnosis").String(vector.diagnosis);
+  json.Text(",");
+  json.Key("encapsulation").String(vector.ethernet ? "ieee802.3" : "null");
+  json.Text(",");
+  json.Key("failure_group").Null();
+  json.Text(",");
+  json.Key("file").String(vector.file);
+  json.Text(",");
+  json.Key("flags").StringArray(vector.flags);
+  json.Text(",");
+  json.Key("id").String(vector.id);
+  json.Text(",");
+  json.Key("missing_caps").StringArray(vector.missing_caps);
+  json.Text(",");
+  json.Key("notes").StringArray(vector.notes);
+  json.Text(",");
+  json.Key("rank").Text("{");
+  auto rank = RankComponents(vector.rank);
+  std::sort(rank.begin(), rank.end(), [](const auto& a, const auto& b) { return std::strcmp(a.first, b.first) < 0; });
+  for (std::size_t i = 0; i < rank.size(); ++i) {
+    if (i > 0) json.Text(",");
+    json.Key(rank[i].first).Value(rank[i].second);
+  }
+  json.Text("},");
+  json.Key("requires").StringArray(vector.requires_caps);
+  json.Text(",");
+  json.Key("seconds").Value(vector.seconds);
+  json.Text(",");
+  json.Key("steps").Text("[");
+  for (std::size_t i = 0; i < vector.steps.size(); ++i) {
+    const StepResult& step = vector.steps[i];
+    if (i > 0) json.Text(",");
+    json.Text("{");
+    json.Key("actual_status");
+    step.actual_status ? json.String(StatusText(*step.actual_status)) : json.Null();
+    json.Text(",");
+    json.Key("cause").Null();
+    json.Text(",");
+    json.Key("diagnosis").String(step.diagnosis);
+    json.Text(",");
+    json.Key("differences").Text("[],");
+    json.Key("expected_status");
+    step.expected_status ? json.String(StatusText(*step.expected_status)) : json.Null();
+    json.Text(",");
+    json.Key("frames").Text("{");
+    json.Key("actual").Unsigned(step.actual_frame_number);
+    json.Text(",");
+    json.Key("expected").Unsigned(step.expected_frame_number);
+    json.Text(",");
+    json.Key("input").Unsigned(step.input_frame_number);
+    json.Text("},");
+    json.Key("index").Unsigned(step.index);
+    json.Text(",");
+    json.Key("iv_bytes").Text("[");
+    for (std::size_t r = 0; r < step.iv_bytes.size(); ++r) {
+      if (r > 0) json.Text(",");
+      json.Text("[");
+      json.Unsigned(step.iv_bytes[r].first);
+      json.Text(",");
+      json.Unsigned(step.iv_bytes[r].second);
+      json.Text("]");
+    }
+    json.Text("],");
+    json.Key("leaked").Bool(step.leaked);
+    json.Text(",");
+    json.Key("leaked_plaintext").Bool(step.leaked_plaintext);
+    json.Text(",");
+    json.Key("notes").StringArray(step.notes);
+    json.Text(",");
+    json.Key("op").String(step.op);
+    json.Text(",");
+    json.Key("seconds").Value(step.seconds);
+    json.Text(",");
+    json.Key("verdict").String(VerdictName(step.verdict));
+    json.Text("}");
+  }
+  json.Text("],");
+  json.Key("title").String(vector.title);
+  json.Text(",");
+  json.Key("verdict").String(VerdictName(vector.verdict));
+  json.Text("}");
+}
 
 // results.json without its "vectors": the run, the counts, the groups, the findings.
 nlohmann::json ResultsHead(const RunResult& run, const RunSummary& summary, LinkType link) {
@@ -913,6 +1084,7 @@ struct ReportStream::State {
   JunitBuilder junit;
   RunSummary summary;
   std::size_t sequence = 0;  // vectors added
+  std::string entry_text;    // the results.json entry being written
   // results.json's vectors: the failures (entries without "failure_group") and the rest.
   Spool failure_entries, other_entries;
   struct Failure {
@@ -959,14 +1131,22 @@ Status ReportStream::Add(VectorResult&& vector, SaTable* sas) {
   AssignCause(vector);
   const bool failure = IsFailure(vector.verdict);
   Spool& entries = failure ? state.failure_entries : state.other_entries;
-  nlohmann::json json = VectorJson(vector, sas);
-  if (!failure) json["failure_group"] = nullptr;
-  const std::string text = JsonText(json);
+  std::string& text = state.entry_text;  // reused: no allocation per vector for its text
+  text.clear();
   if (failure) {
+    text = JsonText(VectorJson(vector, sas));
     const std::uint64_t offset = entries.Append(text);
     state.failures.push_back(State::Failure{vector.id, vector.rank, offset, text.size()});
   } else {
-    entries.Append((entries.size() == 0 ? "\n" : ",\n") + text);
+    text += entries.size() == 0 ? "\n" : ",\n";
+    if (PlainEntry(vector)) {
+      AppendPlainEntry(vector, text);
+    } else {
+      nlohmann::json json = VectorJson(vector, sas);
+      json["failure_group"] = nullptr;
+      text += JsonText(json);
+    }
+    entries.Append(text);
   }
   if (vector.verdict == Verdict::kPass) {
     if (state.listed_passes < state.limits.listed_passes) {

@@ -241,6 +241,74 @@ TEST(WritersTest, ResultsJsonHasTheDocumentedShape) {
   EXPECT_EQ(step.at("expected_status"), "NDIS_STATUS_SUCCESS");
 }
 
+// The streamed results.json writes the entries of vectors that did not fail without a DOM: each
+// is the value WriteResultsJson's DOM gives, in nlohmann's own compact form (sorted keys, its
+// number and escape formats), so the file is the same whichever way an entry was written.
+TEST(WritersTest, EntriesWrittenWithoutADomAreTheDomsBytes) {
+  auto written = WriteFixture();
+  RunResult& run = written.fixture.run;
+  // Strings that need escaping, UTF-8, an invalid byte and numbers of every shape.
+  VectorResult odd = run.vectors.at(0);
+  ASSERT_EQ(odd.verdict, Verdict::kPass);
+  odd.id = "odd/\"quoted\"\\back\tslash";
+  odd.title = "caf\xc3\xa9 \x01 \xff end";
+  odd.diagnosis = "line\nbreak";
+  odd.flags = {"A/B~C", "\x7f"};
+  odd.notes = {"a note"};
+  odd.seconds = 1.25e-7;
+  for (StepResult& step : odd.steps) {
+    step.notes = {"n\"1", "\xe2\x82\xac"};
+    step.seconds = 12345.678901234;
+    step.iv_bytes = {{8, 16}, {40, 8}};
+    step.actual_status = static_cast<std::int32_t>(0xc0010017u);  // a status without a name
+  }
+  VectorResult skipped = run.vectors.at(0);
+  skipped.id = "odd/skipped";
+  skipped.verdict = Verdict::kSkipped;
+  skipped.steps.clear();
+  skipped.seconds = 0;
+  run.vectors.push_back(odd);
+  run.vectors.push_back(skipped);
+  const std::string directory = written.directory + "/again";
+  ReportOptions options;
+  const auto* fixture = &written.fixture;
+  options.sas_for_vector = [fixture](const VectorResult& vector) { return fixture->SasFor(vector); };
+  ASSERT_TRUE(WriteReportFolder(run, directory, options).ok());
+  ASSERT_TRUE(WriteResultsJson(run, directory + "/dom.json", options).ok());
+
+  const auto dom = nlohmann::json::parse(ReadFile(directory + "/dom.json")).at("vectors");
+  std::map<std::string, nlohmann::json> by_id;
+  for (const auto& vector : dom) by_id.emplace(vector.at("id").get<std::string>(), vector);
+  std::istringstream lines(ReadFile(directory + "/results.json"));
+  std::size_t entries = 0, plain = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with(",")) line.erase(0, 1);
+    if (line.ends_with(",")) line.pop_back();  // the last failure, before the other entries
+    if (!line.starts_with("{\"cause\":")) continue;
+    const auto entry = nlohmann::json::parse(line);
+    ++entries;
+    if (entry.at("verdict") == "pass" || entry.at("verdict") == "skipped") ++plain;
+    // nlohmann's compact form of the value is the line itself ...
+    EXPECT_EQ(entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), line);
+    // ... and the value is the DOM writer's.
+    const auto found = by_id.find(entry.at("id").get<std::string>());
+    ASSERT_NE(found, by_id.end()) << line;
+    EXPECT_EQ(entry, found->second) << entry.at("id");
+  }
+  EXPECT_EQ(entries, run.vectors.size());
+  EXPECT_GE(plain, 3u);
+  // index.json's frame entries are written the same way: each line is nlohmann's compact form.
+  std::istringstream index(ReadFile(directory + "/" + kPcapIndexFile));
+  std::size_t frames = 0;
+  for (std::string line; std::getline(index, line);) {
+    if (line.starts_with(",")) line.erase(0, 1);
+    if (!line.starts_with("{\"actual\":")) continue;
+    ++frames;
+    EXPECT_EQ(nlohmann::json::parse(line).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), line);
+  }
+  EXPECT_GT(frames, 0u);
+}
+
 TEST(WritersTest, WritesLeaveNoTemporaryFiles) {
   auto written = WriteFixture();
   std::set<std::string> names;

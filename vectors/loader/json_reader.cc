@@ -3,24 +3,34 @@
 #include "vectors/loader/vector_loader.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <set>
+#include <memory>
+#include <unordered_set>
 #include <utility>
 
 namespace sendpath::vectors {
 
 namespace {
 
-int HexDigitValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+// Each character's hex value, -1 for a non-digit: one load per character instead of three
+// range tests (frames are most of a suite's bytes).
+constexpr std::array<std::int8_t, 256> kHexValue = [] {
+  std::array<std::int8_t, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    table[static_cast<std::size_t>(c)] = c >= '0' && c <= '9'   ? static_cast<std::int8_t>(c - '0')
+                                         : c >= 'a' && c <= 'f' ? static_cast<std::int8_t>(c - 'a' + 10)
+                                         : c >= 'A' && c <= 'F' ? static_cast<std::int8_t>(c - 'A' + 10)
+                                                                : std::int8_t{-1};
+  }
+  return table;
+}();
+
+int HexDigitValue(char c) { return kHexValue[static_cast<unsigned char>(c)]; }
 
 bool IsHexSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
@@ -191,8 +201,18 @@ std::vector<std::string> AsStringArray(const nlohmann::json& value, const std::s
 
 namespace {
 
+// The stash AsHex reads on this thread (HexStashScope), or none.
+thread_local HexStash* tl_hex_stash = nullptr;
+
+constexpr char kStashMark = '\x01';
+
 void AppendHexString(const nlohmann::json& value, const std::string& pointer, Bytes& out) {
   const std::string& text = AsString(value, pointer);
+  if (tl_hex_stash != nullptr && !text.empty() && text[0] == kStashMark) {
+    // Any miss sends the caller back to the plain parse, which names the real problem.
+    if (!tl_hex_stash->Decode(text, out)) Fail(pointer, "stashed frame not decoded");
+    return;
+  }
   auto parsed = ParseHex(text);
   if (auto* error = std::get_if<HexError>(&parsed)) Fail(pointer, error->message);
   const Bytes& bytes = std::get<Bytes>(parsed);
@@ -213,6 +233,87 @@ Bytes AsHex(const nlohmann::json& value, const std::string& pointer) {
   }
   return out;
 }
+
+bool HexStash::Stash(std::string_view text, std::string& out) {
+  constexpr std::size_t kMinDigits = 64;  // shorter strings cost the lexer little
+  digits_.clear();
+  used_ = 0;
+  out.clear();
+  std::size_t copied = 0;  // text[copied..] is not in `out` yet
+  std::string_view key;
+  char previous = 0;  // the last character before the current string, outside strings, not space
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const void* quote = std::memchr(text.data() + i, '"', text.size() - i);
+    if (quote == nullptr) break;
+    const auto open = static_cast<std::size_t>(static_cast<const char*>(quote) - text.data());
+    for (std::size_t j = open; j > i; --j) {
+      if (!IsHexSpace(text[j - 1])) {
+        previous = text[j - 1];
+        break;
+      }
+    }
+    // The closing quote: the next one not escaped by an odd run of backslashes.
+    std::size_t close = open + 1;
+    while (true) {
+      const void* end = close < text.size() ? std::memchr(text.data() + close, '"', text.size() - close) : nullptr;
+      if (end == nullptr) return false;  // unterminated: the plain parse reports it
+      close = static_cast<std::size_t>(static_cast<const char*>(end) - text.data());
+      std::size_t backslashes = 0;
+      while (close - backslashes > open + 1 && text[close - 1 - backslashes] == '\\') ++backslashes;
+      if (backslashes % 2 == 0) break;
+      ++close;
+    }
+    const std::string_view content = text.substr(open + 1, close - open - 1);
+    std::size_t after = close + 1;
+    while (after < text.size() && IsHexSpace(text[after])) ++after;
+    if (after < text.size() && text[after] == ':') {
+      key = content;
+    } else if (previous == ':' && key == "frame" && content.size() >= kMinDigits) {
+      out.append(text.substr(copied, open - copied));
+      char number[24];
+      const auto written = std::to_chars(number, number + sizeof(number), digits_.size());
+      out += "\"\\u0001";
+      out.append(number, written.ptr);
+      out += '"';
+      copied = close + 1;
+      digits_.push_back(content);
+    }
+    previous = '"';
+    i = close + 1;
+  }
+  if (digits_.empty()) return false;
+  out.append(text.substr(copied));
+  decoded_.assign(digits_.size(), false);
+  return true;
+}
+
+bool HexStash::Decode(std::string_view placeholder, Bytes& bytes) {
+  std::size_t index = 0;
+  const char* const end = placeholder.data() + placeholder.size();
+  const auto [parsed_end, status] = std::from_chars(placeholder.data() + 1, end, index);
+  if (placeholder.size() < 2 || status != std::errc() || parsed_end != end || index >= digits_.size() || decoded_[index]) return false;
+  const std::string_view digits = digits_[index];
+  if (digits.size() % 2 != 0) return false;
+  const std::size_t start = bytes.size();
+  bytes.resize(start + digits.size() / 2);
+  int bad = 0;
+  for (std::size_t i = 0, o = start; i < digits.size(); i += 2, ++o) {
+    const int high = HexDigitValue(digits[i]), low = HexDigitValue(digits[i + 1]);
+    bad |= high | low;  // negative when either is not a digit
+    bytes[o] = static_cast<std::uint8_t>((high << 4) | (low & 0xf));
+  }
+  if (bad < 0) {
+    bytes.resize(start);
+    return false;
+  }
+  decoded_[index] = true;
+  ++used_;
+  return true;
+}
+
+HexStashScope::HexStashScope(HexStash& stash) : previous_(tl_hex_stash) { tl_hex_stash = &stash; }
+HexStashScope::~HexStashScope() { tl_hex_stash = previous_; }
 
 IPAddr AsIpv4Address(const nlohmann::json& value, const std::string& pointer) {
   const std::string& text = AsString(value, pointer);
@@ -279,7 +380,9 @@ namespace {
 constexpr int kMaxDepth = 32;
 
 // Tracks where the parser is, to refuse duplicate keys (nlohmann keeps the last silently) with
-// the pointer of the repeated key.
+// the pointer of the repeated key. The keys of the open objects share one stack (no tree node
+// per key; a vector's objects have a handful of keys each); an object with many keys also gets
+// a hash set, so the check stays linear for any input.
 class DuplicateKeyGuard {
  public:
   explicit DuplicateKeyGuard(std::string prefix = "") : prefix_(std::move(prefix)) {}
@@ -289,20 +392,29 @@ class DuplicateKeyGuard {
       case Event::object_start:
       case Event::array_start:
         if (depth >= kMaxDepth) Fail(PointerHere(), "nested deeper than " + std::to_string(kMaxDepth) + " levels");
-        frames_.push_back(Frame{event == Event::object_start, {}, {}, 0});
+        frames_.push_back(Frame{event == Event::object_start, keys_.size(), kNoKey, 0, {}});
         break;
       case Event::key: {
         Frame& top = frames_.back();
         const std::string& key = parsed.get_ref<const std::string&>();
-        if (!top.keys.insert(key).second) {
-          top.key = key;
-          Fail(PointerHere(), "duplicate key '" + key + "'");
+        bool repeated = false;
+        if (top.many) {
+          repeated = !top.many->insert(key).second;
+        } else {
+          repeated = std::find(keys_.begin() + static_cast<std::ptrdiff_t>(top.keys_begin), keys_.end(), key) != keys_.end();
+          if (!repeated && keys_.size() - top.keys_begin >= kLinearKeys) {
+            top.many = std::make_unique<std::unordered_set<std::string>>(keys_.begin() + static_cast<std::ptrdiff_t>(top.keys_begin), keys_.end());
+            top.many->insert(key);
+          }
         }
-        top.key = key;
+        top.key = keys_.size();
+        keys_.push_back(key);
+        if (repeated) Fail(PointerHere(), "duplicate key '" + key + "'");
         break;
       }
       case Event::object_end:
       case Event::array_end:
+        keys_.resize(frames_.back().keys_begin);
         frames_.pop_back();
         CountElement();
         break;
@@ -314,11 +426,14 @@ class DuplicateKeyGuard {
   }
 
  private:
+  static constexpr std::size_t kNoKey = static_cast<std::size_t>(-1);
+  static constexpr std::size_t kLinearKeys = 16;  // beyond this many keys an object gets a hash set
   struct Frame {
     bool is_object;
-    std::set<std::string> keys;
-    std::string key;
+    std::size_t keys_begin;  // this object's keys are keys_[keys_begin..]
+    std::size_t key;         // the member being read: an index into keys_
     std::size_t index;
+    std::unique_ptr<std::unordered_set<std::string>> many;
   };
 
   void CountElement() {
@@ -328,13 +443,14 @@ class DuplicateKeyGuard {
   std::string PointerHere() const {
     std::string pointer = prefix_;
     for (const Frame& frame : frames_) {
-      pointer += frame.is_object ? Child("", frame.key) : Child("", frame.index);
+      pointer += frame.is_object ? Child("", frame.key == kNoKey ? std::string() : keys_[frame.key]) : Child("", frame.index);
     }
     return pointer;
   }
 
   std::string prefix_;
   std::vector<Frame> frames_;
+  std::vector<std::string> keys_;
 };
 
 }  // namespace
@@ -369,7 +485,7 @@ nlohmann::json ParseJsonText(std::string_view text, const std::string& pointer_p
   }
 }
 
-std::variant<std::string, LoadError> ReadWholeFile(const std::string& path) {
+std::optional<LoadError> ReadWholeFileInto(const std::string& path, std::string& text) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) return LoadError{path, "", "is a directory, not a file"};
   std::ifstream in(path, std::ios::binary);
@@ -381,8 +497,14 @@ std::variant<std::string, LoadError> ReadWholeFile(const std::string& path) {
     return LoadError{path, "", "file is " + std::to_string(size) + " bytes; the limit is " + std::to_string(kMaxFileBytes)};
   }
   in.seekg(0, std::ios::beg);
-  std::string text(static_cast<std::size_t>(size), '\0');
+  text.resize(static_cast<std::size_t>(size));
   if (!in.read(text.data(), size)) return LoadError{path, "", "cannot read the file"};
+  return std::nullopt;
+}
+
+std::variant<std::string, LoadError> ReadWholeFile(const std::string& path) {
+  std::string text;
+  if (auto error = ReadWholeFileInto(path, text)) return std::move(*error);
   return text;
 }
 

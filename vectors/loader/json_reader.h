@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -58,7 +59,21 @@ std::uint64_t AsUnsigned(const nlohmann::json& value, const std::string& pointer
 std::int64_t AsSigned(const nlohmann::json& value, const std::string& pointer, std::int64_t min, std::int64_t max);
 std::vector<std::string> AsStringArray(const nlohmann::json& value, const std::string& pointer);
 // HEX: a string of hex digits (whitespace allowed) or an array of such strings, concatenated.
+// With a HexStash in scope, a placeholder string decodes the digits it stands for.
 Bytes AsHex(const nlohmann::json& value, const std::string& pointer);
+
+// HexStash (vector_loader.h): the frames of a vector kept out of the JSON lexer.
+// Makes `stash` the one AsHex reads on this thread for the scope's lifetime.
+class HexStashScope {
+ public:
+  explicit HexStashScope(HexStash& stash);
+  ~HexStashScope();
+  HexStashScope(const HexStashScope&) = delete;
+  HexStashScope& operator=(const HexStashScope&) = delete;
+
+ private:
+  HexStash* previous_;
+};
 // A dotted quad -> IPAddr in network byte order (the bytes a.b.c.d in memory order).
 IPAddr AsIpv4Address(const nlohmann::json& value, const std::string& pointer);
 Encapsulation AsEncapsulation(const nlohmann::json& value, const std::string& pointer);
@@ -77,6 +92,8 @@ SaSpec ParseSa(const nlohmann::json& value, const std::string& pointer, const st
 
 // The whole file, or a LoadError (cannot open, larger than kMaxFileBytes).
 std::variant<std::string, LoadError> ReadWholeFile(const std::string& path);
+// The same into `text`, whose storage is reused (no fresh pages to fault in for each file).
+std::optional<LoadError> ReadWholeFileInto(const std::string& path, std::string& text);
 
 // The document is an object whose "format" is `format`; otherwise fails naming what the file
 // is instead ("not a sendpath-sas/1 file: format is 'sendpath-vectors/1'; ... (it is a vector

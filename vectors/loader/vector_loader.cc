@@ -539,13 +539,21 @@ std::vector<std::string> ListVectorFiles(const std::vector<std::string>& paths, 
   return files;
 }
 
-std::variant<VectorFileReader, LoadError> VectorFileReader::Open(const std::string& path, const std::string& name) {
-  auto text = ReadWholeFile(path);
-  if (auto* error = std::get_if<LoadError>(&text)) {
+std::variant<VectorFileReader, LoadError> VectorFileReader::Open(const std::string& path, const std::string& name,
+                                                                std::string buffer) {
+  if (auto error = ReadWholeFileInto(path, buffer)) {
     error->file = name;
     return std::move(*error);
   }
-  return FromText(std::move(std::get<std::string>(text)), name);
+  return FromText(std::move(buffer), name);
+}
+
+std::string VectorFileReader::TakeBuffer() {
+  elements_.clear();
+  fallback_.clear();
+  next_ = 0;
+  text_.clear();
+  return std::move(text_);
 }
 
 std::variant<VectorFileReader, LoadError> VectorFileReader::FromText(std::string text, const std::string& name) {
@@ -590,16 +598,28 @@ std::optional<std::variant<Vector, LoadError>> VectorFileReader::Next() {
     if (next_ >= fallback_.size()) return std::nullopt;
     return std::variant<Vector, LoadError>(std::move(fallback_[next_++]));
   }
-  if (next_ >= elements_.size()) {
-    text_ = std::string();  // the file is done: its text is not kept
-    return std::nullopt;
-  }
+  if (next_ >= elements_.size()) return std::nullopt;
   const auto [begin, end] = elements_[next_];
   const std::string pointer = Child("/vectors", next_);
   ++next_;
+  const std::string_view element = std::string_view(text_).substr(begin, end - begin);
   try {
-    const nlohmann::json value = ParseJsonText(std::string_view(text_).substr(begin, end - begin), pointer, begin);
-    Vector vector = ParseVector(value, pointer, head_);
+    std::optional<Vector> parsed;
+    // The frames decoded outside the JSON lexer; anything unusual is parsed again as written.
+    if (stash_.Stash(element, stashed_text_)) {
+      try {
+        const HexStashScope scope(stash_);
+        const nlohmann::json value = ParseJsonText(stashed_text_, pointer, begin);
+        parsed.emplace(ParseVector(value, pointer, head_));
+        if (!stash_.AllUsedOnce()) parsed.reset();
+      } catch (const LoadFailure&) {
+        parsed.reset();
+      } catch (const std::exception&) {
+        parsed.reset();
+      }
+    }
+    if (!parsed) parsed.emplace(ParseVector(ParseJsonText(element, pointer, begin), pointer, head_));
+    Vector& vector = *parsed;
     const auto [it, inserted] = seen_.emplace(vector.id, pointer);
     if (!inserted) Fail(Child(pointer, "id"), "duplicate id '" + vector.id + "' (first at " + it->second + ")");
     return std::variant<Vector, LoadError>(std::move(vector));

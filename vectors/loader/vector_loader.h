@@ -73,6 +73,34 @@ std::variant<VectorFile, LoadError> LoadVectorFile(const std::string& path);
 // does not exist or cannot be listed is one error.
 std::vector<std::string> ListVectorFiles(const std::vector<std::string>& paths, std::vector<LoadError>& errors);
 
+namespace detail {
+
+// The frames of a vector kept out of the JSON lexer (VectorFileReader::Next): they are most of a
+// suite's bytes, and nlohmann builds a string a character at a time. Stash() copies a vector's
+// text with each string value of a "frame" key replaced by the placeholder "\u0001<n>"; while
+// a HexStashScope is alive, AsHex decodes placeholder n from the original digits. Only the
+// digits are ever taken out, never the JSON structure, so every pointer stays the same. The
+// caller parses the original text instead whenever the stashed parse fails or AllUsedOnce() is
+// false (a placeholder read by anything but AsHex, or twice): then errors, byte offsets and
+// values are exactly those of the plain parse.
+class HexStash {
+ public:
+  // `text` (one JSON value) into `out` with the frames replaced; false (and `out` unspecified)
+  // when there is nothing worth stashing.
+  bool Stash(std::string_view text, std::string& out);
+  // Appends the bytes of `placeholder` to `bytes`; false when it is not one of this stash's, was
+  // used before, or its digits are not plain hex (the plain parse then names the problem).
+  bool Decode(std::string_view placeholder, Bytes& bytes);
+  bool AllUsedOnce() const { return used_ == digits_.size(); }
+
+ private:
+  std::vector<std::string_view> digits_;  // into the original text
+  std::vector<bool> decoded_;
+  std::size_t used_ = 0;
+};
+
+}  // namespace detail
+
 // One vector file read a vector at a time (`sendpath run` streams suites through it, so a run
 // holds one file's text and one vector's model, never the suite). Open() checks the file's
 // head (format, group, description, notes: the errors LoadVectorFile gives); Next() parses the
@@ -80,8 +108,11 @@ std::vector<std::string> ListVectorFiles(const std::vector<std::string>& paths, 
 // file's other vectors still load. Duplicate ids within the file are errors of the later vector.
 class VectorFileReader {
  public:
-  // `path` is read; `name` names the file in errors and in Vector::file.
-  static std::variant<VectorFileReader, LoadError> Open(const std::string& path, const std::string& name);
+  // `path` is read; `name` names the file in errors and in Vector::file. `buffer`: storage to
+  // read it into, e.g. the last file's (TakeBuffer()), so a suite of large files does not fault
+  // in fresh memory for each.
+  static std::variant<VectorFileReader, LoadError> Open(const std::string& path, const std::string& name,
+                                                        std::string buffer = {});
   static std::variant<VectorFileReader, LoadError> FromText(std::string text, const std::string& name);
 
   // The file without its vectors (path = name, sha256 of the whole file).
@@ -89,6 +120,8 @@ class VectorFileReader {
   std::size_t vector_count() const { return elements_.size() + fallback_.size(); }
   // The next vector, or its error; nullopt after the last.
   std::optional<std::variant<Vector, LoadError>> Next();
+  // The file's storage, for the next Open(); the reader has no more vectors afterwards.
+  std::string TakeBuffer();
 
  private:
   VectorFileReader() = default;
@@ -98,6 +131,9 @@ class VectorFileReader {
   std::vector<Vector> fallback_;  // a file the scanner could not split: parsed whole, served from here
   std::size_t next_ = 0;
   std::map<std::string, std::string> seen_;  // id -> pointer
+  // Next()'s frames kept out of the JSON parser, and the vector's text without them (reused).
+  detail::HexStash stash_;
+  std::string stashed_text_;
 };
 // `json_text` may be any bytes. `path` only names the file in errors and in VectorFile::path.
 std::variant<VectorFile, LoadError> ParseVectorFile(std::string_view json_text, std::string path);

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -272,6 +273,21 @@ class LoaderErrors : public ::testing::Test {
     EXPECT_EQ(error.file, "vectors/contract/x.json");
     EXPECT_EQ(error.pointer, pointer) << error.ToString();
     EXPECT_NE(error.message.find(message), std::string::npos) << error.ToString();
+    // Read a vector at a time (`sendpath run`), the first error is the same one.
+    const std::optional<LoadError> streamed = FirstStreamedError(text);
+    ASSERT_TRUE(streamed.has_value()) << "the vector reader loads what ParseVectorFile refuses: " << error.ToString();
+    EXPECT_EQ(streamed->pointer, error.pointer) << streamed->ToString();
+    EXPECT_EQ(streamed->message, error.message) << streamed->ToString();
+  }
+
+  static std::optional<LoadError> FirstStreamedError(const std::string& text) {
+    auto opened = VectorFileReader::FromText(text, "vectors/contract/x.json");
+    if (auto* error = std::get_if<LoadError>(&opened)) return *error;
+    auto& reader = std::get<VectorFileReader>(opened);
+    while (auto next = reader.Next()) {
+      if (auto* error = std::get_if<LoadError>(&*next)) return *error;
+    }
+    return std::nullopt;
   }
 
   static json& At(json& doc, const std::string& pointer) { return doc[json::json_pointer(pointer)]; }
@@ -488,6 +504,68 @@ TEST_F(LoaderErrors, BundleAndRaw) {
               "has 1 entries; the bundle has 2");
   ExpectError([](json& d) { At(d, "/vectors/1/sas/tun/raw/operation/1") = "AH"; },
               "/vectors/1/sas/tun/raw/operation/1", "unknown operation 'AH'");
+}
+
+// The vector reader decodes long frames outside the JSON parser (HexStash); what it gives is
+// what the whole-document parse gives, and anything else is parsed as written.
+TEST_F(LoaderErrors, TheVectorReaderDecodesFramesLikeTheDocumentParse) {
+  json doc = full_;
+  std::size_t long_frames = 0;
+  for (json& vector : doc["vectors"]) {
+    for (json& step : vector["steps"]) {
+      for (json* frame : {step.contains("frame") ? &step["frame"] : nullptr,
+                          step.contains("expect") && step["expect"].contains("frame") ? &step["expect"]["frame"] : nullptr}) {
+        if (frame == nullptr || frame->is_null()) continue;
+        std::string digits;
+        for (const json& part : frame->is_array() ? *frame : json::array({*frame})) {
+          for (char c : part.get<std::string>()) {
+            if (c != ' ') digits += c;
+          }
+        }
+        *frame = digits;  // one compact string: the stashed form
+        if (digits.size() >= 64) ++long_frames;
+      }
+    }
+  }
+  ASSERT_GE(long_frames, 4u);
+  // A placeholder look-alike elsewhere is only text.
+  doc["vectors"][0]["title"] = "\u00010 \"frame\": \"00\"";
+  const std::string text = doc.dump();
+  const auto whole = ParseVectorFile(text, "x.json");
+  ASSERT_TRUE(std::holds_alternative<VectorFile>(whole)) << std::get<LoadError>(whole).ToString();
+  auto opened = VectorFileReader::FromText(text, "x.json");
+  ASSERT_TRUE(std::holds_alternative<VectorFileReader>(opened));
+  auto& reader = std::get<VectorFileReader>(opened);
+  for (const Vector& expected : std::get<VectorFile>(whole).vectors) {
+    auto next = reader.Next();
+    ASSERT_TRUE(next && std::holds_alternative<Vector>(*next));
+    const Vector& got = std::get<Vector>(*next);
+    EXPECT_EQ(got.id, expected.id);
+    EXPECT_EQ(got.title, expected.title);
+    ASSERT_EQ(got.steps.size(), expected.steps.size());
+    for (std::size_t i = 0; i < got.steps.size(); ++i) {
+      const auto* a = std::get_if<SendStep>(&got.steps[i].op);
+      const auto* b = std::get_if<SendStep>(&expected.steps[i].op);
+      ASSERT_EQ(a == nullptr, b == nullptr);
+      if (a == nullptr) continue;
+      EXPECT_EQ(a->frame, b->frame) << got.steps[i].pointer;
+      EXPECT_EQ(a->expect_frame, b->expect_frame) << got.steps[i].pointer;
+    }
+  }
+  EXPECT_FALSE(reader.Next().has_value());
+
+  // Errors in and around long frames name the same place either way (ExpectTextError checks both).
+  const std::string long_frame = doc["vectors"][1]["steps"][5]["frame"].get<std::string>();
+  ASSERT_GE(long_frame.size(), 64u);
+  ExpectError([&](json& d) { d = doc; At(d, "/vectors/1/steps/5/frame") = long_frame.substr(0, 40) + "g" + long_frame.substr(41); },
+              "/vectors/1/steps/5/frame", "bad hex digit 'g' at offset 40");
+  ExpectError([&](json& d) { d = doc; At(d, "/vectors/1/steps/5/frame") = long_frame + "0"; }, "/vectors/1/steps/5/frame",
+              "odd number of hex digits");
+  ExpectError([&](json& d) { d = doc; At(d, "/vectors/1/steps/5/frame") = std::string(2 * 65550, '0'); }, "/vectors/1/steps/5/frame",
+              "frame of 65550 bytes; the largest is 65549");
+  // A key that reads like a placeholder of a stashed frame is refused as the bad hex it is.
+  ExpectError([&](json& d) { d = doc; At(d, "/vectors/0/sas/t/bundle/0/conf/key") = "\u00010"; },
+              "/vectors/0/sas/t/bundle/0/conf/key", "bad hex digit '\\x01' at offset 0");
 }
 
 TEST_F(LoaderErrors, DuplicatesInOneFile) {
