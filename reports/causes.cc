@@ -1,5 +1,6 @@
 #include "reports/causes.h"
 
+#include "reports/ipv4.h"
 #include "reports/receive_check.h"
 #include "reports/reseal.h"
 
@@ -270,6 +271,26 @@ class Catalogue {
     }
   }
 
+  // The distinct mutable option types (RFC 4302 App. A) of the IPv4 header in front of AH header
+  // `i`, in the expected frame (decrypted where it lies inside a tunnel).
+  std::vector<std::uint8_t> MutableOptionTypes(std::size_t i) const {
+    const HeaderCheck& header = layout_.headers[i];
+    const std::span<const std::uint8_t> frame =
+        layout_.plaintext.size() == query_.expected.size() ? std::span<const std::uint8_t>(layout_.plaintext) : query_.expected;
+    const IpPacket* packet = nullptr;
+    for (const IpPacket& candidate : layout_.ip_packets) {
+      if (candidate.level == header.level && candidate.offset < header.offset) packet = &candidate;
+    }
+    std::vector<std::uint8_t> types;
+    if (packet == nullptr || packet->offset >= frame.size()) return types;
+    const std::size_t length = std::size_t{frame[packet->offset] & 0x0fu} * 4;
+    if (length < 20 || packet->offset + length > frame.size()) return types;
+    ipv4::WalkOptions(frame.subspan(packet->offset, length), [&](std::size_t, std::uint8_t type, std::size_t) {
+      if (!ipv4::OptionIsImmutableForAh(type) && std::find(types.begin(), types.end(), type) == types.end()) types.push_back(type);
+    });
+    return types;
+  }
+
   void AhCandidates(std::size_t i, const SaKeys& keys) {
     using Tos = AhIcvRules::Tos;
     AhIcvRules rules;
@@ -334,6 +355,23 @@ class Catalogue {
             "RFC 4302 §2.5.1: with ESN the high bits join the ICV input", rules);
     }
     if (keys.integrity == IntegrityAlgorithm::kAesGmac) GmacKeyCandidates(i, keys);
+    // A NIC that put some mutable kinds in its immutable list (Record Route and Timestamp look
+    // like plain data) keeps those only: with several kinds present, each proper subset. Tried
+    // last, so a named rule giving the same bytes (the copied flag) is named first.
+    const std::vector<std::uint8_t> types = MutableOptionTypes(i);
+    if (types.size() < 2 || types.size() > 4) return;
+    for (unsigned subset = 1; subset + 1 < (1u << types.size()); ++subset) {
+      rules = {};
+      std::string names;
+      for (std::size_t k = 0; k < types.size(); ++k) {
+        if ((subset & (1u << k)) == 0) continue;
+        rules.kept_mutable_types.set(types[k]);
+        const char* name = ipv4::OptionName(types[k]);
+        names += (names.empty() ? "" : ", ") + (name != nullptr ? std::string(name) : "type " + std::to_string(types[k]));
+      }
+      AddAh("ah-mutable-option-kept", i, "ICV computed with the mutable IPv4 options " + names + " kept",
+            "RFC 4302 App. A: mutable options are zeroed entirely", rules);
+    }
   }
 
   void GmacKeyCandidates(std::size_t i, const SaKeys& keys) {

@@ -60,7 +60,7 @@ bool ZeroMutableFields(std::span<const std::uint8_t> header, std::span<std::uint
   const bool well_formed = ipv4::WalkOptions(header, [&](std::size_t offset, std::uint8_t type, std::size_t length) {
     bool immutable = ipv4::OptionIsImmutableForAh(type);
     if (rules.options_by_copied_flag && type > 1) immutable = (type & 0x80) != 0;
-    if (rules.keep_mutable_options) immutable = true;
+    if (rules.keep_mutable_options || rules.kept_mutable_types.test(type)) immutable = true;
     if (rules.zero_immutable_options) immutable = false;
     if (!immutable) std::fill_n(out.begin() + static_cast<std::ptrdiff_t>(offset), length, 0);
   });

@@ -14,6 +14,7 @@
 #include "reports/pcap_io.h"
 #include "reports/sa_keys.h"
 
+#include <bitset>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -123,6 +124,7 @@ struct AhIcvRules {
   bool keep_ttl = false;
   bool keep_checksum = false;
   bool keep_mutable_options = false;    // Appendix A.1 mutable options hashed as they are
+  std::bitset<256> kept_mutable_types{};  // ... only the mutable options of these types
   bool zero_immutable_options = false;  // every option zeroed, immutable ones too
   bool options_by_copied_flag = false;  // an option counted immutable when its copied flag is set
   SourceRoute source_route = SourceRoute::kFinalDestination;

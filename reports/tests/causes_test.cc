@@ -268,6 +268,21 @@ TEST(CausesTest, AhMutableFieldCauses) {
   }
 }
 
+// A NIC that put Record Route alone in its immutable list keeps it and zeroes the other mutable
+// option (LSRR): not every mutable option kept, yet the same cause, proven by recomputation.
+// Keeping LSRR alone gives the bytes of the copied-flag rule on this packet (LSRR is the one
+// copied mutable option), and that named rule comes first.
+TEST(CausesTest, OneMutableOptionKindKept) {
+  for (const std::uint8_t type : {std::uint8_t{7}, std::uint8_t{131}}) {
+    AhIcvRules rules;
+    rules.kept_mutable_types.set(type);
+    Send send = TransportAh(AhSha1());
+    ASSERT_NE(send.Sealed(Deviation{}, 0), send.Sealed(Ah(rules), 0));
+    ASSERT_NE(send.Sealed(Ah({.keep_mutable_options = true}), 0), send.Sealed(Ah(rules), 0));
+    ExpectCause(send, Ah(rules), type == 7 ? "ah-mutable-option-kept" : "ah-copied-flag-as-immutable");
+  }
+}
+
 // The final-destination rule applied to LSRR only or SSRR only, on a packet carrying both
 // (RFC 791 allows one; a NIC meets both): the kind it knows gives the destination, whichever
 // comes last. Either order, either kind, proves the cause.
