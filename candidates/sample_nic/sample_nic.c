@@ -1798,7 +1798,8 @@ static NDIS_STATUS SnMiniportSend(NDIS_HANDLE MiniportAdapterContext, PNDIS_PACK
 static SN_DRIVER SnDriver;
 static pthread_once_t SnDriverOnce = PTHREAD_ONCE_INIT;
 
-static VOID SnUnloadDriver(VOID) {
+/* The library's unload (dlclose or process exit) is the driver's: its algorithms go with it. */
+__attribute__((destructor)) static VOID SnUnloadDriver(VOID) {
   ULONG i;
   for (i = 0; i < SN_COUNT_OF(SnDriver.Ciphers); ++i) EVP_CIPHER_free(SnDriver.Ciphers[i]);
   EVP_MAC_free(SnDriver.Hmac);
@@ -1826,9 +1827,6 @@ static VOID SnLoadDriver(VOID) {
     }
   }
 }
-
-/* The library's unload (dlclose or process exit) is the driver's: its algorithms go with it. */
-__attribute__((destructor)) static VOID SnDriverUnload(VOID) { SnUnloadDriver(); }
 
 /* ---- Miniport entry points ------------------------------------------------------------------- */
 static VOID SnHalt(NDIS_HANDLE MiniportAdapterContext) {
