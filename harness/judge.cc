@@ -60,32 +60,39 @@ SendJudge::SendJudge(const vectors::Vector& vector)
     : vector_(vector),
       link_(vector.encapsulation == vectors::Encapsulation::kIeee8023 ? report::LinkType::kEthernet
                                                                      : report::LinkType::kRawIp),
-      sas_(std::make_unique<report::SaTable>()) {
-  // SA by SA, element by element: a negative vector's malformed SA must not hide the others.
-  for (const auto& [name, sa] : vector.sas) {
-    for (std::size_t element = 0; element < sa.bundle.size(); ++element) {
-      auto keys = report::MakeSaKeys(name, sa, element);
-      if (keys) {
-        vector_sas_.Add(keys.value());
-        keys_by_sa_[name].push_back(std::move(keys.value()));
-      } else if (sa_error_.empty()) {
-        sa_error_ = keys.error().message;
-      }
-    }
+      // SA by SA, element by element: a negative vector's malformed SA must not hide the others.
+      vector_sas_(report::SaTable::OfEverySa(vector.sas, &sa_error_)) {
+  for (std::size_t entry = 0; entry < vector_sas_.size(); ++entry) {
+    const std::string& name = vector_sas_.keys(entry).name;  // "<sa name>/esp" or "<sa name>/ah"
+    entries_by_sa_[name.substr(0, name.rfind('/'))].push_back(entry);
   }
 }
 
 // The receive side knows only the SAs this send names: a header of another SA (a transport ESP
 // left for software inside an offloaded tunnel) is payload to it, as it is to the NIC.
 void SendJudge::UseSasOf(const vectors::SendStep& step) {
-  sas_ = std::make_unique<report::SaTable>();
-  if (!step.has_info) return;
-  for (const vectors::HandleRef* ref : {&step.offload_handle, &step.next_offload_handle}) {
-    if (ref->kind != vectors::HandleRef::Kind::kSa) continue;
-    const auto found = keys_by_sa_.find(ref->sa);
-    if (found == keys_by_sa_.end()) continue;
-    for (const report::SaKeys& keys : found->second) sas_->Add(keys);
+  std::vector<std::string> named;
+  if (step.has_info) {
+    for (const vectors::HandleRef* ref : {&step.offload_handle, &step.next_offload_handle}) {
+      if (ref->kind == vectors::HandleRef::Kind::kSa && entries_by_sa_.contains(ref->sa)) named.push_back(ref->sa);
+    }
   }
+  // Naming each SA of the vector once: the send's table is the vector's, entry for entry.
+  std::vector<std::string> distinct = named;
+  std::sort(distinct.begin(), distinct.end());
+  if (std::adjacent_find(distinct.begin(), distinct.end()) == distinct.end() && distinct.size() == entries_by_sa_.size() &&
+      !distinct.empty()) {
+    sas_ = &vector_sas_;
+    return;
+  }
+  std::unique_ptr<report::SaTable>& table = send_sas_[named];
+  if (!table) {
+    table = std::make_unique<report::SaTable>();
+    for (const std::string& name : named) {
+      for (const std::size_t entry : entries_by_sa_.at(name)) table->Add(vector_sas_.keys(entry));
+    }
+  }
+  sas_ = table.get();
 }
 
 SendJudge::~SendJudge() = default;
@@ -145,6 +152,7 @@ void SendJudge::JudgeFrame(const vectors::SendStep& step, const Bytes& actual, S
   const Bytes& expected = *step.expect_frame;
   report::ReceiveChecker checker(*sas_);
   checker.Check(expected, link_, expected_layout_);
+  if (sas_ == &vector_sas_) out.expected_check = std::make_shared<const report::CheckResult>(expected_layout_);
   const bool layout_known = expected_layout_.status == report::FrameStatus::kVerified ||
                             expected_layout_.status == report::FrameStatus::kNoIpsec;
 
@@ -166,7 +174,7 @@ void SendJudge::JudgeFrame(const vectors::SendStep& step, const Bytes& actual, S
       options.masked = step.iv_bytes;
       options.ivs_dont_care = true;
     }
-    report::FrameDiffer differ(sas_.get(), options);
+    report::FrameDiffer differ(sas_, options);
     const report::FrameComparison& comparison = differ.Compare(expected, actual, link_);
     out.differences = comparison.differences;
     for (const std::string& note : comparison.notes) out.notes.push_back(note);
@@ -211,7 +219,7 @@ void SendJudge::JudgeFrame(const vectors::SendStep& step, const Bytes& actual, S
     if (const auto first = FirstDifference(actual, expected, [](std::size_t) { return true; })) {
       // The diff engine knows which differences are consequences of others (an AH ICV over a
       // wrong ESP ICV, a ciphertext after a wrong plaintext byte): name its first cause.
-      report::FrameDiffer differ(sas_.get(), report::DiffOptions{});
+      report::FrameDiffer differ(sas_, report::DiffOptions{});
       const report::FieldDifference* cause = differ.Compare(expected, actual, link_).FirstCause();
       std::size_t offset = *first;
       if (cause != nullptr) {

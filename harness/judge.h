@@ -53,6 +53,9 @@ struct SendJudgement {
   bool leaked_plaintext = false;
   bool picked_own_ivs = false;
   std::vector<IvUse> ivs;
+  // The receive check of the expected frame, when it was made against every SA of the vector
+  // (the send names them all): the report's index reuses it (report::StepResult::expected_check).
+  std::shared_ptr<const report::CheckResult> expected_check;
 };
 
 // What a vector tests, for a refusal of what it accepts: its title (else id) and flags.
@@ -75,10 +78,13 @@ class SendJudge {
 
   const vectors::Vector& vector_;
   report::LinkType link_;
-  std::map<std::string, std::vector<report::SaKeys>> keys_by_sa_;
-  std::unique_ptr<report::SaTable> sas_;  // the SAs of the send being judged
-  report::SaTable vector_sas_;            // every SA of the vector (a cause may be another SA's)
-  std::string sa_error_;  // why the SA table could not be built ("" when it was)
+  std::string sa_error_;        // why an SA's keys could not be made ("" when all could)
+  report::SaTable vector_sas_;  // every SA of the vector (a cause may be another SA's)
+  std::map<std::string, std::vector<std::size_t>> entries_by_sa_;  // SA name -> its vector_sas_ entries
+  // The SAs a send names, by their names in handle order, made once per vector: sends that
+  // name the same SAs share their OpenSSL state. A send naming every SA uses vector_sas_.
+  std::map<std::vector<std::string>, std::unique_ptr<report::SaTable>> send_sas_;
+  report::SaTable* sas_ = nullptr;  // the SAs of the send being judged
   report::CheckResult expected_layout_, actual_layout_;
   report::Dissection dissection_;  // the expected frame's, to name a field
 };

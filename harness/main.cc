@@ -498,18 +498,6 @@ class VectorStream {
   std::unique_ptr<harness::ScheduledVector> peeked_;
 };
 
-// The SA keys of a vector, to decode its frames in the report.
-report::SaTable SaTableOf(const vectors::Vector& vector) {
-  report::SaTable table;
-  for (const auto& [name, sa] : vector.sas) {
-    for (std::size_t element = 0; element < sa.bundle.size(); ++element) {
-      auto keys = report::MakeSaKeys(name, sa, element);
-      if (keys) table.Add(std::move(keys.value()));
-    }
-  }
-  return table;
-}
-
 int Run(const RunArgs& args, const std::string& command_line) {
   InterruptHandlers handlers;  // from here on SIGINT/SIGTERM stop the run and still write the report
   g_interrupted.store(false);
@@ -583,7 +571,7 @@ int Run(const RunArgs& args, const std::string& command_line) {
     const vectors::Vector& vector = *scheduled.selected.vector;
     result.rank = harness::RankOf(vector);
     iv_checker.Add(result.id, ivs);
-    report::SaTable sas = SaTableOf(vector);
+    report::SaTable sas = report::SaTable::OfEverySa(vector.sas);
     if (auto status = report.Add(std::move(result), &sas); !status && !write_error) write_error = status.error();
   };
   const harness::VectorSource next = [&] { return source.Next(); };

@@ -283,6 +283,7 @@ class StepExecutor::Impl {
     out.differences = std::move(judgement.differences);
     out.leaked = judgement.leaked;
     out.leaked_plaintext = judgement.leaked_plaintext;
+    out.expected_check = std::move(judgement.expected_check);
     if (judgement.picked_own_ivs) {
       ivs_.picked_own_ivs = true;
       out.notes.push_back("the candidate used its own IVs: judged by decrypt-and-compare");

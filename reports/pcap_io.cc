@@ -223,9 +223,11 @@ constexpr std::uint16_t kIfDescription = 3;
 constexpr std::size_t kMaxOptionValue = 0xffff;
 
 // One block under construction: body fields, then options, then the trailing length.
+// Built in `storage` (cleared first), so that a writer reuses one buffer for every packet.
 class Block {
  public:
-  explicit Block(std::uint32_t type) {
+  Block(std::uint32_t type, std::vector<std::uint8_t>& storage) : bytes_(storage) {
+    bytes_.clear();
     U32(type);
     U32(0);  // total length, set by Finish()
   }
@@ -258,7 +260,7 @@ class Block {
 
  private:
   void Pad() { while (bytes_.size() % 4 != 0) bytes_.push_back(0); }
-  std::vector<std::uint8_t> bytes_;
+  std::vector<std::uint8_t>& bytes_;
   bool has_options_ = false;
 };
 
@@ -266,7 +268,7 @@ class Block {
 
 struct PcapngWriter::State {
   AtomicFile file;
-  std::vector<std::uint8_t> scratch;
+  std::vector<std::uint8_t> block;  // the block being written
 };
 
 PcapngWriter::PcapngWriter(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -281,7 +283,7 @@ Result<PcapngWriter> PcapngWriter::Create(const std::string& path, LinkType link
   auto file = AtomicFile::Create(path);
   if (!file) return file.error();
   auto state = std::make_unique<State>(State{std::move(file).value(), {}});
-  Block section(kSectionHeaderBlock);
+  Block section(kSectionHeaderBlock, state->block);
   section.U32(kByteOrderMagic);
   section.U16(1);  // major version
   section.U16(0);  // minor version
@@ -289,7 +291,7 @@ Result<PcapngWriter> PcapngWriter::Create(const std::string& path, LinkType link
   section.U32(0xffffffff);
   section.Option(kShbUserAppl, "sendpath");
   state->file.Write(section.Finish());
-  Block interface(kInterfaceDescriptionBlock);
+  Block interface(kInterfaceDescriptionBlock, state->block);
   interface.U16(LinkTypeFileValue(link));
   interface.U16(0);  // reserved
   interface.U32(static_cast<std::uint32_t>(kSnapLength));
@@ -304,7 +306,7 @@ void PcapngWriter::Write(std::span<const std::uint8_t> frame, std::int64_t secon
   if (!state_) return;
   const std::size_t captured = std::min(frame.size(), static_cast<std::size_t>(kSnapLength));
   const auto timestamp = static_cast<std::uint64_t>(seconds) * 1000000u + static_cast<std::uint64_t>(microseconds);
-  Block packet(kEnhancedPacketBlock);
+  Block packet(kEnhancedPacketBlock, state_->block);
   packet.U32(0);  // interface 0
   packet.U32(static_cast<std::uint32_t>(timestamp >> 32));
   packet.U32(static_cast<std::uint32_t>(timestamp));

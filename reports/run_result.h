@@ -5,11 +5,14 @@
 #include <compare>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace sendpath::report {
+
+struct CheckResult;  // reports/receive_check.h
 
 using Bytes = std::vector<std::uint8_t>;
 
@@ -67,6 +70,9 @@ struct StepResult {
   std::size_t expected_frame_number = 0;
   std::size_t actual_frame_number = 0;
   double seconds = 0;
+  // The receive check of expected_frame against every SA of the vector (SaTable::OfEverySa),
+  // when the judge made it: the report's sealed_spis read it instead of checking again.
+  std::shared_ptr<const CheckResult> expected_check;
 };
 
 // How elementary a vector is, from the loaded vector (harness/complexity.h computes it; nothing

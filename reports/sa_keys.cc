@@ -178,6 +178,21 @@ Result<SaTable> SaTable::FromSaSpecs(const std::map<std::string, vectors::SaSpec
   return table;
 }
 
+SaTable SaTable::OfEverySa(const std::map<std::string, vectors::SaSpec>& sas, std::string* first_error) {
+  SaTable table;
+  for (const auto& [name, sa] : sas) {
+    for (std::size_t element = 0; element < sa.bundle.size(); ++element) {
+      auto keys = MakeSaKeys(name, sa, element);
+      if (keys) {
+        table.Add(std::move(keys).value());
+      } else if (first_error != nullptr && first_error->empty()) {
+        *first_error = keys.error().message;
+      }
+    }
+  }
+  return table;
+}
+
 void SaTable::Add(SaKeys keys) {
   const std::uint64_t key = (std::uint64_t{static_cast<std::uint8_t>(keys.protocol)} << 32) | keys.spi;
   auto entry = std::make_unique<Entry>();

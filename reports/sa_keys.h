@@ -68,6 +68,12 @@ class SaTable {
 
   // Every element of every SA. `origin` (a file name) prefixes error messages.
   static Result<SaTable> FromSaSpecs(const std::map<std::string, vectors::SaSpec>& sas, const std::string& origin);
+  // Every element of every SA that has keys, in map order then element order; an element
+  // MakeSaKeys refuses is left out (a negative vector's malformed SA must not hide the others)
+  // and its message kept in `first_error` when that is empty. The judge and the report build a
+  // vector's table with this one function, so an entry's index means the same SA in both (the
+  // report reuses the judge's receive check of an expected frame, StepResult::expected_check).
+  static SaTable OfEverySa(const std::map<std::string, vectors::SaSpec>& sas, std::string* first_error = nullptr);
 
   void Add(SaKeys keys);
   std::size_t size() const { return entries_.size(); }

@@ -42,9 +42,8 @@ nlohmann::json StatusOrNull(const std::optional<std::int32_t>& status) {
   return StatusText(*status);
 }
 
-std::string XmlEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
+// Appends `text` to `out` with XML's five entities; a control character XML 1.0 forbids is '?'.
+void AppendXmlEscaped(std::string& out, std::string_view text) {
   for (unsigned char c : text) {
     switch (c) {
       case '&': out += "&amp;"; break;
@@ -61,6 +60,12 @@ std::string XmlEscape(std::string_view text) {
         }
     }
   }
+}
+
+std::string XmlEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  AppendXmlEscaped(out, text);
   return out;
 }
 
@@ -155,12 +160,20 @@ std::string_view WiresharkIntegrity(const SaKeys& keys) {
 class EspSaTable {
  public:
   void Add(const std::string& source, const std::string& destination, const SaKeys& keys) {
-    const std::string key = source + " " + destination + " " + Hex32Text(keys.spi);
-    std::string record = Record(source, destination, keys);
-    const auto [it, fresh] = records_.emplace(key, record);
-    if (fresh) {
+    std::string& key = key_;  // reused: most frames repeat a record already listed
+    key.assign(source).append(" ").append(destination).append(" ").append(Hex32Text(keys.spi));
+    const auto found = records_.find(key);
+    if (found == records_.end()) {
+      records_.emplace(key, Listed{Record(source, destination, keys), keys.cipher, keys.conf_row, keys.cipher_key, keys.salt, keys.integrity,
+                                   keys.integrity_row, keys.integrity_key});
       order_.push_back(key);
-    } else if (it->second != record) {
+      return;
+    }
+    // The record is a function of these (the address pair and SPI are the key).
+    const Listed& listed = found->second;
+    if (listed.cipher != keys.cipher || listed.conf_row != keys.conf_row || listed.cipher_key != keys.cipher_key ||
+        listed.salt != keys.salt || listed.integrity != keys.integrity || listed.integrity_row != keys.integrity_row ||
+        listed.integrity_key != keys.integrity_key) {
       ++conflicts_;
     }
   }
@@ -175,7 +188,7 @@ class EspSaTable {
               "with the first record, so their ESP may show as undecryptable.\n";
     }
     for (const std::string& note : notes_) text += "# " + note + "\n";
-    for (const std::string& key : order_) text += records_.at(key) + "\n";
+    for (const std::string& key : order_) text += records_.at(key).record + "\n";
     return text;
   }
   void Note(std::string note) {
@@ -193,8 +206,18 @@ class EspSaTable {
            std::string(aead ? "NULL" : WiresharkIntegrity(keys)) + "\",\"" +
            (aead || keys.integrity_key.empty() ? "" : "0x" + ToHex(keys.integrity_key)) + "\"";
   }
-  std::map<std::string, std::string> records_;
+  struct Listed {
+    std::string record;
+    CipherAlgorithm cipher;
+    const table::ConfAlgorithm* conf_row;
+    Bytes cipher_key, salt;
+    IntegrityAlgorithm integrity;
+    const table::IntegrityAlgorithm* integrity_row;
+    Bytes integrity_key;
+  };
+  std::map<std::string, Listed> records_;
   std::vector<std::string> order_;
+  std::string key_;
   std::set<std::string> noted_;
   std::vector<std::string> notes_;
   std::size_t conflicts_ = 0;
@@ -213,10 +236,14 @@ SealedHeaders AnalyseExpectedFrame(const VectorResult& vector, const StepResult&
   SealedHeaders sealed;
   if (sas == nullptr || !step.expected_frame || !step.input_frame) return sealed;
   sealed.known = true;
-  const LinkType link = vector.ethernet ? LinkType::kEthernet : LinkType::kRawIp;
-  ReceiveChecker checker(*sas);
-  CheckResult check;
-  checker.Check(*step.expected_frame, link, check);
+  // The judge's check of this frame when it had every SA of the vector (the same table, entry
+  // for entry: SaTable::OfEverySa); else checked here.
+  CheckResult own_check;
+  if (!step.expected_check) {
+    ReceiveChecker checker(*sas);
+    checker.Check(*step.expected_frame, vector.ethernet ? LinkType::kEthernet : LinkType::kRawIp, own_check);
+  }
+  const CheckResult& check = step.expected_check ? *step.expected_check : own_check;
   const Bytes& input = *step.input_frame;
   for (const HeaderCheck& header : check.headers) {
     if (header.sa == kNoSa) continue;
@@ -273,16 +300,17 @@ nlohmann::json CauseJson(const Cause& cause) {
 }
 
 // The comment of a step's frame in each capture: vector, step and verdict (with the diagnosis).
-std::string FrameComment(const VectorResult& vector, const StepResult& step, std::string_view which, bool unchanged) {
-  std::string comment = "sendpath: vector " + vector.id + ", step " + std::to_string(step.index) + " (" + step.op + "), " +
-                        std::string(which) + " frame; verdict " + VerdictName(step.verdict);
+// Into `comment`, whose storage is reused frame after frame.
+void FrameComment(const VectorResult& vector, const StepResult& step, std::string_view which, bool unchanged, std::string& comment) {
+  comment.assign("sendpath: vector ").append(vector.id).append(", step ").append(std::to_string(step.index));
+  comment.append(" (").append(step.op).append("), ").append(which).append(" frame; verdict ").append(VerdictName(step.verdict));
   if (!step.diagnosis.empty()) {
     constexpr std::size_t kLimit = 300;
-    comment += ": " + (step.diagnosis.size() > kLimit ? step.diagnosis.substr(0, kLimit) + "..." : step.diagnosis);
+    comment.append(": ").append(std::string_view(step.diagnosis).substr(0, kLimit));
+    if (step.diagnosis.size() > kLimit) comment.append("...");
   }
   if (unchanged && which != "actual") comment += "; the NIC must leave this frame unchanged (no offload)";
   if (step.leaked && which == "actual") comment += "; leaked on a refused send";
-  return comment;
 }
 
 }  // namespace
@@ -336,6 +364,12 @@ class JsonAppender {
     out_.append(text, std::to_chars(text, text + sizeof text, value).ptr);
   }
   void Bool(bool value) { out_ += value ? "true" : "false"; }
+  // StatusText's string (the NDIS_STATUS_* name or 0x%08x), or null without a status.
+  void Status(std::optional<std::int32_t> status) {
+    if (!status) return Null();
+    const std::string_view name = vectors::StatusName(*status);
+    name.empty() ? String(StatusText(*status)) : String(name);
+  }
   void Null() { out_ += "null"; }
   void Value(const nlohmann::json& value) {
     if (value.is_boolean()) return Bool(value.get<bool>());
@@ -362,7 +396,9 @@ class JsonAppender {
 // are not held in memory. Anonymous: removed when closed, whatever happens.
 class Spool {
  public:
-  Spool() : file_(std::tmpfile()) {}
+  Spool() : file_(std::tmpfile()) {
+    if (file_ != nullptr) std::setvbuf(file_.get(), nullptr, _IOFBF, std::size_t{1} << 20);  // as AtomicFile
+  }
   bool ok() const { return file_ != nullptr && !failed_; }
   // Where the piece starts.
   std::uint64_t Append(std::string_view bytes) {
@@ -448,9 +484,9 @@ class PcapSet {
       if (!step.input_frame && !step.expected_frame && !step.actual_frame) continue;
       ++ordinal_;  // the three files share timestamps, so a step's frames line up in time
       const bool unchanged = step.input_frame && step.expected_frame && *step.input_frame == *step.expected_frame;
-      Write(*input_, step.input_frame, synthetic, FrameComment(vector, step, "input", unchanged));
-      Write(*expected_, step.expected_frame, synthetic, FrameComment(vector, step, "expected", unchanged));
-      Write(*actual_, step.actual_frame, synthetic, FrameComment(vector, step, "actual", unchanged));
+      Write(*input_, step.input_frame, synthetic, vector, step, "input", unchanged);
+      Write(*expected_, step.expected_frame, synthetic, vector, step, "expected", unchanged);
+      Write(*actual_, step.actual_frame, synthetic, vector, step, "actual", unchanged);
       // The frame's index.json entry, as nlohmann's dump(-1) writes it (keys in its sorted
       // order), without a DOM per frame.
       entry_.assign(frames_.size() == 0 ? "\n{" : ",\n{");
@@ -511,8 +547,11 @@ class PcapSet {
  private:
   PcapSet(std::string directory, LinkType link) : directory_(std::move(directory)), link_(link) {}
 
-  void Write(PcapngWriter& writer, const std::optional<Bytes>& frame, bool synthetic, const std::string& comment) {
+  void Write(PcapngWriter& writer, const std::optional<Bytes>& frame, bool synthetic, const VectorResult& vector,
+             const StepResult& step, std::string_view which, bool unchanged) {
     if (!frame) return;
+    std::string& comment = comment_;
+    FrameComment(vector, step, which, unchanged, comment);
     if (synthetic) {
       wrapped_.assign(std::begin(kSyntheticEthernet), std::end(kSyntheticEthernet));
       if (frame->empty() || ((*frame)[0] >> 4) != 4) std::copy(std::begin(kExperimentalEtherType), std::end(kExperimentalEtherType), wrapped_.begin() + 12);
@@ -529,6 +568,7 @@ class PcapSet {
   EspSaTable esp_sa_;
   Spool frames_;  // index.json's frame entries
   std::string entry_;  // the entry being written (reused)
+  std::string comment_;  // the frame comment being written (reused)
   std::vector<std::uint8_t> wrapped_;
   std::int64_t ordinal_ = 0;
   std::size_t input_count_ = 0, expected_count_ = 0, actual_count_ = 0;
@@ -736,7 +776,7 @@ void AppendPlainEntry(const VectorResult& vector, std::string& out) {
     if (i > 0) json.Text(",");
     json.Text("{");
     json.Key("actual_status");
-    step.actual_status ? json.String(StatusText(*step.actual_status)) : json.Null();
+    json.Status(step.actual_status);
     json.Text(",");
     json.Key("cause").Null();
     json.Text(",");
@@ -744,7 +784,7 @@ void AppendPlainEntry(const VectorResult& vector, std::string& out) {
     json.Text(",");
     json.Key("differences").Text("[],");
     json.Key("expected_status");
-    step.expected_status ? json.String(StatusText(*step.expected_status)) : json.Null();
+    json.Status(step.expected_status);
     json.Text(",");
     json.Key("frames").Text("{");
     json.Key("actual").Unsigned(step.actual_frame_number);
@@ -860,6 +900,11 @@ class JunitBuilder {
       return;
     }
     for (const StepResult& step : vector.steps) {
+      const std::string name = "step " + std::to_string(step.index) + " (" + step.op + ")";
+      if (step.verdict == Verdict::kPass) {  // a passing testcase has no message and no details
+        Testcase(suite, vector.id, name, step.seconds, step.verdict, vector.must, {}, {});
+        continue;
+      }
       std::string details = vector.title;
       for (const auto& note : step.notes) details += "\n" + note;
       for (const auto& d : step.differences) {
@@ -871,8 +916,8 @@ class JunitBuilder {
                    std::to_string(step.expected_frame_number) + ", " + kActualCapture + " #" + std::to_string(step.actual_frame_number);
       }
       // The message leads with the cause id, for CI filters.
-      Testcase(suite, vector.id, "step " + std::to_string(step.index) + " (" + step.op + ")", step.seconds, step.verdict,
-               vector.must, step.cause ? "[" + step.cause->id + "] " + step.diagnosis : step.diagnosis, details);
+      Testcase(suite, vector.id, name, step.seconds, step.verdict, vector.must,
+               step.cause ? "[" + step.cause->id + "] " + step.diagnosis : step.diagnosis, details);
     }
   }
 
@@ -962,11 +1007,21 @@ class JunitBuilder {
     ++suite.tests;
     suite.seconds += seconds;
     std::string& body = body_;
-    body += "    <testcase classname=\"" + XmlEscape(classname) + "\" name=\"" + XmlEscape(name) + "\" time=\"" + Seconds(seconds) + "\"";
+    body += "    <testcase classname=\"";
+    AppendXmlEscaped(body, classname);
+    body += "\" name=\"";
+    AppendXmlEscaped(body, name);
+    body += "\" time=\"";
+    body += Seconds(seconds);  // short enough for the string's own storage: no allocation
+    body += "\"";
+    if (verdict == Verdict::kPass) {
+      body += "/>\n";
+      if (body_.size() > (1u << 16)) FlushBody();
+      return;
+    }
     const std::string message = XmlEscape(diagnosis.empty() ? std::string(VerdictName(verdict)) : diagnosis);
     switch (verdict) {
       case Verdict::kPass:
-        body += "/>\n";
         break;
       case Verdict::kFail:
         if (!must) {
