@@ -2,6 +2,7 @@
 #include "reports/writers.h"
 
 #include "reports/pcap_io.h"
+#include "reports/receive_check.h"
 #include "reports/tests/report_fixture.h"
 #include "reports/tests/test_support.h"
 
@@ -98,6 +99,47 @@ TEST(WritersTest, PcapsHoldTheFramesWhereTheIndexSays) {
   EXPECT_EQ(checked, files["input"].size() + files["expected"].size() + files["actual"].size());
   EXPECT_EQ(files["input"].size(), 4u);
   EXPECT_EQ(files["expected"].size(), 3u);  // the refused send expects nothing
+}
+
+// The judge hands the report its receive check of each expected frame (StepResult::expected_check)
+// when it had every SA of the vector; the index's sealed_spis and the esp_sa table are then read
+// from that check, and are what the report's own check gives.
+TEST(WritersTest, TheJudgesCheckOfAnExpectedFrameGivesTheIndexItsOwnCheckGives) {
+  const auto write = [](testing::RunFixture& fixture, const std::string& directory) {
+    ReportOptions options;
+    const auto* run = &fixture;
+    options.sas_for_vector = [run](const VectorResult& vector) { return run->SasFor(vector); };
+    auto status = WriteReportFolder(fixture.run, directory, options);
+    EXPECT_TRUE(status.ok()) << (status.ok() ? "" : status.error().message);
+    return ReadFile(directory + "/index.json") + ReadFile(directory + "/wireshark/esp_sa");
+  };
+  testing::RunFixture own = testing::FaultyNicRun();
+  const std::string checked_here = write(own, testing::TemporaryDirectory());
+  ASSERT_NE(checked_here.find("sealed_spis"), std::string::npos);
+
+  testing::RunFixture handed = testing::FaultyNicRun();
+  std::size_t shared = 0;
+  for (VectorResult& vector : handed.run.vectors) {
+    SaTable* sas = handed.SasFor(vector);
+    for (StepResult& step : vector.steps) {
+      if (sas == nullptr || !step.expected_frame) continue;
+      auto check = std::make_shared<CheckResult>();
+      ReceiveChecker(*sas).Check(*step.expected_frame, LinkType::kRawIp, *check);
+      step.expected_check = std::move(check);
+      ++shared;
+    }
+  }
+  ASSERT_GT(shared, 0u);
+  EXPECT_EQ(write(handed, testing::TemporaryDirectory()), checked_here);
+
+  // The check handed over is the one read: one that found no header seals nothing.
+  testing::RunFixture empty = testing::FaultyNicRun();
+  for (VectorResult& vector : empty.run.vectors) {
+    for (StepResult& step : vector.steps) {
+      if (step.expected_frame) step.expected_check = std::make_shared<CheckResult>();
+    }
+  }
+  EXPECT_NE(write(empty, testing::TemporaryDirectory()), checked_here);
 }
 
 TEST(WritersTest, PcapsOpenInTshark) {
