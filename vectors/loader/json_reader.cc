@@ -41,11 +41,9 @@ std::string Printable(char c) {
   return std::string("\\x") + kDigits[u >> 4] + kDigits[u & 0xf];
 }
 
-}  // namespace
-
-std::variant<Bytes, HexError> ParseHex(std::string_view text) {
-  Bytes bytes;
-  bytes.reserve(text.size() / 2);
+// The bytes of HEX `text` appended to `bytes`, so that AsHex needs no second buffer; on an
+// error `bytes` holds some of them.
+std::optional<HexError> AppendHexDigits(std::string_view text, Bytes& bytes) {
   int high = -1;
   std::size_t high_offset = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -65,6 +63,15 @@ std::variant<Bytes, HexError> ParseHex(std::string_view text) {
     return HexError{high_offset, "odd number of hex digits: the digit at offset " + std::to_string(high_offset) +
                                      " has no partner"};
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::variant<Bytes, HexError> ParseHex(std::string_view text) {
+  Bytes bytes;
+  bytes.reserve(text.size() / 2);
+  if (auto error = AppendHexDigits(text, bytes)) return std::move(*error);
   return bytes;
 }
 
@@ -96,13 +103,22 @@ std::string EscapePointerToken(std::string_view token) {
 
 namespace detail {
 
-void Fail(std::string pointer, std::string message) { throw LoadFailure{std::move(pointer), std::move(message)}; }
-
-std::string Child(const std::string& pointer, std::string_view token) {
-  return pointer + "/" + EscapePointerToken(token);
+void JsonPointer::AppendTo(std::string& out) const {
+  if (parent_ == nullptr) return;
+  parent_->AppendTo(out);
+  out += '/';
+  out += index_ == kKey ? EscapePointerToken(key_) : std::to_string(index_);
 }
 
-std::string Child(const std::string& pointer, std::size_t index) { return pointer + "/" + std::to_string(index); }
+std::string JsonPointer::str() const {
+  std::string out;
+  AppendTo(out);
+  return out;
+}
+
+void Fail(std::string pointer, std::string message) { throw LoadFailure{std::move(pointer), std::move(message)}; }
+
+void Fail(const JsonPointer& pointer, std::string message) { Fail(pointer.str(), std::move(message)); }
 
 const char* TypeName(const nlohmann::json& value) {
   switch (value.type()) {
@@ -120,19 +136,19 @@ const char* TypeName(const nlohmann::json& value) {
 
 namespace {
 
-[[noreturn]] void WrongType(const nlohmann::json& value, const std::string& pointer, std::string_view expected) {
+[[noreturn]] void WrongType(const nlohmann::json& value, const JsonPointer& pointer, std::string_view expected) {
   Fail(pointer, "expected " + std::string(expected) + ", found " + TypeName(value));
 }
 
 }  // namespace
 
-ObjectReader::ObjectReader(const nlohmann::json& value, std::string pointer,
+ObjectReader::ObjectReader(const nlohmann::json& value, const JsonPointer& pointer,
                            std::initializer_list<std::string_view> known)
-    : value_(value), pointer_(std::move(pointer)) {
+    : value_(value), pointer_(pointer) {
   if (!value_.is_object()) WrongType(value_, pointer_, "object");
   for (const auto& [key, member] : value_.items()) {
     if (std::find(known.begin(), known.end(), std::string_view(key)) == known.end()) {
-      Fail(Child(pointer_, key), "unknown key '" + key + "'");
+      Fail(pointer_.Child(key), "unknown key '" + key + "'");
     }
   }
 }
@@ -150,23 +166,23 @@ const nlohmann::json* ObjectReader::Optional(std::string_view key) const {
   return it == value_.end() ? nullptr : &*it;
 }
 
-const nlohmann::json::array_t& AsArray(const nlohmann::json& value, const std::string& pointer) {
+const nlohmann::json::array_t& AsArray(const nlohmann::json& value, const JsonPointer& pointer) {
   if (!value.is_array()) WrongType(value, pointer, "array");
   return value.get_ref<const nlohmann::json::array_t&>();
 }
 
-const std::string& AsString(const nlohmann::json& value, const std::string& pointer) {
+const std::string& AsString(const nlohmann::json& value, const JsonPointer& pointer) {
   if (!value.is_string()) WrongType(value, pointer, "string");
   return value.get_ref<const std::string&>();
 }
 
-std::string AsNonEmptyString(const nlohmann::json& value, const std::string& pointer) {
+std::string AsNonEmptyString(const nlohmann::json& value, const JsonPointer& pointer) {
   const std::string& s = AsString(value, pointer);
   if (s.empty()) Fail(pointer, "must not be empty");
   return s;
 }
 
-std::uint64_t AsUnsigned(const nlohmann::json& value, const std::string& pointer, std::uint64_t max) {
+std::uint64_t AsUnsigned(const nlohmann::json& value, const JsonPointer& pointer, std::uint64_t max) {
   if (value.is_number_unsigned()) {
     const auto v = value.get<std::uint64_t>();
     if (v > max) Fail(pointer, std::to_string(v) + " is above the maximum " + std::to_string(max));
@@ -178,7 +194,7 @@ std::uint64_t AsUnsigned(const nlohmann::json& value, const std::string& pointer
   WrongType(value, pointer, "integer");
 }
 
-std::int64_t AsSigned(const nlohmann::json& value, const std::string& pointer, std::int64_t min, std::int64_t max) {
+std::int64_t AsSigned(const nlohmann::json& value, const JsonPointer& pointer, std::int64_t min, std::int64_t max) {
   if (!value.is_number_integer()) WrongType(value, pointer, "integer");
   if (value.is_number_unsigned() && value.get<std::uint64_t>() > static_cast<std::uint64_t>(max)) {
     Fail(pointer, std::to_string(value.get<std::uint64_t>()) + " is outside " + std::to_string(min) + ".." +
@@ -191,11 +207,11 @@ std::int64_t AsSigned(const nlohmann::json& value, const std::string& pointer, s
   return v;
 }
 
-std::vector<std::string> AsStringArray(const nlohmann::json& value, const std::string& pointer) {
+std::vector<std::string> AsStringArray(const nlohmann::json& value, const JsonPointer& pointer) {
   const auto& array = AsArray(value, pointer);
   std::vector<std::string> out;
   out.reserve(array.size());
-  for (std::size_t i = 0; i < array.size(); ++i) out.push_back(AsString(array[i], Child(pointer, i)));
+  for (std::size_t i = 0; i < array.size(); ++i) out.push_back(AsString(array[i], pointer.Child(i)));
   return out;
 }
 
@@ -206,28 +222,26 @@ thread_local HexStash* tl_hex_stash = nullptr;
 
 constexpr char kStashMark = '\x01';
 
-void AppendHexString(const nlohmann::json& value, const std::string& pointer, Bytes& out) {
+void AppendHexString(const nlohmann::json& value, const JsonPointer& pointer, Bytes& out) {
   const std::string& text = AsString(value, pointer);
   if (tl_hex_stash != nullptr && !text.empty() && text[0] == kStashMark) {
     // Any miss sends the caller back to the plain parse, which names the real problem.
     if (!tl_hex_stash->Decode(text, out)) Fail(pointer, "stashed frame not decoded");
     return;
   }
-  auto parsed = ParseHex(text);
-  if (auto* error = std::get_if<HexError>(&parsed)) Fail(pointer, error->message);
-  const Bytes& bytes = std::get<Bytes>(parsed);
-  out.insert(out.end(), bytes.begin(), bytes.end());
+  if (out.empty()) out.reserve(text.size() / 2);
+  if (auto error = AppendHexDigits(text, out)) Fail(pointer, std::move(error->message));
 }
 
 }  // namespace
 
-Bytes AsHex(const nlohmann::json& value, const std::string& pointer) {
+Bytes AsHex(const nlohmann::json& value, const JsonPointer& pointer) {
   Bytes out;
   if (value.is_string()) {
     AppendHexString(value, pointer, out);
   } else if (value.is_array()) {
     const auto& parts = value.get_ref<const nlohmann::json::array_t&>();
-    for (std::size_t i = 0; i < parts.size(); ++i) AppendHexString(parts[i], Child(pointer, i), out);
+    for (std::size_t i = 0; i < parts.size(); ++i) AppendHexString(parts[i], pointer.Child(i), out);
   } else {
     WrongType(value, pointer, "hex string or array of hex strings");
   }
@@ -315,7 +329,7 @@ bool HexStash::Decode(std::string_view placeholder, Bytes& bytes) {
 HexStashScope::HexStashScope(HexStash& stash) : previous_(tl_hex_stash) { tl_hex_stash = &stash; }
 HexStashScope::~HexStashScope() { tl_hex_stash = previous_; }
 
-IPAddr AsIpv4Address(const nlohmann::json& value, const std::string& pointer) {
+IPAddr AsIpv4Address(const nlohmann::json& value, const JsonPointer& pointer) {
   const std::string& text = AsString(value, pointer);
   std::uint8_t octets[4] = {};
   const char* p = text.data();
@@ -341,26 +355,26 @@ IPAddr AsIpv4Address(const nlohmann::json& value, const std::string& pointer) {
   return address;
 }
 
-Encapsulation AsEncapsulation(const nlohmann::json& value, const std::string& pointer) {
+Encapsulation AsEncapsulation(const nlohmann::json& value, const JsonPointer& pointer) {
   const std::string& text = AsString(value, pointer);
   if (text == "null") return Encapsulation::kNull;
   if (text == "ieee802.3") return Encapsulation::kIeee8023;
   Fail(pointer, "unknown encapsulation '" + text + "' (expected \"null\" or \"ieee802.3\")");
 }
 
-NDIS_STATUS AsStatus(const nlohmann::json& value, const std::string& pointer) {
+NDIS_STATUS AsStatus(const nlohmann::json& value, const JsonPointer& pointer) {
   const std::string& text = AsString(value, pointer);
   const auto status = StatusFromName(text);
   if (!status) Fail(pointer, "unknown status name '" + text + "'");
   return *status;
 }
 
-void AsCapabilities(const nlohmann::json& value, const std::string& pointer, std::vector<std::string>& names,
+void AsCapabilities(const nlohmann::json& value, const JsonPointer& pointer, std::vector<std::string>& names,
                     NDIS_TASK_IPSEC& task, SENDPATH_TASK_IPSEC_EXTENSION& extension) {
   names = AsStringArray(value, pointer);
   for (std::size_t i = 0; i < names.size(); ++i) {
     if (!SetCapability(task, extension, names[i])) {
-      Fail(Child(pointer, i), "unknown capability name '" + names[i] + "'");
+      Fail(pointer.Child(i), "unknown capability name '" + names[i] + "'");
     }
   }
 }
@@ -385,7 +399,7 @@ constexpr int kMaxDepth = 32;
 // a hash set, so the check stays linear for any input.
 class DuplicateKeyGuard {
  public:
-  explicit DuplicateKeyGuard(std::string prefix = "") : prefix_(std::move(prefix)) {}
+  explicit DuplicateKeyGuard(const JsonPointer& prefix) : prefix_(prefix) {}
   bool operator()(int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
     using Event = nlohmann::json::parse_event_t;
     switch (event) {
@@ -441,14 +455,16 @@ class DuplicateKeyGuard {
   }
 
   std::string PointerHere() const {
-    std::string pointer = prefix_;
+    std::string pointer = prefix_.str();
     for (const Frame& frame : frames_) {
-      pointer += frame.is_object ? Child("", frame.key == kNoKey ? std::string() : keys_[frame.key]) : Child("", frame.index);
+      pointer += '/';
+      pointer += frame.is_object ? EscapePointerToken(frame.key == kNoKey ? std::string_view() : keys_[frame.key])
+                                 : std::to_string(frame.index);
     }
     return pointer;
   }
 
-  std::string prefix_;
+  JsonPointer prefix_;  // a copy; its parent is the caller's, which outlives the parse
   std::vector<Frame> frames_;
   std::vector<std::string> keys_;
 };
@@ -476,7 +492,7 @@ void RequireFormat(const nlohmann::json& document, std::string_view format) {
   Fail("/format", "not a " + expected + " file: format is '" + actual + "'; expected '" + expected + "'" + instead);
 }
 
-nlohmann::json ParseJsonText(std::string_view text, const std::string& pointer_prefix, std::size_t byte_offset) {
+nlohmann::json ParseJsonText(std::string_view text, const JsonPointer& pointer_prefix, std::size_t byte_offset) {
   DuplicateKeyGuard guard(pointer_prefix);
   try {
     return nlohmann::json::parse(text.begin(), text.end(), std::ref(guard));

@@ -17,7 +17,7 @@ namespace {
 
 constexpr std::uint64_t kMaxUlong = std::numeric_limits<ULONG>::max();
 
-AlgorithmSpec ParseAlgorithm(const nlohmann::json& value, const std::string& pointer, bool conf) {
+AlgorithmSpec ParseAlgorithm(const nlohmann::json& value, const JsonPointer& pointer, bool conf) {
   ObjectReader reader(value, pointer, {"algorithm", "key", "key_length"});
   AlgorithmSpec spec;
   const nlohmann::json& algorithm = reader.Required("algorithm");
@@ -44,20 +44,20 @@ AlgorithmSpec ParseAlgorithm(const nlohmann::json& value, const std::string& poi
   return spec;
 }
 
-std::optional<AlgorithmSpec> ParseOptionalAlgorithm(const nlohmann::json& value, const std::string& pointer,
+std::optional<AlgorithmSpec> ParseOptionalAlgorithm(const nlohmann::json& value, const JsonPointer& pointer,
                                                     bool conf) {
   if (value.is_null()) return std::nullopt;
   return ParseAlgorithm(value, pointer, conf);
 }
 
-OFFLOAD_OPERATION_E ParseOperation(const nlohmann::json& value, const std::string& pointer) {
+OFFLOAD_OPERATION_E ParseOperation(const nlohmann::json& value, const JsonPointer& pointer) {
   const std::string& text = AsString(value, pointer);
   if (text == "ENCRYPT") return ENCRYPT;
   if (text == "AUTHENTICATE") return AUTHENTICATE;
   Fail(pointer, "unknown operation '" + text + "' (expected ENCRYPT or AUTHENTICATE)");
 }
 
-SecAssocSpec ParseSecAssoc(const nlohmann::json& value, const std::string& pointer) {
+SecAssocSpec ParseSecAssoc(const nlohmann::json& value, const JsonPointer& pointer) {
   ObjectReader reader(value, pointer, {"operation", "spi", "conf", "integrity", "esn_high"});
   SecAssocSpec spec;
   spec.operation = ParseOperation(reader.Required("operation"), reader.At("operation"));
@@ -70,7 +70,7 @@ SecAssocSpec ParseSecAssoc(const nlohmann::json& value, const std::string& point
   return spec;
 }
 
-void ParseFilter(const nlohmann::json& value, const std::string& pointer, SaSpec& sa) {
+void ParseFilter(const nlohmann::json& value, const JsonPointer& pointer, SaSpec& sa) {
   ObjectReader reader(value, pointer, {"src", "src_mask", "dst", "dst_mask", "protocol", "src_port", "dst_port"});
   sa.src_addr = AsIpv4Address(reader.Required("src"), reader.At("src"));
   sa.src_mask = AsIpv4Address(reader.Required("src_mask"), reader.At("src_mask"));
@@ -81,14 +81,14 @@ void ParseFilter(const nlohmann::json& value, const std::string& pointer, SaSpec
   sa.dest_port = static_cast<USHORT>(AsUnsigned(reader.Required("dst_port"), reader.At("dst_port"), 0xffff));
 }
 
-void ParseRaw(const nlohmann::json& value, const std::string& pointer, SaSpec& sa) {
+void ParseRaw(const nlohmann::json& value, const JsonPointer& pointer, SaSpec& sa) {
   ObjectReader reader(value, pointer, {"num_sas", "operation", "key_len"});
   if (const auto* num_sas = reader.Optional("num_sas")) {
     sa.num_sas_override = static_cast<SHORT>(AsSigned(*num_sas, reader.At("num_sas"), std::numeric_limits<SHORT>::min(),
                                                       std::numeric_limits<SHORT>::max()));
   }
   if (const auto* operation = reader.Optional("operation")) {
-    const std::string at = reader.At("operation");
+    const JsonPointer at = reader.At("operation");
     const auto& values = AsArray(*operation, at);
     if (values.size() != sa.bundle.size()) {
       Fail(at, "has " + std::to_string(values.size()) + " entries; the bundle has " + std::to_string(sa.bundle.size()));
@@ -96,8 +96,8 @@ void ParseRaw(const nlohmann::json& value, const std::string& pointer, SaSpec& s
     // Literal Operation values (any ULONG, to reach the NIC's check), or the names.
     for (std::size_t i = 0; i < values.size(); ++i) {
       sa.bundle[i].raw_operation =
-          values[i].is_string() ? static_cast<ULONG>(ParseOperation(values[i], Child(at, i)))
-                                : static_cast<ULONG>(AsUnsigned(values[i], Child(at, i), kMaxUlong));
+          values[i].is_string() ? static_cast<ULONG>(ParseOperation(values[i], at.Child(i)))
+                                : static_cast<ULONG>(AsUnsigned(values[i], at.Child(i), kMaxUlong));
     }
   }
   if (const auto* key_len = reader.Optional("key_len")) {
@@ -107,12 +107,12 @@ void ParseRaw(const nlohmann::json& value, const std::string& pointer, SaSpec& s
 
 }  // namespace
 
-SaSpec ParseSa(const nlohmann::json& value, const std::string& pointer, const std::string& name) {
+SaSpec ParseSa(const nlohmann::json& value, const JsonPointer& pointer, const std::string& name) {
   ObjectReader reader(value, pointer,
                       {"direction", "flags_raw", "filter", "tunnel", "key_order", "bundle", "raw", "udp_esp"});
   SaSpec sa;
   sa.name = name;
-  sa.pointer = pointer;
+  sa.pointer = pointer.str();
 
   const auto* direction = reader.Optional("direction");
   const auto* flags_raw = reader.Optional("flags_raw");
@@ -152,7 +152,7 @@ SaSpec ParseSa(const nlohmann::json& value, const std::string& pointer, const st
     }
   }
 
-  const std::string bundle_at = reader.At("bundle");
+  const JsonPointer bundle_at = reader.At("bundle");
   const auto& bundle = AsArray(reader.Required("bundle"), bundle_at);
   // SecAssoc[] holds OFFLOAD_MAX_SAS elements; the transport fills one or two [S7], a third
   // only appears in negative vectors.
@@ -160,7 +160,7 @@ SaSpec ParseSa(const nlohmann::json& value, const std::string& pointer, const st
     Fail(bundle_at, "has " + std::to_string(bundle.size()) + " elements; SecAssoc[] holds 1.." +
                         std::to_string(OFFLOAD_MAX_SAS));
   }
-  for (std::size_t i = 0; i < bundle.size(); ++i) sa.bundle.push_back(ParseSecAssoc(bundle[i], Child(bundle_at, i)));
+  for (std::size_t i = 0; i < bundle.size(); ++i) sa.bundle.push_back(ParseSecAssoc(bundle[i], bundle_at.Child(i)));
 
   if (const auto* raw = reader.Optional("raw")) ParseRaw(*raw, reader.At("raw"), sa);
   if (const auto* udp_esp = reader.Optional("udp_esp")) {
@@ -277,13 +277,15 @@ std::variant<SaFile, LoadError> ParseSaFile(std::string_view json_text, std::str
     // The format first: another kind of file (a vector file, results.json) is named as such,
     // not reported by the first key an SA file does not have.
     RequireFormat(document, kSaFileFormat);
-    ObjectReader reader(document, "", {"format", "encapsulation", "sas"});
+    const JsonPointer root;
+    ObjectReader reader(document, root, {"format", "encapsulation", "sas"});
     SaFile file;
     file.encapsulation = AsEncapsulation(reader.Required("encapsulation"), reader.At("encapsulation"));
     const nlohmann::json& sas = reader.Required("sas");
-    if (!sas.is_object()) Fail(reader.At("sas"), std::string("expected object, found ") + TypeName(sas));
+    const JsonPointer sas_at = reader.At("sas");
+    if (!sas.is_object()) Fail(sas_at, std::string("expected object, found ") + TypeName(sas));
     for (const auto& [name, sa] : sas.items()) {
-      const std::string at = Child(reader.At("sas"), name);
+      const JsonPointer at = sas_at.Child(name);
       if (!IsValidSaName(name)) Fail(at, "bad SA name '" + name + "' (expected [A-Za-z0-9_.-]+, not never_issued)");
       file.sas.emplace(name, ParseSa(sa, at, name));
     }

@@ -37,12 +37,12 @@ constexpr std::uint64_t kMaxUlong = std::numeric_limits<ULONG>::max();
 // What a vector's steps may refer to.
 struct VectorScope {
   const std::map<std::string, SaSpec>& sas;
-  std::string sas_pointer;  // "/vectors/N/sas"
+  JsonPointer sas_pointer;  // "/vectors/N/sas", for errors
   Encapsulation encapsulation = Encapsulation::kNull;  // in effect for this step (the vector's, or a set's)
 };
 
 // A frame of a send step: HEX, at most the largest IPv4 datagram plus the encapsulation header.
-Bytes AsFrame(const nlohmann::json& value, const std::string& pointer, const VectorScope& scope) {
+Bytes AsFrame(const nlohmann::json& value, const JsonPointer& pointer, const VectorScope& scope) {
   Bytes frame = AsHex(value, pointer);
   const std::size_t max = MaxFrameBytes(scope.encapsulation);
   if (frame.size() > max) {
@@ -54,16 +54,16 @@ Bytes AsFrame(const nlohmann::json& value, const std::string& pointer, const Vec
   return frame;
 }
 
-std::string RequireSaName(const nlohmann::json& value, const std::string& pointer, const VectorScope& scope) {
+std::string RequireSaName(const nlohmann::json& value, const JsonPointer& pointer, const VectorScope& scope) {
   const std::string& name = AsString(value, pointer);
   if (scope.sas.find(name) == scope.sas.end()) {
-    Fail(pointer, "bad handle name '" + name + "': no SA of that name in " + scope.sas_pointer);
+    Fail(pointer, "bad handle name '" + name + "': no SA of that name in " + scope.sas_pointer.str());
   }
   return name;
 }
 
 // HANDLE: an SA name (whatever its state), 0, or "never_issued".
-HandleRef ParseHandle(const nlohmann::json& value, const std::string& pointer, const VectorScope& scope) {
+HandleRef ParseHandle(const nlohmann::json& value, const JsonPointer& pointer, const VectorScope& scope) {
   HandleRef handle;
   if (value.is_number()) {
     const bool zero = value.is_number_unsigned() ? value.get<std::uint64_t>() == 0
@@ -147,10 +147,10 @@ SendStep ParseSendStep(const ObjectReader& reader, const VectorScope& scope) {
   step.frame = AsFrame(reader.Required("frame"), reader.At("frame"), scope);
 
   if (const auto* split = reader.Optional("split")) {
-    const std::string at = reader.At("split");
+    const JsonPointer at = reader.At("split");
     const auto& offsets = AsArray(*split, at);
     for (std::size_t i = 0; i < offsets.size(); ++i) {
-      const std::string offset_at = Child(at, i);
+      const JsonPointer offset_at = at.Child(i);
       const auto offset = static_cast<std::size_t>(AsUnsigned(offsets[i], offset_at, kMaxUlong));
       // Each cut leaves a non-empty NDIS_BUFFER on both sides.
       if (offset == 0 || offset >= step.frame.size()) {
@@ -178,12 +178,12 @@ SendStep ParseSendStep(const ObjectReader& reader, const VectorScope& scope) {
   }
 
   if (const auto* ivs = reader.Optional("ivs")) {
-    const std::string at = reader.At("ivs");
+    const JsonPointer at = reader.At("ivs");
     if (!ivs->is_object()) Fail(at, std::string("expected object, found ") + TypeName(*ivs));
     for (const auto& [name, list] : ivs->items()) {
-      const std::string name_at = Child(at, name);
+      const JsonPointer name_at = at.Child(name);
       if (scope.sas.find(name) == scope.sas.end()) {
-        Fail(name_at, "bad handle name '" + name + "': no SA of that name in " + scope.sas_pointer);
+        Fail(name_at, "bad handle name '" + name + "': no SA of that name in " + scope.sas_pointer.str());
       }
       const auto& entries = AsArray(list, name_at);
       if (entries.size() > kMaxIvsPerSa) {
@@ -192,10 +192,11 @@ SendStep ParseSendStep(const ObjectReader& reader, const VectorScope& scope) {
       }
       std::vector<Bytes>& out = step.ivs[name];
       for (std::size_t i = 0; i < entries.size(); ++i) {
-        out.push_back(AsHex(entries[i], Child(name_at, i)));
+        const JsonPointer entry_at = name_at.Child(i);
+        out.push_back(AsHex(entries[i], entry_at));
         if (out.back().size() > kMaxIvBytes) {
-          Fail(Child(name_at, i), "IV of " + std::to_string(out.back().size()) + " bytes; at most " +
-                                      std::to_string(kMaxIvBytes));
+          Fail(entry_at,
+               "IV of " + std::to_string(out.back().size()) + " bytes; at most " + std::to_string(kMaxIvBytes));
         }
       }
     }
@@ -206,16 +207,17 @@ SendStep ParseSendStep(const ObjectReader& reader, const VectorScope& scope) {
   const nlohmann::json& frame = expect.Required("frame");
   if (!frame.is_null()) step.expect_frame = AsFrame(frame, expect.At("frame"), scope);
   if (const auto* iv_bytes = expect.Optional("iv_bytes")) {
-    const std::string at = expect.At("iv_bytes");
+    const JsonPointer at = expect.At("iv_bytes");
     const auto& ranges = AsArray(*iv_bytes, at);
     if (!ranges.empty() && !step.expect_frame) Fail(at, "IV ranges given but the expected frame is null");
     for (std::size_t i = 0; i < ranges.size(); ++i) {
-      const std::string range_at = Child(at, i);
+      const JsonPointer range_at = at.Child(i);
       const auto& pair = AsArray(ranges[i], range_at);
       if (pair.size() != 2) Fail(range_at, "expected [offset, length], found " + std::to_string(pair.size()) + " entries");
-      const auto offset = static_cast<std::size_t>(AsUnsigned(pair[0], Child(range_at, 0), kMaxUlong));
-      const auto length = static_cast<std::size_t>(AsUnsigned(pair[1], Child(range_at, 1), kMaxUlong));
-      if (length == 0) Fail(Child(range_at, 1), "IV length must not be 0");
+      const JsonPointer length_at = range_at.Child(std::size_t{1});
+      const auto offset = static_cast<std::size_t>(AsUnsigned(pair[0], range_at.Child(std::size_t{0}), kMaxUlong));
+      const auto length = static_cast<std::size_t>(AsUnsigned(pair[1], length_at, kMaxUlong));
+      if (length == 0) Fail(length_at, "IV length must not be 0");
       const std::size_t frame_size = step.expect_frame->size();
       if (offset > frame_size || length > frame_size - offset) {  // no size_t wrap-around
         Fail(range_at, "IV bytes " + std::to_string(offset) + ".." + std::to_string(offset + length) +
@@ -227,13 +229,14 @@ SendStep ParseSendStep(const ObjectReader& reader, const VectorScope& scope) {
   return step;
 }
 
-Step ParseStep(const nlohmann::json& value, const std::string& pointer, const VectorScope& scope) {
+Step ParseStep(const nlohmann::json& value, const JsonPointer& pointer, const VectorScope& scope) {
   if (!value.is_object()) Fail(pointer, std::string("expected object, found ") + TypeName(value));
   const auto op_it = value.find("op");
   if (op_it == value.end()) Fail(pointer, "missing required key 'op'");
-  const std::string& op = AsString(*op_it, Child(pointer, "op"));
+  const JsonPointer op_at = pointer.Child("op");
+  const std::string& op = AsString(*op_it, op_at);
   Step step;
-  step.pointer = pointer;
+  step.pointer = pointer.str();
   if (op == "set") {
     step.op = ParseSetStep(ObjectReader(value, pointer, {"op", "enable", "encapsulation", "expect"}));
   } else if (op == "add_sa") {
@@ -263,14 +266,13 @@ Step ParseStep(const nlohmann::json& value, const std::string& pointer, const Ve
   } else if (op == "send") {
     step.op = ParseSendStep(ObjectReader(value, pointer, {"op", "frame", "split", "info", "ivs", "expect"}), scope);
   } else {
-    Fail(Child(pointer, "op"), "unknown op '" + op +
-                                       "' (expected set, add_sa, delete_sa, add_udpesp_sa, delete_udpesp_sa, "
-                                       "fill_sa_table or send)");
+    Fail(op_at, "unknown op '" + op +
+                    "' (expected set, add_sa, delete_sa, add_udpesp_sa, delete_udpesp_sa, fill_sa_table or send)");
   }
   return step;
 }
 
-Provenance ParseProvenance(const nlohmann::json& value, const std::string& pointer) {
+Provenance ParseProvenance(const nlohmann::json& value, const JsonPointer& pointer) {
   ObjectReader reader(value, pointer, {"source", "generator", "confirmed_by", "comment"});
   Provenance provenance;
   provenance.source = AsNonEmptyString(reader.Required("source"), reader.At("source"));
@@ -287,12 +289,12 @@ bool IsValidId(std::string_view id) {
   });
 }
 
-Vector ParseVector(const nlohmann::json& value, const std::string& pointer, const VectorFile& file) {
+Vector ParseVector(const nlohmann::json& value, const JsonPointer& pointer, const VectorFile& file) {
   ObjectReader reader(value, pointer,
                       {"id", "title", "class", "flags", "provenance", "requires", "encapsulation", "sas", "steps"});
   Vector vector;
   vector.file = file.path;
-  vector.pointer = pointer;
+  vector.pointer = pointer.str();
   vector.id = AsString(reader.Required("id"), reader.At("id"));
   if (!IsValidId(vector.id)) Fail(reader.At("id"), "id must be non-empty printable ASCII without spaces");
   vector.title = AsNonEmptyString(reader.Required("title"), reader.At("title"));
@@ -306,10 +308,11 @@ Vector ParseVector(const nlohmann::json& value, const std::string& pointer, cons
     Fail(reader.At("class"), "unknown class '" + vector_class + "' (expected MUST or SHOULD)");
   }
 
-  vector.flags = AsStringArray(reader.Required("flags"), reader.At("flags"));
+  const JsonPointer flags_at = reader.At("flags");
+  vector.flags = AsStringArray(reader.Required("flags"), flags_at);
   for (std::size_t i = 0; i < vector.flags.size(); ++i) {
     if (file.notes.find(vector.flags[i]) == file.notes.end()) {
-      Fail(Child(reader.At("flags"), i), "flag '" + vector.flags[i] + "' has no note in /notes");
+      Fail(flags_at.Child(i), "flag '" + vector.flags[i] + "' has no note in /notes");
     }
   }
 
@@ -318,21 +321,21 @@ Vector ParseVector(const nlohmann::json& value, const std::string& pointer, cons
                  vector.requires_extension);
   vector.encapsulation = AsEncapsulation(reader.Required("encapsulation"), reader.At("encapsulation"));
 
-  const std::string sas_at = reader.At("sas");
+  const JsonPointer sas_at = reader.At("sas");
   const nlohmann::json& sas = reader.Required("sas");
   if (!sas.is_object()) Fail(sas_at, std::string("expected object, found ") + TypeName(sas));
   for (const auto& [name, sa] : sas.items()) {
-    const std::string at = Child(sas_at, name);
+    const JsonPointer at = sas_at.Child(name);
     if (!IsValidSaName(name)) Fail(at, "bad SA name '" + name + "' (expected [A-Za-z0-9_.-]+, not never_issued)");
     vector.sas.emplace(name, ParseSa(sa, at, name));
   }
 
   VectorScope scope{vector.sas, sas_at, vector.encapsulation};
-  const std::string steps_at = reader.At("steps");
+  const JsonPointer steps_at = reader.At("steps");
   const auto& steps = AsArray(reader.Required("steps"), steps_at);
   if (steps.empty()) Fail(steps_at, "a vector needs at least one step");
   for (std::size_t i = 0; i < steps.size(); ++i) {
-    vector.steps.push_back(ParseStep(steps[i], Child(steps_at, i), scope));
+    vector.steps.push_back(ParseStep(steps[i], steps_at.Child(i), scope));
     if (const auto* set = std::get_if<SetStep>(&vector.steps.back().op); set != nullptr && set->encapsulation == Encapsulation::kIeee8023) {
       scope.encapsulation = Encapsulation::kIeee8023;  // frames may carry the Ethernet header from here on
     }
@@ -344,7 +347,8 @@ Vector ParseVector(const nlohmann::json& value, const std::string& pointer, cons
 // and returned, not parsed.
 VectorFile ParseHead(const nlohmann::json& document, const std::string& path, const nlohmann::json::array_t*& vectors) {
   RequireFormat(document, kVectorFormat);
-  ObjectReader reader(document, "", {"format", "group", "description", "notes", "vectors"});
+  const JsonPointer root;
+  ObjectReader reader(document, root, {"format", "group", "description", "notes", "vectors"});
   VectorFile file;
   file.path = path;
   file.format = AsString(reader.Required("format"), reader.At("format"));
@@ -352,10 +356,9 @@ VectorFile ParseHead(const nlohmann::json& document, const std::string& path, co
   file.description = AsString(reader.Required("description"), reader.At("description"));
 
   const nlohmann::json& notes = reader.Required("notes");
-  if (!notes.is_object()) Fail(reader.At("notes"), std::string("expected object, found ") + TypeName(notes));
-  for (const auto& [flag, note] : notes.items()) {
-    file.notes.emplace(flag, AsNonEmptyString(note, Child(reader.At("notes"), flag)));
-  }
+  const JsonPointer notes_at = reader.At("notes");
+  if (!notes.is_object()) Fail(notes_at, std::string("expected object, found ") + TypeName(notes));
+  for (const auto& [flag, note] : notes.items()) file.notes.emplace(flag, AsNonEmptyString(note, notes_at.Child(flag)));
   vectors = &AsArray(reader.Required("vectors"), reader.At("vectors"));
   return file;
 }
@@ -369,13 +372,15 @@ VectorFile ParseDocument(std::string_view json_text, const std::string& path) {
   const nlohmann::json document = ParseJsonText(json_text);
   const nlohmann::json::array_t* vectors = nullptr;
   VectorFile file = ParseHead(document, path, vectors);
-  const std::string vectors_at = "/vectors";
+  const JsonPointer root;
+  const JsonPointer vectors_at = root.Child("vectors");
   if (vectors->empty()) Fail(vectors_at, "a file needs at least one vector");
   std::map<std::string, std::string> seen;  // id -> pointer
   for (std::size_t i = 0; i < vectors->size(); ++i) {
-    Vector vector = ParseVector((*vectors)[i], Child(vectors_at, i), file);
+    const JsonPointer at = vectors_at.Child(i);
+    Vector vector = ParseVector((*vectors)[i], at, file);
     const auto [it, inserted] = seen.emplace(vector.id, vector.pointer);
-    if (!inserted) Fail(Child(vector.pointer, "id"), "duplicate id '" + vector.id + "' (first at " + it->second + ")");
+    if (!inserted) Fail(at.Child("id"), "duplicate id '" + vector.id + "' (first at " + it->second + ")");
     file.vectors.push_back(std::move(vector));
   }
   file.sha256 = FileSha256(json_text);
@@ -600,7 +605,9 @@ std::optional<std::variant<Vector, LoadError>> VectorFileReader::Next() {
   }
   if (next_ >= elements_.size()) return std::nullopt;
   const auto [begin, end] = elements_[next_];
-  const std::string pointer = Child("/vectors", next_);
+  const JsonPointer root;
+  const JsonPointer vectors = root.Child("vectors");
+  const JsonPointer pointer = vectors.Child(next_);
   ++next_;
   const std::string_view element = std::string_view(text_).substr(begin, end - begin);
   try {
@@ -620,13 +627,13 @@ std::optional<std::variant<Vector, LoadError>> VectorFileReader::Next() {
     }
     if (!parsed) parsed.emplace(ParseVector(ParseJsonText(element, pointer, begin), pointer, head_));
     Vector& vector = *parsed;
-    const auto [it, inserted] = seen_.emplace(vector.id, pointer);
-    if (!inserted) Fail(Child(pointer, "id"), "duplicate id '" + vector.id + "' (first at " + it->second + ")");
+    const auto [it, inserted] = seen_.emplace(vector.id, vector.pointer);
+    if (!inserted) Fail(pointer.Child("id"), "duplicate id '" + vector.id + "' (first at " + it->second + ")");
     return std::variant<Vector, LoadError>(std::move(vector));
   } catch (const LoadFailure& failure) {
-    return std::variant<Vector, LoadError>(LoadError{head_.path, failure.pointer.empty() ? pointer : failure.pointer, failure.message});
+    return std::variant<Vector, LoadError>(LoadError{head_.path, failure.pointer.empty() ? pointer.str() : failure.pointer, failure.message});
   } catch (const std::exception& e) {
-    return std::variant<Vector, LoadError>(LoadError{head_.path, pointer, std::string("cannot load: ") + e.what()});
+    return std::variant<Vector, LoadError>(LoadError{head_.path, pointer.str(), std::string("cannot load: ") + e.what()});
   }
 }
 
