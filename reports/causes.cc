@@ -322,6 +322,11 @@ class Catalogue {
     rules.zero_immutable_options = true;
     AddAh("ah-immutable-option-zeroed", i, "ICV computed with the immutable IPv4 options zeroed too",
           "RFC 4302 App. A.1: immutable options stay in the ICV", rules);
+    // A NIC whose option walk steps over EOL and NOP (they carry no length byte) before asking
+    // its (empty) immutable list zeroes every other option and leaves those two as they are.
+    rules.nop_eol_kept = true;
+    AddAh("ah-immutable-option-zeroed", i, "ICV computed with every option but EOL and NOP zeroed, the immutable ones too",
+          "RFC 4302 App. A.1: immutable options stay in the ICV", rules);
     rules = {};
     rules.options_by_copied_flag = true;
     AddAh("ah-copied-flag-as-immutable", i, "ICV computed with options classified by their copied flag",
@@ -431,6 +436,12 @@ class Catalogue {
       rules.aad_without_sequence = true;
       AddEsp("aad-without-sequence", i, "GMAC AAD built without the sequence number",
              "RFC 4543 §3.3: AAD = SPI || sequence || IV || payload", rules);
+      if (keys.esn_high) {
+        // With ESN the sequence number is 64 bits: left out, it takes its high half along.
+        rules.esn_high_omitted = true;
+        AddEsp("aad-without-sequence", i, "GMAC AAD built without the 64-bit extended sequence number",
+               "RFC 4543 §3.3: with ESN, AAD = SPI || ESN high || sequence || IV || payload", rules);
+      }
       SaKeys as_gcm = keys;
       as_gcm.cipher = CipherAlgorithm::kAesGcm;
       as_gcm.cipher_key = keys.integrity_key;
@@ -448,6 +459,12 @@ class Catalogue {
       deviation.aad_without_sequence = true;
       Add("aad-without-sequence", i, "GCM AAD built without the sequence number", "RFC 4106 §5: AAD = SPI || sequence number",
           deviation);
+      if (keys.esn_high) {
+        // With ESN the sequence number is 64 bits: left out, it takes its high half along.
+        deviation.esp.esn_high_omitted = true;
+        Add("aad-without-sequence", i, "GCM AAD built without the 64-bit extended sequence number (the SPI alone)",
+            "RFC 4106 §5: with ESN, AAD = SPI || ESN high || sequence number", deviation);
+      }
       deviation = {};
       deviation.nonce_iv_first = true;
       Add("gcm-nonce-order", i, "GCM nonce built as IV || salt", "RFC 4106 §4: nonce = salt || IV", deviation);

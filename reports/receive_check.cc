@@ -61,7 +61,7 @@ bool ZeroMutableFields(std::span<const std::uint8_t> header, std::span<std::uint
     bool immutable = ipv4::OptionIsImmutableForAh(type);
     if (rules.options_by_copied_flag && type > 1) immutable = (type & 0x80) != 0;
     if (rules.keep_mutable_options || rules.kept_mutable_types.test(type)) immutable = true;
-    if (rules.zero_immutable_options) immutable = false;
+    if (rules.zero_immutable_options && !(rules.nop_eol_kept && type <= 1)) immutable = false;
     if (!immutable) std::fill_n(out.begin() + static_cast<std::ptrdiff_t>(offset), length, 0);
   });
   if (!well_formed) {

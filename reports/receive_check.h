@@ -126,6 +126,7 @@ struct AhIcvRules {
   bool keep_mutable_options = false;    // Appendix A.1 mutable options hashed as they are
   std::bitset<256> kept_mutable_types{};  // ... only the mutable options of these types
   bool zero_immutable_options = false;  // every option zeroed, immutable ones too
+  bool nop_eol_kept = false;            // ... but EOL (and what follows it) and NOP as they are
   bool options_by_copied_flag = false;  // an option counted immutable when its copied flag is set
   SourceRoute source_route = SourceRoute::kFinalDestination;
   bool ihl_ignored = false;         // a 20-byte IPv4 header assumed: AH read at IP + 20

@@ -268,6 +268,22 @@ TEST(CausesTest, AhMutableFieldCauses) {
   }
 }
 
+// A NIC whose option walk steps over NOP and EOL (no length byte) before it asks an empty
+// immutable list zeroes Router Alert and the other options but leaves the NOPs and the EOL: the
+// same cause as zeroing them too, which gives other bytes when NOPs are present.
+TEST(CausesTest, EveryOptionZeroedButNopAndEol) {
+  const SaKeys keys = AhSha1();
+  Send send;
+  send.sas.Add(keys);
+  const Frame options = {148, 4, 0, 0, 1, 131, 7, 4, 10, 0, 0, 1, 1};  // Router Alert, NOP, LSRR, NOP; Ipv4 pads with EOL
+  send.input = Ipv4(ipv4::kProtoAh, testing::AhFraming(keys, 7, ipv4::kProtoUdp, Udp(24)), options);
+  const std::size_t ihl = std::size_t{send.input[0] & 0x0fu} * 4;
+  send.layout.headers.push_back(testing::AhLayout(0, ihl, send.input.size(), send.sas, 0));
+  const AhIcvRules rules = {.zero_immutable_options = true, .nop_eol_kept = true};
+  ASSERT_NE(send.Sealed(Ah(rules), 0), send.Sealed(Ah({.zero_immutable_options = true}), 0));
+  ExpectCause(send, Ah(rules), "ah-immutable-option-zeroed");
+}
+
 // A NIC that put Record Route alone in its immutable list keeps it and zeroes the other mutable
 // option (LSRR): not every mutable option kept, yet the same cause, proven by recomputation.
 // Keeping LSRR alone gives the bytes of the copied-flag rule on this packet (LSRR is the one
@@ -481,6 +497,18 @@ TEST(CausesTest, GcmAndGmacCauses) {
     ExpectCause(send, Dev([](Deviation& d) { d.aad_without_sequence = true; }), "aad-without-sequence");
   }
   {
+    // With ESN the 64-bit sequence number left out whole (AAD = SPI) or its sent low half only.
+    SaKeys esn = EspGcm();
+    esn.esn_high = 0x01020304;
+    Send send = TransportEsp(esn);
+    ExpectCause(send, Dev([](Deviation& d) { d.aad_without_sequence = true; }), "aad-without-sequence");
+    ExpectCause(send, Dev([](Deviation& d) {
+                  d.aad_without_sequence = true;
+                  d.esp.esn_high_omitted = true;
+                }),
+                "aad-without-sequence");
+  }
+  {
     Send send = TransportEsp(EspGcm());
     ExpectCause(send, Dev([](Deviation& d) { d.nonce_iv_first = true; }), "gcm-nonce-order");
   }
@@ -506,6 +534,13 @@ TEST(CausesTest, GcmAndGmacCauses) {
   {
     Send send = TransportEsp(EspGmac());
     ExpectCause(send, Esp({.aad_without_spi = true}), "aad-without-spi");
+  }
+  {
+    SaKeys esn = EspGmac();
+    esn.esn_high = 0x01020304;
+    Send send = TransportEsp(esn);
+    ExpectCause(send, Esp({.aad_without_sequence = true}), "aad-without-sequence");
+    ExpectCause(send, Esp({.esn_high_omitted = true, .aad_without_sequence = true}), "aad-without-sequence");
   }
   {
     Send send = TransportEsp(EspGmac());
