@@ -169,6 +169,14 @@ std::string SignatureField(const report::FrameComparison& comparison, const repo
 std::string SendSignature(const report::CauseQuery& query, const report::FrameComparison& comparison,
                           const report::FrameDiffer& differ) {
   if (const std::optional<report::Cause> cause = report::FindCause(query)) return cause->id;
+  // A NIC given IVs that wrote others (it asked for another SA's IV: its key context is that SA's)
+  // is judged with the IVs it wrote, as `sendpath run` judges a candidate whose IV bytes differ
+  // from the injected ones. For IVs as injected this is the same query.
+  if (!query.own_ivs) {
+    report::CauseQuery with_its_ivs = query;
+    with_its_ivs.own_ivs = true;
+    if (const std::optional<report::Cause> cause = report::FindCause(with_its_ivs)) return cause->id;
+  }
   return SignatureField(comparison, differ);
 }
 

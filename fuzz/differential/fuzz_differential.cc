@@ -42,6 +42,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -298,7 +299,11 @@ void RunSend(Pair& pair, const fuzz::Script& script, std::size_t index) {
   // Signed by the proven cause when one reproduces the candidate's frame (checked only here, on
   // a finding, so it costs nothing per execution).
   if (table == nullptr) Differ("send", fuzz::SignatureField(comparison, differ), comparison.Summary());
-  const report::CauseQuery query{frame, want, got, link, *table, nullptr, !pair.tested->identity().iv_injection};
+  // Every SA of the setup, for `wrong-sa`: a send processed with another SA's keys.
+  std::map<std::string, vectors::SaSpec> every_sa;
+  for (const vectors::SaSpec& spec : programming.specs) every_sa.emplace(spec.name, spec);
+  report::SaTable setup_sas = report::SaTable::OfEverySa(every_sa);
+  const report::CauseQuery query{frame, want, got, link, *table, &setup_sas, !pair.tested->identity().iv_injection};
   Differ("send", fuzz::SendSignature(query, comparison, differ), comparison.Summary());
 }
 
