@@ -77,11 +77,10 @@ void SendJudge::UseSasOf(const vectors::SendStep& step) {
       if (ref->kind == vectors::HandleRef::Kind::kSa && entries_by_sa_.contains(ref->sa)) named.push_back(ref->sa);
     }
   }
-  // Naming each SA of the vector once: the send's table is the vector's, entry for entry.
-  std::vector<std::string> distinct = named;
-  std::sort(distinct.begin(), distinct.end());
-  if (std::adjacent_find(distinct.begin(), distinct.end()) == distinct.end() && distinct.size() == entries_by_sa_.size() &&
-      !distinct.empty()) {
+  // Naming each SA of the vector once (a send names at most two): the send's table is the
+  // vector's, entry for entry.
+  const bool every_sa_once = !named.empty() && named.size() == entries_by_sa_.size() && (named.size() == 1 || named[0] != named[1]);
+  if (every_sa_once) {
     sas_ = &vector_sas_;
     return;
   }
